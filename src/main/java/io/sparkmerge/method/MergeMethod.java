@@ -1,0 +1,75 @@
+package io.sparkmerge.method;
+
+/**
+ * One merge method (methods.md), as pure math on ND4J arrays: it knows nothing of files or Spark.
+ *
+ * <p>The executor-side runner drives a method tensor by tensor: {@link #begin} once per output
+ * tensor, then, for {@link TensorMerge#preparationPasses()} passes, every chunk of the tensor in
+ * row order through {@link TensorMerge#prepare}, then every chunk again through
+ * {@link TensorMerge#merge}. A chunk is a block of whole rows; methods that need the whole tensor
+ * at once (SVD) say so with {@link #chunking()} and get it as one chunk.
+ */
+public interface MergeMethod {
+
+  /** How the runner may split a tensor. */
+  enum Chunking {
+    /** Blocks of whole rows (of the first dimension); 0-D and 1-D tensors are one row. */
+    ROWS,
+    /** The whole tensor in one chunk (e.g. methods that take an SVD of a 2-D tensor). */
+    WHOLE_TENSOR
+  }
+
+  /** Whether the method uses a base model. */
+  enum BaseUse {
+    REQUIRED,
+    OPTIONAL,
+    NOT_USED
+  }
+
+  /** The registry name used in configs ({@code merge_method: ties}). */
+  String name();
+
+  /** The parameters this method accepts, with their defaults, scope and validation. */
+  ParamSpec params();
+
+  BaseUse baseUse();
+
+  default Chunking chunking() {
+    return Chunking.ROWS;
+  }
+
+  /**
+   * Checks the model list before any data is read (e.g. slerp needs exactly two models). Throws a
+   * {@link io.sparkmerge.ConfigException} naming the method and what to change.
+   *
+   * @param modelCount the number of entries under {@code models:} (the base is not counted)
+   * @param hasBase whether a base model is configured
+   */
+  default void validateModels(int modelCount, boolean hasBase) {}
+
+  /**
+   * Checks one tensor's resolved parameters on the driver, before any data is read (e.g. a TIES
+   * density that keeps no entry of this tensor). Throws a {@link io.sparkmerge.ConfigException}
+   * naming the tensor, the parameter and the fix.
+   */
+  default void validateTensor(TensorMergeContext ctx) {}
+
+  /**
+   * Estimated working memory in bytes, beyond the input chunks themselves, to merge one tensor of
+   * this shape with this many models at the given element size (for --dry-run and planning).
+   */
+  default long workingBytes(long[] shape, int modelCount, int elementSize) {
+    return 0;
+  }
+
+  /**
+   * Relative compute cost of one tensor beyond reading it (the planner adds the bytes read);
+   * SVD methods return ≈ m·n·min(m,n) × the number of SVDs they run.
+   */
+  default double computeCost(long[] shape, int modelCount) {
+    return 0;
+  }
+
+  /** Starts merging one tensor. The returned object holds per-tensor state and is closed after the last chunk. */
+  TensorMerge begin(TensorMergeContext ctx);
+}

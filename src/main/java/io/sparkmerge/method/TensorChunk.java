@@ -1,0 +1,29 @@
+package io.sparkmerge.method;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A block of whole rows of one tensor, decoded to the compute dtype, for every input model.
+ *
+ * <p>Arrays are 2-D {@code [rows, rowLength]} views of the tensor's rows {@code firstRow ..
+ * firstRow + rows - 1}; a 0-D or 1-D tensor is one row. {@code firstElement} is the flat (row-major)
+ * index of the chunk's first element in the whole tensor, which methods use for deterministic
+ * per-element randomness and tie-breaking. The runner owns and closes the arrays.
+ *
+ * @param base the base model's rows, or null when the method has no base
+ * @param models the rows of each model under {@code models:}, in config order
+ */
+public record TensorChunk(long firstRow, long firstElement, INDArray base, INDArray[] models) {
+
+  public int rows() {
+    return (int) models[0].size(0);
+  }
+
+  public long rowLength() {
+    return models[0].size(1);
+  }
+
+  public long length() {
+    return models[0].length();
+  }
+}

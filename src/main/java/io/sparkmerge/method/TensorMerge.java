@@ -1,0 +1,29 @@
+package io.sparkmerge.method;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The merge of one tensor in progress. The runner feeds chunks in increasing row order: first
+ * {@link #preparationPasses()} full passes to {@link #prepare}, then one full pass to {@link #merge}.
+ * Implementations must give the same result whatever the chunk size.
+ */
+public interface TensorMerge extends AutoCloseable {
+
+  /** Full passes over the tensor's chunks needed before the merge pass (0 for element-wise methods). */
+  default int preparationPasses() {
+    return 0;
+  }
+
+  /** Observes one chunk during preparation pass {@code pass} (0-based). Must not keep the chunk's arrays. */
+  default void prepare(int pass, TensorChunk chunk) {}
+
+  /**
+   * Merges one chunk. Returns a new array of the chunk's shape ({@code [rows, rowLength]}) in the
+   * compute dtype; the runner owns and closes it. Must not modify the chunk's arrays.
+   */
+  INDArray merge(TensorChunk chunk);
+
+  /** Releases per-tensor state (off-heap buffers, selections). */
+  @Override
+  default void close() {}
+}
