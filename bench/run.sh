@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Merge benchmark (not a test). In one run, on the same files with a warm page cache:
+#   - the I/O floor: every input byte read once (cat > /dev/null) + the output's bytes written (dd);
+#   - sparkmerge merge with each method (bin/sparkmerge, local mode), wall time and peak RSS.
+# Prints a table of ratios to the floor and appends it, with the command, machine and date, to
+# docs/benchmarks.md (unless --no-record).
+#
+# Usage: bench/run.sh [--family 1b|small|tiny] [--fine-tunes 3] [--methods "linear ties"]
+#                     [--master local[2]] [--dir DIR] [--no-record]
+set -euo pipefail
+HOME_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+FAMILY=1b; FT=3; METHODS="linear ties"; MASTER="local[2]"; DIR="$HOME_DIR/target/bench"; RECORD=1
+CMDLINE="bench/run.sh $*"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --family) FAMILY="$2"; shift 2;;
+    --fine-tunes) FT="$2"; shift 2;;
+    --methods) METHODS="$2"; shift 2;;
+    --master) MASTER="$2"; shift 2;;
+    --dir) DIR="$2"; shift 2;;
+    --no-record) RECORD=0; shift;;
+    *) echo "unknown option $1" >&2; exit 2;;
+  esac
+done
+SM="$HOME_DIR/bin/sparkmerge"
+FAM="$DIR/family-$FAMILY-$FT"
+mkdir -p "$DIR"
+if [[ ! -f "$FAM/.complete" ]]; then
+  rm -rf "$FAM"
+  echo "generating the $FAMILY family (base + $FT fine-tunes) in $FAM ..." >&2
+  "$SM" synth "$FAM" --family "$FAMILY" --fine-tunes "$FT" >&2
+  touch "$FAM/.complete"
+fi
+INPUTS=("$FAM"/base/*.safetensors)
+for i in $(seq 1 "$FT"); do INPUTS+=("$FAM"/ft-"$i"/*.safetensors); done
+IN_BYTES=$(cat "${INPUTS[@]}" | wc -c)
+# what every method writes: the base's tensor bytes (same dtype out)
+OUT_BYTES=$(cat "$FAM"/base/*.safetensors | wc -c)
+
+now() { date +%s.%N; }
+# Warm the page cache for every contender alike.
+cat "${INPUTS[@]}" > /dev/null
+
+t0=$(now)
+cat "${INPUTS[@]}" > /dev/null
+dd if=/dev/zero of="$DIR/floor.out" bs=16M count=$(( (OUT_BYTES + 16777215) / 16777216 )) status=none
+t1=$(now)
+rm -f "$DIR/floor.out"
+FLOOR=$(echo "$t1 - $t0" | bc -l)
+
+ROWS=()
+for m in $METHODS; do
+  CFG="$DIR/$m.yml"
+  {
+    echo "merge_method: $m"
+    [[ "$m" != linear ]] && echo "base_model: $FAM/base"
+    echo "models:"
+    for i in $(seq 1 "$FT"); do
+      echo "  - model: $FAM/ft-$i"
+      case "$m" in
+        linear|task_arithmetic) echo "    parameters: {weight: 1.0}";;
+        *) echo "    parameters: {weight: 1.0, density: 0.3}";;
+      esac
+    done
+    echo "seed: 1"
+  } > "$CFG"
+  OUT="$DIR/out-$m"
+  rm -rf "$OUT"
+  t0=$(now)
+  /usr/bin/time -v -o "$DIR/time-$m.txt" "$SM" merge "$CFG" "$OUT" --master "$MASTER" > "$DIR/merge-$m.log" 2>&1 \
+    || { echo "merge $m failed; see $DIR/merge-$m.log" >&2; tail -5 "$DIR/merge-$m.log" >&2; exit 1; }
+  t1=$(now)
+  WALL=$(echo "$t1 - $t0" | bc -l)
+  RSS_KB=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$DIR/time-$m.txt")
+  ROWS+=("$(printf '| %s | %.1f | %.2f | %.2f | %.0f |' "$m" "$WALL" "$(echo "$WALL / $FLOOR" | bc -l)" \
+      "$(echo "$IN_BYTES / $WALL / 1000000000" | bc -l)" "$(echo "$RSS_KB / 1024" | bc -l)")")
+  rm -rf "$OUT"
+done
+
+CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+MEM=$(free -g | awk '/Mem:/ {print $2}')
+TABLE=$(
+  echo "### $(date -u +%Y-%m-%d) — \`$CMDLINE\`"
+  echo
+  echo "Machine: $(nproc) cores ($CPU), ${MEM} GiB RAM, $(java -version 2>&1 | head -1). Family \`$FAMILY\`: base + $FT fine-tunes,"
+  printf 'inputs %.2f GB, output %.2f GB. Master `%s`. I/O floor (read inputs once + write output, warm cache): %.1f s.\n' \
+      "$(echo "$IN_BYTES / 1000000000" | bc -l)" "$(echo "$OUT_BYTES / 1000000000" | bc -l)" "$MASTER" "$FLOOR"
+  echo
+  echo "| method | wall s | × floor | GB/s read | peak RSS MB |"
+  echo "|---|---|---|---|---|"
+  printf '%s\n' "${ROWS[@]}"
+  echo
+)
+echo "$TABLE"
+if [[ "$RECORD" == 1 ]]; then
+  echo "$TABLE" >> "$HOME_DIR/docs/benchmarks.md"
+  echo "appended to docs/benchmarks.md" >&2
+fi

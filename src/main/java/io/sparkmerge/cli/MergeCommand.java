@@ -1,0 +1,79 @@
+package io.sparkmerge.cli;
+
+import io.sparkmerge.ConfigException;
+import io.sparkmerge.plan.MergeConfig;
+import io.sparkmerge.plan.MergePlan;
+import io.sparkmerge.spark.MergeJob;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(mixinStandardHelpOptions = true, name = "merge", description = "Merge the models of CONFIG into OUT (sharded safetensors + index + manifest).",
+    footer = {"", "Examples:", "  sparkmerge merge jobs/ties.yml /data/merged --master local[2]",
+        "  sparkmerge merge jobs/ties.yml hdfs:///out/merged --partitions 64 --overwrite",
+        "  sparkmerge merge jobs/linear.yml out --dry-run"})
+final class MergeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "CONFIG", description = "merge config (YAML)")
+  String config;
+
+  @Parameters(index = "1", paramLabel = "OUT", description = "output directory (local path, hdfs://, s3a://)")
+  String out;
+
+  @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
+  String master;
+
+  @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
+  List<String> confs = new ArrayList<>();
+
+  @Option(names = "--partitions", description = "at least N output shards / Spark tasks (default: as out_shard_size needs)")
+  int partitions = 1;
+
+  @Option(names = "--overwrite", description = "replace an existing, non-empty OUT (the old OUT survives a failed run)")
+  boolean overwrite;
+
+  @Option(names = "--dry-run", description = "print the plan (shards, tensors, bytes, memory) and exit")
+  boolean dryRun;
+
+  @Override
+  public Integer call() throws IOException {
+    if (partitions < 1) {
+      throw new ConfigException("--partitions must be at least 1, got " + partitions);
+    }
+    MergeConfig cfg = load(config);
+    var out = spec.commandLine().getOut();
+    if (dryRun) {
+      MergePlan plan = MergeJob.plan(new Configuration(), cfg, partitions);
+      out.println(MergeJob.describe(plan));
+      return 0;
+    }
+    try (SparkSession spark = SparkSessions.create("sparkmerge merge " + cfg.mergeMethod(), master, confs)) {
+      MergeJob.Outcome o = MergeJob.run(spark, cfg, new MergeJob.Options(this.out, overwrite, partitions, System.out));
+      out.println(String.format(Locale.ROOT, "merged %d tensors (%s) into %s: %d shard(s), %.3f GB written; timings %s ms%s",
+          o.plan().tensorCount(), o.plan().method(), o.out(), o.plan().shards().size(), o.bytesWritten() / 1e9, o.timingsMs(),
+          o.warnings().isEmpty() ? "" : "; " + o.warnings().size() + " warning(s) in sparkmerge.json"));
+      return 0;
+    }
+  }
+
+  static MergeConfig load(String path) throws IOException {
+    try {
+      return ConfigLoader.parse(Files.readString(java.nio.file.Path.of(path), StandardCharsets.UTF_8), path);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(path + ": config file not found");
+    }
+  }
+}

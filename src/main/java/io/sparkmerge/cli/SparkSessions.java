@@ -1,0 +1,30 @@
+package io.sparkmerge.cli;
+
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/** Builds the SparkSession a command runs in: spark-submit's settings when present, else local mode. */
+final class SparkSessions {
+  private SparkSessions() {}
+
+  static SparkSession create(String appName, String master, List<String> confs) {
+    SparkConf conf = new SparkConf(true);
+    if (master != null) {
+      conf.setMaster(master);
+    } else if (!conf.contains("spark.master")) {
+      conf.setMaster("local[*]");
+    }
+    conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    // One shard = one task; Spark's own retries and speculation are safe because attempts never share files.
+    conf.setIfMissing("spark.task.maxFailures", "4");
+    for (String kv : confs) {
+      int i = kv.indexOf('=');
+      if (i <= 0) {
+        throw new io.sparkmerge.ConfigException("--conf '" + kv + "' must be key=value");
+      }
+      conf.set(kv.substring(0, i), kv.substring(i + 1));
+    }
+    return SparkSession.builder().appName(appName).config(conf).getOrCreate();
+  }
+}

@@ -1,0 +1,284 @@
+package io.sparkmerge.io;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Converts between safetensors' little-endian float encodings (F64, F32, F16, BF16) and ND4J arrays
+ * in the compute dtype (FLOAT or DOUBLE). Decoding is exact (BF16 → F32 is a shift). Encoding rounds
+ * to nearest, ties to even, keeps NaN (quiet) and ±Inf, and gets F16 subnormals and overflow right;
+ * doubles are rounded once (through round-to-odd), never twice.
+ *
+ * <p>This is the hot path of an I/O-bound merge: bulk copies through scratch arrays and plain loops
+ * the JIT vectorises, no boxing, no per-element ND4J calls.
+ */
+public final class TensorCodec {
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  private TensorCodec() {}
+
+  private static final class Scratch {
+    short[] shorts = new short[0];
+    float[] floats = new float[0];
+    double[] doubles = new double[0];
+
+    short[] shorts(int n) {
+      if (shorts.length < n) {
+        shorts = new short[n];
+      }
+      return shorts;
+    }
+
+    float[] floats(int n) {
+      if (floats.length < n) {
+        floats = new float[n];
+      }
+      return floats;
+    }
+
+    double[] doubles(int n) {
+      if (doubles.length < n) {
+        doubles = new double[n];
+      }
+      return doubles;
+    }
+  }
+
+  /** Block size of the scratch conversions (elements). */
+  private static final int BLOCK = 1 << 16;
+
+  /**
+   * Decodes {@code dest.length()} elements of {@code dtype} from {@code src} (little-endian, starting
+   * at its position; the position advances) into {@code dest}, a contiguous FLOAT or DOUBLE array.
+   */
+  public static void decode(DType dtype, ByteBuffer src, INDArray dest) {
+    ByteBuffer in = src.slice().order(ByteOrder.LITTLE_ENDIAN);
+    long n = dest.length();
+    ByteBuffer nio = dest.data().asNio().order(ByteOrder.nativeOrder());
+    Scratch s = SCRATCH.get();
+    if (dest.dataType() == DataType.FLOAT) {
+      FloatBuffer out = nio.asFloatBuffer();
+      out.position((int) dest.offset());
+      for (long done = 0; done < n; done += BLOCK) {
+        int k = (int) Math.min(BLOCK, n - done);
+        float[] f = s.floats(k);
+        decodeToFloat(dtype, in, f, k, s);
+        out.put(f, 0, k);
+      }
+    } else if (dest.dataType() == DataType.DOUBLE) {
+      DoubleBuffer out = nio.asDoubleBuffer();
+      out.position((int) dest.offset());
+      for (long done = 0; done < n; done += BLOCK) {
+        int k = (int) Math.min(BLOCK, n - done);
+        double[] d = s.doubles(k);
+        if (dtype == DType.F64) {
+          in.asDoubleBuffer().get(d, 0, k);
+          in.position(in.position() + 8 * k);
+        } else {
+          float[] f = s.floats(k);
+          decodeToFloat(dtype, in, f, k, s);
+          for (int i = 0; i < k; i++) {
+            d[i] = f[i];
+          }
+        }
+        out.put(d, 0, k);
+      }
+    } else {
+      throw new IllegalArgumentException("decode target must be FLOAT or DOUBLE, not " + dest.dataType());
+    }
+    src.position(src.position() + in.position());
+  }
+
+  private static void decodeToFloat(DType dtype, ByteBuffer in, float[] f, int k, Scratch s) {
+    switch (dtype) {
+      case F32 -> {
+        in.asFloatBuffer().get(f, 0, k);
+        in.position(in.position() + 4 * k);
+      }
+      case BF16 -> {
+        short[] h = s.shorts(k);
+        in.asShortBuffer().get(h, 0, k);
+        in.position(in.position() + 2 * k);
+        for (int i = 0; i < k; i++) {
+          f[i] = Float.intBitsToFloat(h[i] << 16);
+        }
+      }
+      case F16 -> {
+        short[] h = s.shorts(k);
+        in.asShortBuffer().get(h, 0, k);
+        in.position(in.position() + 2 * k);
+        for (int i = 0; i < k; i++) {
+          f[i] = f16ToFloat(h[i]);
+        }
+      }
+      case F64 -> {
+        DoubleBuffer db = in.asDoubleBuffer();
+        for (int i = 0; i < k; i++) {
+          f[i] = (float) db.get(i);
+        }
+        in.position(in.position() + 8 * k);
+      }
+      default -> throw new IllegalArgumentException("cannot decode " + dtype + " as floating point");
+    }
+  }
+
+  /**
+   * Encodes every element of {@code src} (a contiguous FLOAT or DOUBLE array) as {@code dtype} into
+   * {@code dst} at its position (little-endian; the position advances).
+   */
+  public static void encode(INDArray src, DType dtype, ByteBuffer dst) {
+    long n = src.length();
+    ByteBuffer nio = src.data().asNio().order(ByteOrder.nativeOrder());
+    ByteBuffer out = dst.slice().order(ByteOrder.LITTLE_ENDIAN);
+    Scratch s = SCRATCH.get();
+    boolean isFloat = src.dataType() == DataType.FLOAT;
+    if (!isFloat && src.dataType() != DataType.DOUBLE) {
+      throw new IllegalArgumentException("encode source must be FLOAT or DOUBLE, not " + src.dataType());
+    }
+    FloatBuffer fin = isFloat ? nio.asFloatBuffer() : null;
+    DoubleBuffer din = isFloat ? null : nio.asDoubleBuffer();
+    int base = (int) src.offset();
+    for (long done = 0; done < n; done += BLOCK) {
+      int k = (int) Math.min(BLOCK, n - done);
+      int at = (int) (base + done);
+      if (isFloat) {
+        float[] f = s.floats(k);
+        fin.get(at, f, 0, k);
+        encodeFloats(f, k, dtype, out, s);
+      } else {
+        double[] d = s.doubles(k);
+        din.get(at, d, 0, k);
+        encodeDoubles(d, k, dtype, out, s);
+      }
+    }
+    dst.position(dst.position() + out.position());
+  }
+
+  private static void encodeFloats(float[] f, int k, DType dtype, ByteBuffer out, Scratch s) {
+    switch (dtype) {
+      case F32 -> {
+        out.asFloatBuffer().put(f, 0, k);
+        out.position(out.position() + 4 * k);
+      }
+      case BF16, F16 -> {
+        short[] h = s.shorts(k);
+        if (dtype == DType.BF16) {
+          for (int i = 0; i < k; i++) {
+            h[i] = floatToBf16(f[i]);
+          }
+        } else {
+          for (int i = 0; i < k; i++) {
+            h[i] = floatToF16(f[i]);
+          }
+        }
+        out.asShortBuffer().put(h, 0, k);
+        out.position(out.position() + 2 * k);
+      }
+      case F64 -> {
+        DoubleBuffer db = out.asDoubleBuffer();
+        for (int i = 0; i < k; i++) {
+          db.put(i, f[i]);
+        }
+        out.position(out.position() + 8 * k);
+      }
+      default -> throw new IllegalArgumentException("cannot encode floating point as " + dtype);
+    }
+  }
+
+  private static void encodeDoubles(double[] d, int k, DType dtype, ByteBuffer out, Scratch s) {
+    if (dtype == DType.F64) {
+      out.asDoubleBuffer().put(d, 0, k);
+      out.position(out.position() + 8 * k);
+      return;
+    }
+    float[] f = s.floats(k);
+    if (dtype == DType.F32) {
+      for (int i = 0; i < k; i++) {
+        f[i] = (float) d[i];
+      }
+    } else {
+      // Round to odd first so the second rounding (to 8 or 11 bits) is the correct single rounding.
+      for (int i = 0; i < k; i++) {
+        f[i] = toFloatRoundToOdd(d[i]);
+      }
+    }
+    encodeFloats(f, k, dtype, out, s);
+  }
+
+  /** The float nearest d toward zero, with its last bit set when d is not exactly representable. */
+  static float toFloatRoundToOdd(double d) {
+    float f = (float) d;
+    if (Double.isNaN(d) || (double) f == d) {
+      return f;
+    }
+    if (Math.abs((double) f) > Math.abs(d)) {
+      f = Math.nextAfter(f, 0.0);
+    }
+    return Float.intBitsToFloat(Float.floatToRawIntBits(f) | 1);
+  }
+
+  public static float bf16ToFloat(short h) {
+    return Float.intBitsToFloat(h << 16);
+  }
+
+  /** Float → BF16, round to nearest even; NaN stays a (quiet) NaN, ±Inf stays ±Inf. */
+  public static short floatToBf16(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    if ((bits & 0x7FFFFFFF) > 0x7F800000) {
+      return (short) ((bits >>> 16) | 0x0040);
+    }
+    return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+  }
+
+  public static float f16ToFloat(short h) {
+    int sign = (h & 0x8000) << 16;
+    int e = (h >>> 10) & 0x1F;
+    int m = h & 0x3FF;
+    if (e == 0) {
+      float v = m * 0x1p-24f;
+      return sign != 0 ? -v : v;
+    }
+    if (e == 31) {
+      return Float.intBitsToFloat(sign | 0x7F800000 | (m << 13));
+    }
+    return Float.intBitsToFloat(sign | ((e - 15 + 127) << 23) | (m << 13));
+  }
+
+  /** Float → IEEE half, round to nearest even, subnormals and overflow to ±Inf; NaN stays a (quiet) NaN. */
+  public static short floatToF16(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    int sign = (bits >>> 16) & 0x8000;
+    int abs = bits & 0x7FFFFFFF;
+    if (abs >= 0x7F800000) {
+      return (short) (sign | 0x7C00 | (abs > 0x7F800000 ? 0x0200 | ((abs >>> 13) & 0x3FF) : 0));
+    }
+    if (abs >= 0x477FF000) { // ≥ 65520 rounds past the largest half (65504)
+      return (short) (sign | 0x7C00);
+    }
+    if (abs < 0x38800000) { // below 2^-14: a half subnormal or zero
+      if (abs <= 0x33000000) { // ≤ 2^-25: rounds to zero (2^-25 itself ties to the even zero)
+        return (short) sign;
+      }
+      int e = abs >>> 23;
+      int mant = (abs & 0x7FFFFF) | 0x800000;
+      int shift = 126 - e;
+      int m = mant >>> shift;
+      int rem = mant & ((1 << shift) - 1);
+      int half = 1 << (shift - 1);
+      if (rem > half || (rem == half && (m & 1) == 1)) {
+        m++;
+      }
+      return (short) (sign | m);
+    }
+    int h = (((abs >>> 23) - 112) << 10) | ((abs & 0x7FFFFF) >>> 13);
+    int rem = abs & 0x1FFF;
+    if (rem > 0x1000 || (rem == 0x1000 && (h & 1) == 1)) {
+      h++;
+    }
+    return (short) (sign | h);
+  }
+}

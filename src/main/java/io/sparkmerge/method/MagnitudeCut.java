@@ -1,0 +1,112 @@
+package io.sparkmerge.method;
+
+/**
+ * The set of the j largest magnitudes of a tensor under the total order "larger magnitude first,
+ * then lower flat index" (methods.md §1: TIES' tie rule). Found by selection (O(n) quickselect on a
+ * scratch buffer of magnitudes), never by sorting. Membership is then decided in flat index order:
+ * an entry is in the set when its magnitude is above the threshold, or equal to it and among the
+ * first {@code ties} such entries seen.
+ */
+final class MagnitudeCut {
+  static final MagnitudeCut NONE = new MagnitudeCut(Double.POSITIVE_INFINITY, 0, false);
+  static final MagnitudeCut ALL = new MagnitudeCut(Double.NEGATIVE_INFINITY, 0, true);
+
+  private final double threshold;
+  private final long ties;
+  private final boolean all;
+  private long tiesSeen;
+
+  private MagnitudeCut(double threshold, long ties, boolean all) {
+    this.threshold = threshold;
+    this.ties = ties;
+    this.all = all;
+  }
+
+  /** The top-j set of the n magnitudes in {@code keys} (the buffer is reordered). */
+  static MagnitudeCut top(double[] keys, int n, long j) {
+    if (j <= 0) {
+      return NONE;
+    }
+    if (j >= n) {
+      return ALL;
+    }
+    // j-th largest = element of ascending rank n - j
+    double v = select(keys, n, (int) (n - j));
+    long greater = 0;
+    for (int i = 0; i < n; i++) {
+      if (keys[i] > v) {
+        greater++;
+      }
+    }
+    return new MagnitudeCut(v, j - greater, false);
+  }
+
+  /** Whether the next entry in flat order, of magnitude {@code key}, is in the set. */
+  boolean next(double key) {
+    if (all) {
+      return true;
+    }
+    if (key > threshold) {
+      return true;
+    }
+    if (key == threshold && tiesSeen < ties) {
+      tiesSeen++;
+      return true;
+    }
+    return false;
+  }
+
+  /** A fresh copy (membership counters restart), for a second pass over the same tensor. */
+  MagnitudeCut restart() {
+    return this == NONE || this == ALL ? this : new MagnitudeCut(threshold, ties, false);
+  }
+
+  /** The value of ascending rank {@code k} (0-based) among the first n entries; reorders a. */
+  static double select(double[] a, int n, int k) {
+    int lo = 0;
+    int hi = n - 1;
+    while (hi > lo) {
+      int mid = (lo + hi) >>> 1;
+      // median of three as pivot keeps sorted and reversed inputs linear
+      if (a[mid] < a[lo]) {
+        swap(a, mid, lo);
+      }
+      if (a[hi] < a[lo]) {
+        swap(a, hi, lo);
+      }
+      if (a[hi] < a[mid]) {
+        swap(a, hi, mid);
+      }
+      double pivot = a[mid];
+      int i = lo;
+      int j = hi;
+      while (i <= j) {
+        while (a[i] < pivot) {
+          i++;
+        }
+        while (a[j] > pivot) {
+          j--;
+        }
+        if (i <= j) {
+          swap(a, i, j);
+          i++;
+          j--;
+        }
+      }
+      if (k <= j) {
+        hi = j;
+      } else if (k >= i) {
+        lo = i;
+      } else {
+        return a[k];
+      }
+    }
+    return a[lo];
+  }
+
+  private static void swap(double[] a, int i, int j) {
+    double t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+}

@@ -1,0 +1,38 @@
+package io.sparkmerge.method;
+
+import io.sparkmerge.ConfigException;
+
+/** {@code passthrough} (methods.md §1): exactly one model supplies the tensor, times {@code scale} (default 1). */
+final class PassthroughMerge implements MergeMethod {
+  private static final ParamSpec PARAMS = ParamSpec.builder()
+      .add("scale", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, 1.0);
+
+  @Override
+  public String name() {
+    return "passthrough";
+  }
+
+  @Override
+  public ParamSpec params() {
+    return PARAMS;
+  }
+
+  @Override
+  public BaseUse baseUse() {
+    return BaseUse.NOT_USED;
+  }
+
+  @Override
+  public void validateModels(int modelCount, boolean hasBase) {
+    if (modelCount != 1) {
+      throw new ConfigException("merge_method 'passthrough' takes exactly one model, got " + modelCount
+          + "; list one model (use tensors: overrides to take tensors from elsewhere)");
+    }
+  }
+
+  @Override
+  public TensorMerge begin(TensorMergeContext ctx) {
+    double scale = ctx.perModel().get(0).getDouble("scale");
+    return chunk -> scale == 1.0 ? chunk.models()[0].dup('c') : chunk.models()[0].mul(scale);
+  }
+}

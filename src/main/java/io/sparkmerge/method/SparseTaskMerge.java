@@ -1,0 +1,327 @@
+package io.sparkmerge.method;
+
+import io.sparkmerge.method.GeneralizedTaskArithmetic.Sparsifier;
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One tensor's merge for {@link GeneralizedTaskArithmetic}. Work goes block by block (whole rows)
+ * over each chunk. Whole-tensor quantities are gathered in one preparation pass: the magnitudes for
+ * TIES/Breadcrumbs selection, or the L1 norms for {@code rescale: true}. Randomness comes from
+ * {@link DeterministicRandom} per (seed, tensor, model, element), so the mask is the same in both
+ * passes and whatever the chunking.
+ *
+ * <p>Magnitudes are compared at the compute precision: rounded to float when computing in float32,
+ * so the selection is the one a float32 implementation makes.
+ */
+final class SparseTaskMerge implements TensorMerge {
+  private final Sparsifier sparsifier;
+  private final boolean consensus;
+  private final int models;
+  private final long numel;
+  private final boolean floatKeys;
+  private final DataType computeType;
+  private final double[] weight;
+  private final double[] density;
+  private final double[] gamma;
+  private final double[] epsilon;
+  private final long[] rngKey;
+  private final double lambda;
+  private final boolean normalize;
+  private final Object rescale;
+  private final boolean sparsifies;
+  private final int passes;
+
+  // selection state (magnitude sparsifiers)
+  private double[][] magnitudes;
+  private int filled;
+  private MagnitudeCut[] upper;
+  private MagnitudeCut[] lower;
+  // rescale: true state
+  private final double[] l1All;
+  private final double[] l1Kept;
+  private double[] rescaleFactor;
+
+  SparseTaskMerge(GeneralizedTaskArithmetic method, TensorMergeContext ctx) {
+    this.sparsifier = method.sparsifier();
+    this.consensus = method.consensus();
+    this.models = ctx.modelCount();
+    this.numel = ctx.numel();
+    this.computeType = ctx.computeType();
+    this.floatKeys = ctx.computeType() == DataType.FLOAT;
+    this.weight = new double[models];
+    this.density = new double[models];
+    this.gamma = new double[models];
+    this.epsilon = new double[models];
+    this.rngKey = new long[models];
+    boolean any = false;
+    for (int t = 0; t < models; t++) {
+      ResolvedParams p = ctx.perModel().get(t);
+      weight[t] = p.getDouble("weight");
+      density[t] = p.has("density") ? p.getDouble("density") : 1.0;
+      gamma[t] = p.has("gamma") ? p.getDouble("gamma") : 0.0;
+      epsilon[t] = p.has("epsilon") ? p.getDouble("epsilon") : 0.0;
+      rngKey[t] = DeterministicRandom.key(ctx.seed(), ctx.tensorName(), t);
+      any |= density[t] < 1 || (sparsifier == Sparsifier.MAGNITUDE_OUTLIERS && gamma[t] > 0);
+    }
+    this.sparsifies = sparsifier != Sparsifier.NONE && any;
+    this.lambda = ctx.global().getDouble("lambda");
+    this.normalize = ctx.global().getBoolean("normalize");
+    this.rescale = ctx.global().has("rescale") ? ctx.global().get("rescale") : Boolean.FALSE;
+    boolean selects = sparsifies && (sparsifier == Sparsifier.MAGNITUDE || sparsifier == Sparsifier.MAGNITUDE_OUTLIERS);
+    boolean l1 = sparsifies && Boolean.TRUE.equals(rescale);
+    this.passes = selects || l1 ? 1 : 0;
+    if (selects) {
+      magnitudes = new double[models][(int) numel];
+    }
+    this.l1All = new double[models];
+    this.l1Kept = new double[models];
+  }
+
+  @Override
+  public int preparationPasses() {
+    return passes;
+  }
+
+  @Override
+  public void prepare(int pass, TensorChunk chunk) {
+    if (magnitudes != null) {
+      forEachBlock(chunk, (from, n, rowLength, b, x, tau) -> {
+        for (int t = 0; t < models; t++) {
+          for (int i = 0; i < n; i++) {
+            magnitudes[t][filled + i] = key(tau[t][i]);
+          }
+        }
+        filled += n;
+      });
+    } else {
+      forEachBlock(chunk, (from, n, rowLength, b, x, tau) -> {
+        boolean[] keep = new boolean[n];
+        double[] prob = new double[n];
+        for (int t = 0; t < models; t++) {
+          randomMask(t, chunk.firstElement() + from, tau[t], n, rowLength, keep, prob);
+          for (int i = 0; i < n; i++) {
+            double a = Math.abs(tau[t][i]);
+            l1All[t] += a;
+            if (keep[i]) {
+              l1Kept[t] += a;
+            }
+          }
+        }
+      });
+    }
+  }
+
+  @Override
+  public INDArray merge(TensorChunk chunk) {
+    prepareCutsOnce();
+    INDArray out = Blocks.like(chunk, computeType);
+    double[][] d = new double[models][];
+    boolean[] keep = new boolean[0];
+    double[] prob = new double[0];
+    double[] res = new double[0];
+    final Object[] scratch = {keep, prob, res};
+    forEachBlock(chunk, (from, n, rowLength, b, x, tau) -> {
+      boolean[] k = (boolean[]) scratch[0];
+      double[] p = (double[]) scratch[1];
+      double[] r = (double[]) scratch[2];
+      if (k.length < n) {
+        k = new boolean[n];
+        p = new double[n];
+        r = new double[n];
+        scratch[0] = k;
+        scratch[1] = p;
+        scratch[2] = r;
+      }
+      for (int t = 0; t < models; t++) {
+        d[t] = tau[t];
+        sparsify(t, chunk.firstElement() + from, tau[t], n, rowLength, k, p);
+        for (int i = 0; i < n; i++) {
+          d[t][i] = k[i] ? weight[t] * tau[t][i] * scaleOf(t, p[i]) : 0.0;
+        }
+      }
+      combine(b, d, n, r);
+      Blocks.write(out, from, r, n);
+    });
+    return out;
+  }
+
+  /** θ₀ + λ·mixed per element, with or without sign consensus. */
+  private void combine(double[] base, double[][] d, int n, double[] out) {
+    double wSum = 0;
+    for (double w : weight) {
+      wSum += w;
+    }
+    double plainDivisor = Math.abs(wSum) < 1e-8 ? 1.0 : wSum;
+    for (int i = 0; i < n; i++) {
+      double mixed = 0;
+      double divisor;
+      if (consensus) {
+        double sum = 0;
+        for (int t = 0; t < models; t++) {
+          sum += d[t][i];
+        }
+        boolean positive = sum >= 0; // a zero sum elects +
+        divisor = 0;
+        for (int t = 0; t < models; t++) {
+          double v = d[t][i];
+          if (v != 0 && (v > 0) == positive) {
+            mixed += v;
+            divisor += weight[t];
+          }
+        }
+        if (divisor == 0) {
+          divisor = 1;
+        }
+      } else {
+        for (int t = 0; t < models; t++) {
+          mixed += d[t][i];
+        }
+        divisor = plainDivisor;
+      }
+      out[i] = base[i] + lambda * (normalize ? mixed / divisor : mixed);
+    }
+  }
+
+  /** Fills keep[0..n) (and the keep probability, for inverse rescaling) of model t's block. */
+  private void sparsify(int t, long flat0, double[] tau, int n, long rowLength, boolean[] keep, double[] prob) {
+    if (!sparsifies) {
+      Arrays.fill(keep, 0, n, true);
+      Arrays.fill(prob, 0, n, 1.0);
+      return;
+    }
+    switch (sparsifier) {
+      case MAGNITUDE, MAGNITUDE_OUTLIERS -> {
+        for (int i = 0; i < n; i++) {
+          double k = key(tau[i]);
+          boolean inUpper = upper[t].next(k);
+          boolean inLower = lower[t].next(k);
+          keep[i] = inLower && !inUpper;
+          prob[i] = 1.0;
+        }
+      }
+      case RANDOM, DELLA -> randomMask(t, flat0, tau, n, rowLength, keep, prob);
+      default -> throw new IllegalStateException(sparsifier.toString());
+    }
+  }
+
+  /** DARE (Bernoulli(d)) or DELLA (keep probability d − ε + 2ε·rank within the row). */
+  private void randomMask(int t, long flat0, double[] tau, int n, long rowLength, boolean[] keep, double[] prob) {
+    if (density[t] >= 1) {
+      Arrays.fill(keep, 0, n, true);
+      Arrays.fill(prob, 0, n, 1.0);
+      return;
+    }
+    if (sparsifier == Sparsifier.DELLA) {
+      dellaProbabilities(t, tau, n, (int) rowLength, prob);
+    } else {
+      Arrays.fill(prob, 0, n, density[t]);
+    }
+    for (int i = 0; i < n; i++) {
+      keep[i] = DeterministicRandom.uniform(rngKey[t], flat0 + i) < prob[i];
+    }
+  }
+
+  /** Per row: rank |τ| ascending (stable: lower index first), r = rank/(L − 1) (0.5 for L = 1), p = d − ε + 2ε·r. */
+  private void dellaProbabilities(int t, double[] tau, int n, int rowLength, double[] prob) {
+    Integer[] idx = new Integer[rowLength];
+    for (int row = 0; row * rowLength < n; row++) {
+      int off = row * rowLength;
+      for (int j = 0; j < rowLength; j++) {
+        idx[j] = j;
+      }
+      final int o = off;
+      Arrays.sort(idx, (a, c) -> {
+        int cmp = Double.compare(key(tau[o + a]), key(tau[o + c]));
+        return cmp != 0 ? cmp : Integer.compare(a, c);
+      });
+      for (int rank = 0; rank < rowLength; rank++) {
+        double r = rowLength == 1 ? 0.5 : (double) rank / (rowLength - 1);
+        prob[off + idx[rank]] = density[t] - epsilon[t] + 2 * epsilon[t] * r;
+      }
+    }
+  }
+
+  /** Multiplier of a kept entry: the L1 rescale, 1/p for inverse, or 1. */
+  private double scaleOf(int t, double p) {
+    if (!sparsifies) {
+      return 1.0;
+    }
+    if (Boolean.TRUE.equals(rescale)) {
+      return rescaleFactor[t];
+    }
+    if ("inverse".equals(rescale)) {
+      return 1.0 / p;
+    }
+    return 1.0;
+  }
+
+  private void prepareCutsOnce() {
+    if (magnitudes != null && upper == null) {
+      upper = new MagnitudeCut[models];
+      lower = new MagnitudeCut[models];
+      int n = (int) numel;
+      for (int t = 0; t < models; t++) {
+        if (sparsifier == Sparsifier.MAGNITUDE) {
+          upper[t] = MagnitudeCut.NONE;
+          lower[t] = density[t] >= 1 ? MagnitudeCut.ALL : MagnitudeCut.top(magnitudes[t], n, (long) Math.floor(density[t] * n));
+        } else {
+          long nTop = (long) Math.floor(gamma[t] * n);
+          long keepN = (long) Math.floor(density[t] * n);
+          long nBottom = n - keepN - nTop;
+          if (nBottom < 0) {
+            nTop += nBottom;
+          }
+          // drop the nTop largest; keep the next keepN (differs from mergekit when nTop = 0, see methods.md)
+          upper[t] = MagnitudeCut.top(magnitudes[t], n, nTop);
+          lower[t] = MagnitudeCut.top(magnitudes[t], n, nTop + keepN);
+        }
+        magnitudes[t] = null;
+      }
+      magnitudes = null;
+    }
+    if (rescaleFactor == null) {
+      rescaleFactor = new double[models];
+      for (int t = 0; t < models; t++) {
+        rescaleFactor[t] = l1All[t] < 1e-7 || l1Kept[t] < 1e-7 ? 1.0 : l1All[t] / l1Kept[t];
+      }
+    }
+  }
+
+  private double key(double tau) {
+    double a = Math.abs(tau);
+    return floatKeys ? (double) (float) a : a;
+  }
+
+  /** A block of whole rows: {@code from} is the block's flat offset inside the chunk. */
+  private interface BlockVisitor {
+    void visit(long from, int n, long rowLength, double[] base, double[][] models, double[][] tau);
+  }
+
+  private void forEachBlock(TensorChunk chunk, BlockVisitor v) {
+    long rowLength = chunk.rowLength();
+    int rowsPer = Blocks.rowsPerBlock(rowLength);
+    int cap = (int) Math.min((long) rowsPer * rowLength, chunk.length());
+    double[] b = new double[cap];
+    double[][] x = new double[models][cap];
+    double[][] tau = new double[models][cap];
+    for (long row = 0; row < chunk.rows(); row += rowsPer) {
+      long from = row * rowLength;
+      int n = (int) (Math.min(rowsPer, chunk.rows() - row) * rowLength);
+      Blocks.read(chunk.base(), from, b, n);
+      for (int t = 0; t < models; t++) {
+        Blocks.read(chunk.models()[t], from, x[t], n);
+        for (int i = 0; i < n; i++) {
+          tau[t][i] = x[t][i] - b[i];
+        }
+      }
+      v.visit(from, n, rowLength, b, x, tau);
+    }
+  }
+
+  @Override
+  public void close() {
+    magnitudes = null;
+  }
+}

@@ -1,0 +1,44 @@
+package io.sparkmerge.plan;
+
+import java.util.Collection;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The position t of each tensor in the model (methods.md §0): a tensor of layer idx among L layers
+ * has t = idx / (L − 1) (1 when L = 1); tensors before the layers (embeddings) have t = 0, tensors
+ * after them (final norm, lm_head) have t = 1.
+ */
+public final class LayerPositions {
+  /** Matches the block index in HF names: model.layers.3., transformer.h.3., blocks.3., layer.3. */
+  private static final Pattern LAYER = Pattern.compile("(?:^|\\.)(?:layers|h|blocks|layer)\\.(\\d+)\\.");
+  private static final Pattern BEFORE_LAYERS = Pattern.compile("embed|wte|wpe|word_embeddings|position_embeddings");
+
+  private final int layerCount;
+
+  public LayerPositions(Collection<String> tensorNames) {
+    int max = -1;
+    for (String n : tensorNames) {
+      max = Math.max(max, layerIndex(n));
+    }
+    this.layerCount = max + 1;
+  }
+
+  public int layerCount() {
+    return layerCount;
+  }
+
+  /** The layer index in the name, or -1 for a tensor outside the layers. */
+  public static int layerIndex(String tensorName) {
+    Matcher m = LAYER.matcher(tensorName);
+    return m.find() ? Integer.parseInt(m.group(1)) : -1;
+  }
+
+  public double position(String tensorName) {
+    int idx = layerIndex(tensorName);
+    if (idx < 0) {
+      return BEFORE_LAYERS.matcher(tensorName).find() ? 0.0 : 1.0;
+    }
+    return layerCount <= 1 ? 1.0 : (double) idx / (layerCount - 1);
+  }
+}

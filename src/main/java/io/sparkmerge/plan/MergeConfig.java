@@ -1,0 +1,61 @@
+package io.sparkmerge.plan;
+
+import io.sparkmerge.io.DType;
+import io.sparkmerge.method.NameFilter;
+import io.sparkmerge.method.ParameterValue;
+import java.io.Serializable;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A merge job's configuration as the user wrote it (DESIGN.md §4), after YAML parsing and key
+ * validation but before any model is opened. Parameter values are still unevaluated
+ * ({@link ParameterValue}: scalars, gradients, condition lists).
+ *
+ * @param mergeMethod the registry name of the method
+ * @param baseModel path of the base model, or null
+ * @param models the entries under {@code models:}, in order
+ * @param parameters method-wide parameters
+ * @param outDtype the output dtype, or null for the base model's (per tensor)
+ * @param computeDouble true for {@code compute_dtype: float64}
+ * @param seed seed of every random draw
+ * @param tensors per-tensor overrides, first match wins
+ * @param outShardSize the largest output shard in bytes
+ * @param copy file names copied from the base (or first model) when present
+ * @param allowNonfinite whether NaN/Inf in inputs or outputs is only reported, not an error
+ * @param rawYaml the config as given, for the manifest and model card
+ */
+public record MergeConfig(
+    String mergeMethod,
+    String baseModel,
+    List<ModelEntry> models,
+    Map<String, ParameterValue> parameters,
+    DType outDtype,
+    boolean computeDouble,
+    long seed,
+    List<TensorOverride> tensors,
+    long outShardSize,
+    List<String> copy,
+    boolean allowNonfinite,
+    String rawYaml) implements Serializable {
+
+  /** One entry of {@code models:}: a model directory and its parameters. */
+  public record ModelEntry(String path, Map<String, ParameterValue> parameters) implements Serializable {}
+
+  /**
+   * One entry of {@code tensors:}: tensors whose name matches {@code filter} (substring, else regex)
+   * use {@code mergeMethod} (null: the job's) and these parameters (highest precedence).
+   */
+  public record TensorOverride(String filter, String mergeMethod, Map<String, ParameterValue> parameters)
+      implements Serializable {
+    public boolean matches(String tensorName) {
+      return NameFilter.matches(filter, tensorName);
+    }
+  }
+
+  public static final long DEFAULT_OUT_SHARD_SIZE = 5_000_000_000L;
+
+  public static final List<String> DEFAULT_COPY = List.of(
+      "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+      "special_tokens_map.json", "tokenizer.model", "vocab.json", "merges.txt", "added_tokens.json");
+}

@@ -1,0 +1,73 @@
+package io.sparkmerge.plan;
+
+import io.sparkmerge.method.ResolvedParams;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * Everything executors need to run a merge, decided on the driver from headers alone: inputs, the
+ * output shards and their tensors with resolved parameters. Serializable and broadcast once.
+ *
+ * @param runId unique id of this run (names the staging directory)
+ * @param method the job's merge method
+ * @param base the configured base model, or null (integer tensors and config files come from it)
+ * @param baseInMerge whether the method computes with the base (chunks carry its rows)
+ * @param models the non-base models, in config order (a models: entry equal to the base is removed
+ *     for methods that use a base, as mergekit does)
+ * @param shards the output shards; shard i is Spark partition i
+ * @param computeDouble whether methods compute in float64
+ * @param seed the seed of every random draw
+ * @param allowNonfinite whether NaN/Inf is reported only
+ * @param chunkBytes target bytes of one model's chunk in the compute dtype
+ * @param globalDefaults the job method's global parameters with defaults (for the manifest)
+ */
+public record MergePlan(
+    String runId,
+    String method,
+    InputModel base,
+    boolean baseInMerge,
+    List<InputModel> models,
+    List<ShardPlan> shards,
+    boolean computeDouble,
+    long seed,
+    boolean allowNonfinite,
+    long chunkBytes,
+    ResolvedParams globalDefaults) implements Serializable {
+
+  public int tensorCount() {
+    int n = 0;
+    for (ShardPlan s : shards) {
+      n += s.tensors().size();
+    }
+    return n;
+  }
+
+  public long totalOutBytes() {
+    long n = 0;
+    for (ShardPlan s : shards) {
+      n += s.outBytes();
+    }
+    return n;
+  }
+
+  public long totalReadBytes() {
+    long n = 0;
+    for (ShardPlan s : shards) {
+      n += s.readBytes();
+    }
+    return n;
+  }
+
+  /** The input raw (integer/bool) tensors are copied from: the base if any, else the first model. */
+  public InputModel rawSource() {
+    return base != null ? base : models.get(0);
+  }
+
+  public long peakMemoryBytes() {
+    long m = 0;
+    for (ShardPlan s : shards) {
+      m = Math.max(m, s.peakMemoryBytes());
+    }
+    return m;
+  }
+}

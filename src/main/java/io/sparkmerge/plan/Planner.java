@@ -1,0 +1,270 @@
+package io.sparkmerge.plan;
+
+import io.sparkmerge.ConfigException;
+import io.sparkmerge.InputDataException;
+import io.sparkmerge.io.DType;
+import io.sparkmerge.io.ModelDirectory;
+import io.sparkmerge.io.TensorInfo;
+import io.sparkmerge.method.MergeMethod;
+import io.sparkmerge.method.MethodRegistry;
+import io.sparkmerge.method.ParameterResolver;
+import io.sparkmerge.method.ParameterValue;
+import io.sparkmerge.method.ResolvedParams;
+import io.sparkmerge.method.TensorMergeContext;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * The driver side of a merge: opens every model's headers (never tensor data), checks that the
+ * models match, resolves every tensor's method and parameters, validates them, estimates costs and
+ * packs tensors into output shards. Everything that can be wrong with a config or the inputs'
+ * layout fails here, before a Spark task starts.
+ */
+public final class Planner {
+  /** Target size of one model's chunk in the compute dtype: bounds executor memory per task. */
+  public static final long DEFAULT_CHUNK_BYTES = 64L << 20;
+  /** Compute cost in flops that weighs as much as one byte moved (~10 GFLOP/s vs ~1 GB/s). */
+  private static final double FLOPS_PER_BYTE = 10.0;
+
+  private final Configuration hadoopConf;
+
+  public Planner(Configuration hadoopConf) {
+    this.hadoopConf = hadoopConf;
+  }
+
+  public MergePlan plan(MergeConfig cfg, int minPartitions, String runId) {
+    MergeMethod method = MethodRegistry.get(cfg.mergeMethod());
+    if (method.baseUse() == MergeMethod.BaseUse.REQUIRED && cfg.baseModel() == null) {
+      throw new ConfigException("merge_method '" + method.name() + "' needs a base model: add 'base_model: <path>' to the config");
+    }
+    if (cfg.models().isEmpty()) {
+      throw new ConfigException("the config lists no models: add at least one entry under 'models:'");
+    }
+    for (Map.Entry<String, ParameterValue> e : cfg.parameters().entrySet()) {
+      ParameterResolver.checkKnown(method, Map.of(e.getKey(), e.getValue()), "parameters");
+    }
+    InputModel base = cfg.baseModel() == null ? null : new InputModel("base", cfg.baseModel(), open(cfg.baseModel(), "base_model"));
+    boolean usesBase = method.baseUse() != MergeMethod.BaseUse.NOT_USED && base != null;
+    List<InputModel> models = new ArrayList<>();
+    List<Map<String, ParameterValue>> modelParams = new ArrayList<>();
+    for (int i = 0; i < cfg.models().size(); i++) {
+      MergeConfig.ModelEntry e = cfg.models().get(i);
+      // mergekit lists the base among the models for base-using methods; it contributes no task vector.
+      if (usesBase && samePath(e.path(), cfg.baseModel())) {
+        continue;
+      }
+      ParameterResolver.checkKnown(method, e.parameters(), "models[" + i + "] (" + e.path() + ")");
+      models.add(new InputModel("models[" + i + "]", e.path(), open(e.path(), "models[" + i + "]")));
+      modelParams.add(e.parameters());
+    }
+    if (models.isEmpty()) {
+      throw new ConfigException("every entry under 'models:' is the base model; list at least one model to merge with it");
+    }
+    method.validateModels(models.size(), usesBase);
+    InputModel reference = base != null ? base : models.get(0);
+    checkCompatible(reference, base, models);
+
+    Map<String, TensorInfo> tensors = reference.dir().tensors();
+    LayerPositions positions = new LayerPositions(tensors.keySet());
+    DataType computeType = cfg.computeDouble() ? DataType.DOUBLE : DataType.FLOAT;
+    List<TensorTask> tasks = new ArrayList<>();
+    for (TensorInfo info : tensors.values()) {
+      tasks.add(planTensor(cfg, method, info, positions.position(info.name()), base, models, modelParams, usesBase, computeType));
+    }
+    long maxShard = cfg.outShardSize();
+    List<List<TensorTask>> packed = ShardPacker.pack(tasks, maxShard, Math.max(1, minPartitions));
+    List<ShardPlan> shards = new ArrayList<>();
+    int inputs = models.size() + (usesBase ? 1 : 0);
+    int elem = cfg.computeDouble() ? 8 : 4;
+    for (int i = 0; i < packed.size(); i++) {
+      List<TensorTask> ts = packed.get(i);
+      long out = 0;
+      long read = 0;
+      double cost = 0;
+      long peak = 0;
+      for (TensorTask t : ts) {
+        out += t.outBytes();
+        read += t.readBytes();
+        cost += t.cost();
+        peak = Math.max(peak, taskMemory(t, inputs, elem));
+      }
+      shards.add(new ShardPlan(i, io.sparkmerge.io.HfIndex.shardName(i + 1, packed.size()), List.copyOf(ts), out, read, cost, peak));
+    }
+    ResolvedParams defaults = ParameterResolver.resolve(method, "", 0.0, Map.of(),
+        nCopies(models.size()), Map.of(), cfg.parameters()).global();
+    return new MergePlan(runId, method.name(), base, usesBase, models, shards, cfg.computeDouble(), cfg.seed(),
+        cfg.allowNonfinite(), DEFAULT_CHUNK_BYTES, defaults);
+  }
+
+  private TensorTask planTensor(MergeConfig cfg, MergeMethod jobMethod, TensorInfo info, double t, InputModel base,
+      List<InputModel> models, List<Map<String, ParameterValue>> modelParams, boolean usesBase, DataType computeType) {
+    String name = info.name();
+    InputModel reference = base != null ? base : models.get(0);
+    long read = info.byteLength();
+    for (InputModel m : models) {
+      read += m.dir().tensors().get(name).byteLength();
+    }
+    if (!usesBase) {
+      read -= base != null ? info.byteLength() : 0;
+    }
+    boolean allFloat = info.dtype().isFloating();
+    for (InputModel m : models) {
+      allFloat &= m.dir().tensors().get(name).dtype().isFloating();
+    }
+    if (!allFloat) {
+      // Integer and bool tensors (position ids, masks) are copied from the base or first model unchanged.
+      long bytes = info.byteLength();
+      return new TensorTask(name, info.shape(), info.dtype(), null, null, null, 0, t, bytes, 2.0 * bytes);
+    }
+    MergeConfig.TensorOverride override = null;
+    for (MergeConfig.TensorOverride o : cfg.tensors()) {
+      if (o.matches(name)) {
+        override = o;
+        break;
+      }
+    }
+    MergeMethod method = override != null && override.mergeMethod() != null ? MethodRegistry.get(override.mergeMethod()) : jobMethod;
+    if (method != jobMethod) {
+      if (method.baseUse() == MergeMethod.BaseUse.REQUIRED && !usesBase) {
+        throw new ConfigException("tensors: filter '" + override.filter() + "' sends " + name + " to merge_method '" + method.name()
+            + "', which needs a base model the job does not use; set base_model or choose another method");
+      }
+      method.validateModels(models.size(), usesBase);
+    }
+    Map<String, ParameterValue> overrideParams = override == null ? Map.of() : override.parameters();
+    ParameterResolver.Resolved resolved = ParameterResolver.resolve(method, name, t, overrideParams,
+        onlyKnown(method, jobMethod, modelParams), Map.of(), onlyKnown(method, jobMethod, cfg.parameters()));
+    TensorMergeContext ctx = new TensorMergeContext(name, info.shape(), computeType, cfg.seed(), usesBase,
+        resolved.global(), resolved.perModel());
+    method.validateTensor(ctx);
+    DType out = cfg.outDtype() != null ? cfg.outDtype() : reference.dir().tensors().get(name).dtype();
+    long outBytes = info.numel() * out.size();
+    double cost = read + outBytes + method.computeCost(info.shape(), models.size()) / FLOPS_PER_BYTE;
+    return new TensorTask(name, info.shape(), out, method.name(), resolved.global(), resolved.perModel(), -1, t, read, cost);
+  }
+
+  /**
+   * A tensor routed to another method by a tensors: override keeps only the job-level parameters
+   * that method knows (a TIES density means nothing to linear); the job method's own are checked
+   * strictly elsewhere.
+   */
+  private static List<Map<String, ParameterValue>> onlyKnown(MergeMethod m, MergeMethod job, List<Map<String, ParameterValue>> ps) {
+    List<Map<String, ParameterValue>> out = new ArrayList<>();
+    for (Map<String, ParameterValue> p : ps) {
+      out.add(onlyKnown(m, job, p));
+    }
+    return out;
+  }
+
+  private static Map<String, ParameterValue> onlyKnown(MergeMethod m, MergeMethod job, Map<String, ParameterValue> p) {
+    if (m == job) {
+      return p;
+    }
+    Map<String, ParameterValue> out = new LinkedHashMap<>();
+    p.forEach((k, v) -> {
+      if (m.params().has(k)) {
+        out.put(k, v);
+      }
+    });
+    return out;
+  }
+
+  private static List<Map<String, ParameterValue>> nCopies(int n) {
+    List<Map<String, ParameterValue>> l = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      l.add(Map.of());
+    }
+    return l;
+  }
+
+  /** Executor memory for one tensor: raw + decoded chunk per input, the output chunk, and the method's working set. */
+  private static long taskMemory(TensorTask t, int inputs, int elem) {
+    if (t.isRawCopy()) {
+      return Math.min(t.readBytes(), DEFAULT_CHUNK_BYTES);
+    }
+    MergeMethod m = MethodRegistry.get(t.method());
+    long chunkElems = m.chunking() == MergeMethod.Chunking.WHOLE_TENSOR ? t.numel() : Math.min(t.numel(), DEFAULT_CHUNK_BYTES / elem);
+    return (long) (inputs + 1) * chunkElems * (elem + 2) + m.workingBytes(t.shape(), t.perModel().size(), elem);
+  }
+
+  private ModelDirectory open(String path, String key) {
+    try {
+      Path p = new Path(path);
+      FileSystem fs = p.getFileSystem(hadoopConf);
+      if (!fs.exists(p)) {
+        throw new ConfigException(key + ": model path '" + path + "' does not exist; check the path in the config");
+      }
+      return ModelDirectory.open(fs, p);
+    } catch (FileNotFoundException e) {
+      throw new ConfigException(key + ": model path '" + path + "' does not exist; check the path in the config", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(key + ": cannot read model '" + path + "': " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean samePath(String a, String b) {
+    return new Path(a).toUri().normalize().getPath().replaceAll("/+$", "")
+        .equals(new Path(b).toUri().normalize().getPath().replaceAll("/+$", ""));
+  }
+
+  /** Every model must have the reference's tensor names and shapes; the error names the model and the first differences. */
+  static void checkCompatible(InputModel reference, InputModel base, List<InputModel> models) {
+    List<InputModel> all = new ArrayList<>();
+    if (base != null && base != reference) {
+      all.add(base);
+    }
+    all.addAll(models);
+    Map<String, TensorInfo> ref = reference.dir().tensors();
+    for (InputModel m : all) {
+      if (m == reference) {
+        continue;
+      }
+      Map<String, TensorInfo> other = m.dir().tensors();
+      List<String> missing = new ArrayList<>();
+      List<String> extra = new ArrayList<>();
+      List<String> shape = new ArrayList<>();
+      for (TensorInfo t : ref.values()) {
+        TensorInfo o = other.get(t.name());
+        if (o == null) {
+          missing.add(t.name());
+        } else if (!java.util.Arrays.equals(o.shape(), t.shape())) {
+          shape.add(t.name() + " " + t.shapeString() + " vs " + o.shapeString());
+        }
+      }
+      for (String n : other.keySet()) {
+        if (!ref.containsKey(n)) {
+          extra.add(n);
+        }
+      }
+      if (!missing.isEmpty() || !extra.isEmpty() || !shape.isEmpty()) {
+        StringBuilder sb = new StringBuilder(m.role() + " (" + m.path() + ") does not match " + reference.role() + " ("
+            + reference.path() + "):");
+        if (!missing.isEmpty()) {
+          sb.append(" missing tensors ").append(first(missing));
+        }
+        if (!extra.isEmpty()) {
+          sb.append(" extra tensors ").append(first(extra));
+        }
+        if (!shape.isEmpty()) {
+          sb.append(" different shapes ").append(first(shape));
+        }
+        throw new InputDataException(sb.append("; merge only checkpoints of one architecture").toString());
+      }
+    }
+  }
+
+  private static String first(List<String> names) {
+    int n = Math.min(3, names.size());
+    String s = String.join(", ", names.subList(0, n));
+    return names.size() > n ? s + " (and " + (names.size() - n) + " more)" : s;
+  }
+}

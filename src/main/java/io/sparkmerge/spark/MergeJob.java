@@ -1,0 +1,230 @@
+package io.sparkmerge.spark;
+
+import io.sparkmerge.io.HfIndex;
+import io.sparkmerge.plan.InputModel;
+import io.sparkmerge.plan.MergeConfig;
+import io.sparkmerge.plan.MergePlan;
+import io.sparkmerge.plan.Planner;
+import io.sparkmerge.plan.ShardPlan;
+import io.sparkmerge.plan.TensorTask;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The merge job: plan on the driver, one Spark task per output shard, commit on the driver
+ * (DESIGN.md §2). Knows nothing of any method's math.
+ */
+public final class MergeJob {
+
+  /**
+   * @param out the output directory (any Hadoop FileSystem URI)
+   * @param overwrite replace an existing, non-empty OUT
+   * @param partitions at least this many output shards (tasks), when there are enough tensors
+   */
+  public record Options(String out, boolean overwrite, int partitions, PrintStream console) {}
+
+  /** What a finished merge produced. */
+  public record Outcome(MergePlan plan, String out, long bytesWritten, Map<String, Long> timingsMs, List<String> warnings) {}
+
+  private MergeJob() {}
+
+  /** Plans a merge from headers alone (also what --dry-run prints). */
+  public static MergePlan plan(Configuration conf, MergeConfig cfg, int partitions) {
+    String runId = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").format(java.time.LocalDateTime.now())
+        + "-" + UUID.randomUUID().toString().substring(0, 8);
+    return new Planner(conf).plan(cfg, partitions, runId);
+  }
+
+  public static Outcome run(SparkSession spark, MergeConfig cfg, Options opts) throws IOException {
+    Map<String, Long> timings = new LinkedHashMap<>();
+    long t0 = System.currentTimeMillis();
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    Path outPath = new Path(opts.out());
+    FileSystem outFs = outPath.getFileSystem(conf);
+    // Fail on an existing OUT before reading anything (exit 4).
+    new OutputCommitter(outFs, outPath, "check", opts.overwrite()).checkOutput();
+    MergePlan plan = plan(conf, cfg, opts.partitions());
+    timings.put("plan", System.currentTimeMillis() - t0);
+    opts.console().println(describe(plan));
+
+    OutputCommitter committer = new OutputCommitter(outFs, outPath, plan.runId(), opts.overwrite());
+    committer.setUp();
+    // Spark reports task failures as SparkException, a checked exception Scala throws undeclared:
+    // clean up on any throwable, not just the ones Java knows about.
+    boolean committed = false;
+    try {
+      long t1 = System.currentTimeMillis();
+      List<ShardResult> results = runShards(spark, plan, committer.staging().toString(), opts.console());
+      timings.put("merge", System.currentTimeMillis() - t1);
+      Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis());
+      committed = true;
+      return o;
+    } finally {
+      if (!committed) {
+        stopRunningTasks(spark, plan.runId());
+        committer.abort();
+      }
+    }
+  }
+
+  /**
+   * After a failed job, Spark may still be running sibling tasks; cancel them and wait (bounded) until
+   * they are gone, so none writes into the staging directory after it has been removed.
+   */
+  private static void stopRunningTasks(SparkSession spark, String runId) {
+    var sc = spark.sparkContext();
+    if (sc.isStopped()) {
+      return;
+    }
+    String group = "sparkmerge-" + runId;
+    sc.cancelJobGroup(group);
+    long deadline = System.currentTimeMillis() + 60_000;
+    var tracker = sc.statusTracker();
+    while (System.currentTimeMillis() < deadline) {
+      boolean running = false;
+      for (int jobId : tracker.getJobIdsForGroup(group)) {
+        var info = tracker.getJobInfo(jobId);
+        if (info.isDefined() && info.get().status() == org.apache.spark.JobExecutionStatus.RUNNING) {
+          running = true;
+        }
+      }
+      int active = 0;
+      for (int stageId : tracker.getActiveStageIds()) {
+        var st = tracker.getStageInfo(stageId);
+        if (st.isDefined()) {
+          active += st.get().numActiveTasks();
+        }
+      }
+      if (!running && active == 0) {
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private static List<ShardResult> runShards(SparkSession spark, MergePlan plan, String staging, PrintStream console) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    int n = plan.shards().size();
+    Broadcast<MergePlan> planB = jsc.broadcast(plan);
+    HadoopConf hconf = new HadoopConf(jsc.hadoopConfiguration());
+    FaultInjection faults = FaultInjection.from(spark.conf());
+    int[] tensorsPerShard = new int[n];
+    long[] readPerShard = new long[n];
+    for (ShardPlan s : plan.shards()) {
+      tensorsPerShard[s.index()] = s.tensors().size();
+      readPerShard[s.index()] = s.readBytes();
+    }
+    ProgressListener progress = new ProgressListener("merge " + plan.method(), tensorsPerShard, readPerShard, console);
+    spark.sparkContext().addSparkListener(progress);
+    List<Integer> shards = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      shards.add(i);
+    }
+    jsc.setJobGroup("sparkmerge-" + plan.runId(), String.format(Locale.ROOT, "sparkmerge merge (%s): %d tensors in %d shards, %.2f GB read",
+        plan.method(), plan.tensorCount(), n, plan.totalReadBytes() / 1e9), true);
+    try {
+      return jsc.parallelize(shards, n).mapPartitionsWithIndex((p, it) -> {
+        TaskContext tc = TaskContext.get();
+        NativeThreads.use(tc.cpus());
+        try (ShardTask task = new ShardTask(planB.value(), p, hconf.get())) {
+          ShardResult r = task.run(staging, tc.attemptNumber(), faults);
+          return List.of(r).iterator();
+        }
+      }, true).collect();
+    } finally {
+      spark.sparkContext().removeSparkListener(progress);
+      jsc.clearJobGroup();
+    }
+  }
+
+  private static Outcome commit(Configuration conf, MergeConfig cfg, MergePlan plan, OutputCommitter committer,
+      List<ShardResult> results, Map<String, Long> timings, long t2) throws IOException {
+    // Every planned tensor must have come back exactly once, from the shard it was planned in.
+    Map<String, TensorResult> byName = new TreeMap<>();
+    Map<String, String> weightMap = new TreeMap<>();
+    List<String> staged = new ArrayList<>();
+    List<String> warnings = new ArrayList<>();
+    long bytes = 0;
+    if (results.size() != plan.shards().size()) {
+      throw new IllegalStateException("expected " + plan.shards().size() + " shard results, got " + results.size());
+    }
+    for (ShardResult r : results) {
+      ShardPlan s = plan.shards().get(r.partition());
+      if (r.tensors().size() != s.tensors().size()) {
+        throw new IllegalStateException("shard " + s.fileName() + " returned " + r.tensors().size() + " tensors, planned " + s.tensors().size());
+      }
+      for (int i = 0; i < s.tensors().size(); i++) {
+        TensorTask planned = s.tensors().get(i);
+        TensorResult got = r.tensors().get(i);
+        if (!planned.name().equals(got.name()) || byName.put(got.name(), got) != null) {
+          throw new IllegalStateException("shard " + s.fileName() + " returned tensor " + got.name() + " out of plan");
+        }
+        weightMap.put(got.name(), s.fileName());
+      }
+      committer.promote(r.attemptFile(), s.fileName());
+      staged.add(s.fileName());
+      bytes += r.fileBytes();
+      warnings.addAll(r.warnings());
+    }
+    if (byName.size() != plan.tensorCount()) {
+      throw new IllegalStateException("expected " + plan.tensorCount() + " tensors, got " + byName.size());
+    }
+    long tensorBytes = 0;
+    for (TensorResult r : byName.values()) {
+      tensorBytes += r.bytes();
+    }
+    if (plan.shards().size() > 1) {
+      committer.writeStaged("model.safetensors.index.json", HfIndex.json(tensorBytes, weightMap));
+      staged.add("model.safetensors.index.json");
+    }
+    InputModel src = plan.rawSource();
+    for (String name : cfg.copy()) {
+      Path p = new Path(src.path(), name);
+      FileSystem fs = p.getFileSystem(conf);
+      if (fs.exists(p)) {
+        committer.copyIntoStaging(fs, p, name);
+        staged.add(name);
+      }
+    }
+    committer.writeStaged("README.md", ModelCard.build(cfg, plan));
+    staged.add("README.md");
+    timings.put("commit", System.currentTimeMillis() - t2);
+    committer.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings));
+    staged.add("sparkmerge.json");
+    committer.commit(staged);
+    return new Outcome(plan, committer.out().toString(), bytes, timings, warnings);
+  }
+
+  /** The plan as --dry-run and the job's first lines print it. */
+  public static String describe(MergePlan plan) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT, "plan %s: merge_method %s, %d model(s)%s, %d tensors, %d output shard(s), read %.3f GB, write %.3f GB%n",
+        plan.runId(), plan.method(), plan.models().size(), plan.base() != null ? " + base" : "", plan.tensorCount(),
+        plan.shards().size(), plan.totalReadBytes() / 1e9, plan.totalOutBytes() / 1e9));
+    for (ShardPlan s : plan.shards()) {
+      sb.append(String.format(Locale.ROOT, "  %s: %d tensors, %.3f GB out, %.3f GB read, est. task memory %.1f MB%n",
+          s.fileName(), s.tensors().size(), s.outBytes() / 1e9, s.readBytes() / 1e9, s.peakMemoryBytes() / 1e6));
+    }
+    sb.append(String.format(Locale.ROOT, "estimated executor memory per task (largest): %.1f MB", plan.peakMemoryBytes() / 1e6));
+    return sb.toString();
+  }
+}

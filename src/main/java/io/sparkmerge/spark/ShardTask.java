@@ -1,0 +1,248 @@
+package io.sparkmerge.spark;
+
+import io.sparkmerge.InputDataException;
+import io.sparkmerge.io.DType;
+import io.sparkmerge.io.SafetensorsWriter;
+import io.sparkmerge.io.TensorCodec;
+import io.sparkmerge.io.TensorInfo;
+import io.sparkmerge.io.TensorReader;
+import io.sparkmerge.method.MergeMethod;
+import io.sparkmerge.method.MethodRegistry;
+import io.sparkmerge.method.TensorChunk;
+import io.sparkmerge.method.TensorMerge;
+import io.sparkmerge.method.TensorMergeContext;
+import io.sparkmerge.plan.InputModel;
+import io.sparkmerge.plan.MergePlan;
+import io.sparkmerge.plan.ShardPlan;
+import io.sparkmerge.plan.TensorTask;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The executor side of a merge: one output shard. For each tensor of the shard it reads exactly the
+ * byte ranges it needs from every input (positioned reads, row block by row block), decodes them to
+ * the compute dtype, drives the tensor's {@link MergeMethod} over the blocks, encodes the result and
+ * streams it into {@code part-<p>-attempt-<a>.safetensors} in the staging directory.
+ */
+public final class ShardTask implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ShardTask.class);
+
+  private final MergePlan plan;
+  private final ShardPlan shard;
+  private final Configuration conf;
+  private final Map<String, TensorReader> readers = new HashMap<>();
+  private final DataType computeType;
+  private final List<String> warnings = new ArrayList<>();
+  private long bytesRead;
+  private ByteBuffer ioBuffer;
+  private ByteBuffer outBuffer;
+
+  public ShardTask(MergePlan plan, int partition, Configuration conf) {
+    this.plan = plan;
+    this.shard = plan.shards().get(partition);
+    this.conf = conf;
+    this.computeType = plan.computeDouble() ? DataType.DOUBLE : DataType.FLOAT;
+  }
+
+  /** Writes the shard to {@code stagingDir/part-<p>-attempt-<a>.safetensors} and reports its tensors. */
+  public ShardResult run(String stagingDir, int attempt, FaultInjection faults) throws IOException {
+    long start = System.currentTimeMillis();
+    Path file = new Path(stagingDir, String.format("part-%05d-attempt-%d.safetensors", shard.index(), attempt));
+    FileSystem fs = file.getFileSystem(conf);
+    List<SafetensorsWriter.TensorSpec> specs = new ArrayList<>();
+    for (TensorTask t : shard.tensors()) {
+      specs.add(new SafetensorsWriter.TensorSpec(t.name(), t.outDtype(), t.shape()));
+    }
+    List<TensorResult> results = new ArrayList<>();
+    try (SafetensorsWriter writer = new SafetensorsWriter(fs, file, specs, Map.of("format", "pt"))) {
+      int done = 0;
+      for (TensorTask t : shard.tensors()) {
+        if (done++ == shard.tensors().size() / 2) {
+          faults.maybeFail(shard.index(), attempt);
+        }
+        results.add(t.isRawCopy() ? copyRaw(t, writer) : merge(t, writer));
+      }
+      faults.maybeFail(shard.index(), attempt);
+      writer.close();
+      Map<String, String> digests = writer.tensorSha256();
+      List<TensorResult> withDigests = new ArrayList<>();
+      for (TensorResult r : results) {
+        withDigests.add(new TensorResult(r.name(), r.dtype(), r.shape(), r.bytes(), digests.get(r.name()), r.min(), r.max(),
+            r.nanCount(), r.infCount()));
+      }
+      return new ShardResult(shard.index(), attempt, file.toString(), writer.fileSize(), withDigests, bytesRead,
+          System.currentTimeMillis() - start, warnings);
+    }
+  }
+
+  private TensorResult copyRaw(TensorTask t, SafetensorsWriter writer) throws IOException {
+    InputModel src = plan.rawSource();
+    TensorInfo info = src.dir().tensors().get(t.name());
+    TensorReader reader = reader(src.dir().fileOf(t.name()));
+    long remaining = info.byteLength();
+    long pos = info.fileOffset();
+    while (remaining > 0) {
+      int n = (int) Math.min(remaining, 16 << 20);
+      ByteBuffer buf = ioBuffer(n);
+      reader.readFully(pos, buf.array(), 0, n);
+      buf.limit(n);
+      writer.write(buf);
+      pos += n;
+      remaining -= n;
+      bytesRead += n;
+    }
+    return new TensorResult(t.name(), t.outDtype(), t.shape(), info.byteLength(), null, Double.NaN, Double.NaN, 0, 0);
+  }
+
+  private TensorResult merge(TensorTask t, SafetensorsWriter writer) throws IOException {
+    MergeMethod method = MethodRegistry.get(t.method());
+    TensorMergeContext ctx = new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(),
+        t.global(), t.perModel());
+    TensorInfo shapeInfo = plan.models().get(0).dir().tensors().get(t.name());
+    long rows = shapeInfo.rows();
+    long rowLength = shapeInfo.rowLength();
+    int elem = computeType == DataType.DOUBLE ? 8 : 4;
+    long rowsPerChunk = method.chunking() == MergeMethod.Chunking.WHOLE_TENSOR
+        ? rows : Math.max(1, Math.min(rows, plan.chunkBytes() / Math.max(1, rowLength * elem)));
+    ValueStats outStats = new ValueStats();
+    try (TensorMerge m = method.begin(ctx)) {
+      for (int pass = 0; pass < m.preparationPasses(); pass++) {
+        for (long r = 0; r < rows; r += rowsPerChunk) {
+          TensorChunk chunk = load(t, r, Math.min(rowsPerChunk, rows - r), rowLength, false);
+          try {
+            m.prepare(pass, chunk);
+          } finally {
+            close(chunk);
+          }
+        }
+      }
+      for (long r = 0; r < rows; r += rowsPerChunk) {
+        TensorChunk chunk = load(t, r, Math.min(rowsPerChunk, rows - r), rowLength, true);
+        INDArray out = null;
+        try {
+          out = m.merge(chunk);
+          if (out.dataType() != computeType || out.isView() || out.offset() != 0 || out.ordering() != 'c') {
+            INDArray c = out.castTo(computeType).dup('c');
+            out.close();
+            out = c;
+          }
+          outStats.add(out);
+          ByteBuffer enc = outBuffer(Math.toIntExact(out.length() * t.outDtype().size()));
+          TensorCodec.encode(out, t.outDtype(), enc);
+          enc.flip();
+          writer.write(enc);
+        } finally {
+          if (out != null) {
+            out.close();
+          }
+          close(chunk);
+        }
+      }
+    }
+    if (outStats.hasNonFinite()) {
+      String msg = "tensor " + t.name() + ": the merged values contain " + outStats.nan + " NaN and " + outStats.inf
+          + " Inf (method " + t.method() + ")";
+      if (!plan.allowNonfinite()) {
+        throw new InputDataException(msg + "; check the inputs and parameters, or set allow_nonfinite: true");
+      }
+      warnings.add(msg);
+    }
+    return new TensorResult(t.name(), t.outDtype(), t.shape(), t.outBytes(), null, outStats.min, outStats.max,
+        outStats.nan, outStats.inf);
+  }
+
+  /** Reads and decodes rows [firstRow, firstRow + n) of the tensor from every input the method uses. */
+  private TensorChunk load(TensorTask t, long firstRow, long n, long rowLength, boolean checkFinite) throws IOException {
+    INDArray base = plan.baseInMerge() ? decode(plan.base(), t.name(), firstRow, n, rowLength, checkFinite) : null;
+    INDArray[] models = new INDArray[plan.models().size()];
+    for (int i = 0; i < models.length; i++) {
+      models[i] = decode(plan.models().get(i), t.name(), firstRow, n, rowLength, checkFinite);
+    }
+    return new TensorChunk(firstRow, firstRow * rowLength, base, models);
+  }
+
+  private INDArray decode(InputModel model, String name, long firstRow, long n, long rowLength, boolean checkFinite)
+      throws IOException {
+    TensorInfo info = model.dir().tensors().get(name);
+    String file = model.dir().fileOf(name);
+    int bytes = Math.toIntExact(n * rowLength * info.dtype().size());
+    ByteBuffer buf = ioBuffer(bytes);
+    reader(file).readFully(info.fileOffset() + firstRow * rowLength * info.dtype().size(), buf.array(), 0, bytes);
+    buf.limit(bytes);
+    bytesRead += bytes;
+    INDArray a = Nd4j.createUninitialized(computeType, n, rowLength);
+    TensorCodec.decode(info.dtype(), buf, a);
+    if (checkFinite && !plan.allowNonfinite()) {
+      long bad = ValueStats.nonFinite(a);
+      if (bad > 0) {
+        a.close();
+        throw new InputDataException(file + ": tensor " + name + " (" + model.role() + ") contains " + bad
+            + " NaN/Inf values in rows " + firstRow + ".." + (firstRow + n - 1)
+            + "; fix the checkpoint, or set allow_nonfinite: true to merge anyway");
+      }
+    }
+    return a;
+  }
+
+  private ByteBuffer ioBuffer(int n) {
+    if (ioBuffer == null || ioBuffer.capacity() < n) {
+      ioBuffer = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+    }
+    ioBuffer.clear();
+    return ioBuffer;
+  }
+
+  private ByteBuffer outBuffer(int n) {
+    if (outBuffer == null || outBuffer.capacity() < n) {
+      outBuffer = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+    }
+    outBuffer.clear();
+    return outBuffer;
+  }
+
+  private TensorReader reader(String file) {
+    return readers.computeIfAbsent(file, f -> {
+      try {
+        Path p = new Path(f);
+        return new TensorReader(p.getFileSystem(conf), p);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot open " + f + ": " + e.getMessage(), e);
+      }
+    });
+  }
+
+  private static void close(TensorChunk c) {
+    if (c.base() != null) {
+      c.base().close();
+    }
+    for (INDArray a : c.models()) {
+      a.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    for (TensorReader r : readers.values()) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        LOG.warn("closing {}: {}", r, e.toString());
+      }
+    }
+    readers.clear();
+  }
+}

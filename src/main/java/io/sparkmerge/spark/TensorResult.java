@@ -1,0 +1,11 @@
+package io.sparkmerge.spark;
+
+import io.sparkmerge.io.DType;
+import java.io.Serializable;
+
+/**
+ * What a task reports for each tensor it wrote: enough for the driver to check the plan was
+ * fulfilled and to write the index and the manifest without reading the data back.
+ */
+public record TensorResult(String name, DType dtype, long[] shape, long bytes, String sha256, double min, double max,
+    long nanCount, long infCount) implements Serializable {}

@@ -1,0 +1,65 @@
+package io.sparkmerge.spark;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Running min, max and NaN/Inf counts over the chunks of one tensor (finite values only for min/max). */
+final class ValueStats {
+  double min = Double.POSITIVE_INFINITY;
+  double max = Double.NEGATIVE_INFINITY;
+  long nan;
+  long inf;
+
+  /** Adds a contiguous FLOAT or DOUBLE array's values. */
+  void add(INDArray a) {
+    ByteBuffer bb = a.data().asNio().order(ByteOrder.nativeOrder());
+    long n = a.length();
+    long offset = a.offset();
+    if (a.dataType() == DataType.FLOAT) {
+      FloatBuffer f = bb.asFloatBuffer();
+      float lo = Float.POSITIVE_INFINITY;
+      float hi = Float.NEGATIVE_INFINITY;
+      for (int i = (int) offset, end = (int) (offset + n); i < end; i++) {
+        float v = f.get(i);
+        if (v != v) {
+          nan++;
+        } else if (Float.isInfinite(v)) {
+          inf++;
+        } else {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
+      }
+      min = Math.min(min, lo);
+      max = Math.max(max, hi);
+    } else {
+      DoubleBuffer d = bb.asDoubleBuffer();
+      for (int i = (int) offset, end = (int) (offset + n); i < end; i++) {
+        double v = d.get(i);
+        if (v != v) {
+          nan++;
+        } else if (Double.isInfinite(v)) {
+          inf++;
+        } else {
+          min = Math.min(min, v);
+          max = Math.max(max, v);
+        }
+      }
+    }
+  }
+
+  boolean hasNonFinite() {
+    return nan > 0 || inf > 0;
+  }
+
+  /** Counts the non-finite values of an array without keeping them (input checks). */
+  static long nonFinite(INDArray a) {
+    ValueStats s = new ValueStats();
+    s.add(a);
+    return s.nan + s.inf;
+  }
+}
