@@ -92,4 +92,66 @@ public final class ReferenceMerges {
     }
     return out;
   }
+
+  /** Breadcrumbs on one task vector: drop the nTop largest and the bottom, by a full sort (magnitude desc, index asc). */
+  public static boolean[] breadcrumbsMask(double[] tau, double density, double gamma) {
+    int n = tau.length;
+    long nTop = (long) Math.floor(gamma * n);
+    long keep = (long) Math.floor(density * n);
+    long nBottom = n - keep - nTop;
+    if (nBottom < 0) {
+      nTop += nBottom;
+    }
+    Integer[] idx = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      idx[i] = i;
+    }
+    Arrays.sort(idx, Comparator.<Integer>comparingDouble(i -> -Math.abs(tau[i])).thenComparingInt(i -> i));
+    boolean[] m = new boolean[n];
+    for (long j = nTop; j < Math.min(n, nTop + keep); j++) {
+      m[idx[(int) j]] = true;
+    }
+    return m;
+  }
+
+  /**
+   * The generic sparsify → consensus → combine of methods.md §1, given each model's mask and the
+   * per-entry multiplier of kept values (rescale).
+   */
+  public static double[] combine(double[] base, double[][] models, double[] w, boolean[][] masks, double[][] scale,
+      boolean consensus, boolean normalize, double lambda) {
+    int n = base.length;
+    int T = models.length;
+    double[] out = new double[n];
+    double wSum = Arrays.stream(w).sum();
+    for (int i = 0; i < n; i++) {
+      double[] d = new double[T];
+      double sum = 0;
+      for (int t = 0; t < T; t++) {
+        d[t] = masks[t][i] ? w[t] * (models[t][i] - base[i]) * scale[t][i] : 0;
+        sum += d[t];
+      }
+      double mixed = 0;
+      double div = 0;
+      if (consensus) {
+        double s = sum >= 0 ? 1 : -1;
+        for (int t = 0; t < T; t++) {
+          if (d[t] != 0 && Math.signum(d[t]) == s) {
+            mixed += d[t];
+            div += w[t];
+          }
+        }
+        if (div == 0) {
+          div = 1;
+        }
+      } else {
+        for (int t = 0; t < T; t++) {
+          mixed += d[t];
+        }
+        div = Math.abs(wSum) < 1e-8 ? 1 : wSum;
+      }
+      out[i] = base[i] + lambda * (normalize ? mixed / div : mixed);
+    }
+    return out;
+  }
 }
