@@ -34,8 +34,8 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     java.nio.file.Path work = dir != null ? java.nio.file.Path.of(dir) : Files.createTempDirectory("sparkmerge-demo-");
     Files.createDirectories(work);
-    FileSystem fs = FileSystem.getLocal(new Configuration());
-    Path root = new Path(work.toAbsolutePath().toString(), "family");
+    Path root = new Path(work.toAbsolutePath().toUri().toString(), "family");
+    FileSystem fs = root.getFileSystem(io.sparkmerge.io.Storage.configuration());
     long t0 = System.currentTimeMillis();
     List<Path> dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 1).generate(fs, root, 2);
     out.printf(Locale.ROOT, "1/3 generated a tiny family (base + 2 fine-tunes) under %s%n", root);

@@ -33,7 +33,7 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
-    Configuration conf = new Configuration();
+    Configuration conf = io.sparkmerge.io.Storage.configuration();
     List<ModelDirectory> dirs = new ArrayList<>();
     for (String m : models) {
       Path p = new Path(m);

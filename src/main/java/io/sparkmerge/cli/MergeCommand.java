@@ -39,8 +39,9 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
   List<String> confs = new ArrayList<>();
 
-  @Option(names = "--partitions", description = "at least N output shards / Spark tasks (default: as out_shard_size needs)")
-  int partitions = 1;
+  @Option(names = "--partitions", description = "at least N output shards / Spark tasks, when there are enough tensors "
+      + "(default: Spark's default parallelism, and more if out_shard_size needs them)")
+  int partitions = 0;
 
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT (the old OUT survives a failed run)")
   boolean overwrite;
@@ -50,14 +51,19 @@ final class MergeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (partitions < 1) {
+    if (partitions < 0) {
       throw new ConfigException("--partitions must be at least 1, got " + partitions);
     }
     MergeConfig cfg = load(config);
     var out = spec.commandLine().getOut();
     if (dryRun) {
-      MergePlan plan = MergeJob.plan(new Configuration(), cfg, partitions);
+      // Without a cluster to ask, assume local mode's parallelism (one task per core).
+      int p = partitions > 0 ? partitions : Runtime.getRuntime().availableProcessors();
+      MergePlan plan = MergeJob.plan(io.sparkmerge.io.Storage.configuration(), cfg, p);
       out.println(MergeJob.describe(plan));
+      if (partitions == 0) {
+        out.println("(no --partitions given: planned for " + p + " parallel tasks, as local mode on this machine would run)");
+      }
       return 0;
     }
     try (SparkSession spark = SparkSessions.create("sparkmerge merge " + cfg.mergeMethod(), master, confs)) {

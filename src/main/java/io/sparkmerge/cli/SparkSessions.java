@@ -16,6 +16,9 @@ final class SparkSessions {
       conf.setMaster("local[*]");
     }
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    for (String[] kv : io.sparkmerge.io.Storage.SPARK_SETTINGS) {
+      conf.setIfMissing(kv[0], kv[1]);
+    }
     // One shard = one task; Spark's own retries and speculation are safe because attempts never share files.
     conf.setIfMissing("spark.task.maxFailures", "4");
     for (String kv : confs) {

@@ -36,7 +36,7 @@ final class SynthCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     Path root = new Path(out);
-    FileSystem fs = root.getFileSystem(new Configuration());
+    FileSystem fs = root.getFileSystem(io.sparkmerge.io.Storage.configuration());
     if (fs.exists(root) && fs.listStatus(root).length > 0) {
       throw new OutputExistsException(out + " exists and is not empty; choose another directory");
     }

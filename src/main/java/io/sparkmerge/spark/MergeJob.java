@@ -33,7 +33,8 @@ public final class MergeJob {
   /**
    * @param out the output directory (any Hadoop FileSystem URI)
    * @param overwrite replace an existing, non-empty OUT
-   * @param partitions at least this many output shards (tasks), when there are enough tensors
+   * @param partitions at least this many output shards (tasks), when there are enough tensors; 0 for
+   *     Spark's default parallelism
    */
   public record Options(String out, boolean overwrite, int partitions, PrintStream console) {}
 
@@ -52,12 +53,13 @@ public final class MergeJob {
   public static Outcome run(SparkSession spark, MergeConfig cfg, Options opts) throws IOException {
     Map<String, Long> timings = new LinkedHashMap<>();
     long t0 = System.currentTimeMillis();
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    Configuration conf = io.sparkmerge.io.Storage.apply(spark.sparkContext().hadoopConfiguration());
     Path outPath = new Path(opts.out());
     FileSystem outFs = outPath.getFileSystem(conf);
     // Fail on an existing OUT before reading anything (exit 4).
     new OutputCommitter(outFs, outPath, "check", opts.overwrite()).checkOutput();
-    MergePlan plan = plan(conf, cfg, opts.partitions());
+    int partitions = opts.partitions() > 0 ? opts.partitions() : spark.sparkContext().defaultParallelism();
+    MergePlan plan = plan(conf, cfg, partitions);
     timings.put("plan", System.currentTimeMillis() - t0);
     opts.console().println(describe(plan));
 
@@ -135,6 +137,8 @@ public final class MergeJob {
     }
     ProgressListener progress = new ProgressListener("merge " + plan.method(), tensorsPerShard, readPerShard, console);
     spark.sparkContext().addSparkListener(progress);
+    var tensorsAcc = spark.sparkContext().longAccumulator(ProgressListener.TENSORS_ACC);
+    var bytesAcc = spark.sparkContext().longAccumulator(ProgressListener.BYTES_ACC);
     List<Integer> shards = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       shards.add(i);
@@ -146,7 +150,10 @@ public final class MergeJob {
         TaskContext tc = TaskContext.get();
         NativeThreads.use(tc.cpus());
         try (ShardTask task = new ShardTask(planB.value(), p, hconf.get())) {
-          ShardResult r = task.run(staging, tc.attemptNumber(), faults);
+          ShardResult r = task.run(staging, tc.attemptNumber(), faults, bytes -> {
+            tensorsAcc.add(1);
+            bytesAcc.add(bytes);
+          });
           return List.of(r).iterator();
         }
       }, true).collect();

@@ -4,12 +4,18 @@ import java.io.PrintStream;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import scala.Tuple4;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The driver's live progress line for a stage of shard tasks: shards and tensors done of the total,
- * GB read, throughput and an ETA, printed at most every two seconds and once at the end.
+ * GB read, throughput and an ETA, printed at most every two seconds and once at the end. Finished
+ * shards count in full; running ones count through the tasks' accumulators, which executors report
+ * with their heartbeats ({@code spark.executor.heartbeatInterval}, 10 s by default).
  */
 public final class ProgressListener extends SparkListener {
   private final String stage;
@@ -24,6 +30,10 @@ public final class ProgressListener extends SparkListener {
   private final boolean[] seen;
   private long lastPrint;
   private final int totalTensors;
+  /** Partial progress of running tasks: task id → {tensors, bytes}. */
+  private final java.util.Map<Long, long[]> running = new java.util.HashMap<>();
+  public static final String TENSORS_ACC = "sparkmerge.tensorsDone";
+  public static final String BYTES_ACC = "sparkmerge.bytesRead";
 
   public ProgressListener(String stage, int[] tensorsPerShard, long[] readPerShard, PrintStream out) {
     this.stage = stage;
@@ -42,12 +52,36 @@ public final class ProgressListener extends SparkListener {
   }
 
   @Override
-  public void onTaskEnd(SparkListenerTaskEnd end) {
-    if (!"Success".equals(end.reason().toString())) {
-      return;
+  public void onExecutorMetricsUpdate(SparkListenerExecutorMetricsUpdate update) {
+    synchronized (this) {
+      for (Tuple4<Object, Object, Object, scala.collection.immutable.Seq<AccumulableInfo>> u
+          : CollectionConverters.asJava(update.accumUpdates())) {
+        long taskId = (Long) u._1();
+        long[] partial = running.computeIfAbsent(taskId, k -> new long[2]);
+        for (AccumulableInfo a : CollectionConverters.asJava(u._4())) {
+          String name = a.name().isDefined() ? a.name().get() : "";
+          Object v = a.update().isDefined() ? a.update().get() : null;
+          if (v instanceof Long l) {
+            if (TENSORS_ACC.equals(name)) {
+              partial[0] = l;
+            } else if (BYTES_ACC.equals(name)) {
+              partial[1] = l;
+            }
+          }
+        }
+      }
+      maybePrint(false);
     }
+  }
+
+  @Override
+  public void onTaskEnd(SparkListenerTaskEnd end) {
     int p = end.taskInfo().partitionId();
     synchronized (this) {
+      running.remove(end.taskInfo().taskId());
+      if (!"Success".equals(end.reason().toString())) {
+        return;
+      }
       if (p < 0 || p >= seen.length || seen[p]) {
         return;
       }
@@ -55,21 +89,31 @@ public final class ProgressListener extends SparkListener {
       shardsDone.incrementAndGet();
       tensorsDone.addAndGet(tensorsPerShard[p]);
       bytesDone.addAndGet(readPerShard[p]);
-      long now = System.nanoTime();
-      if (now - lastPrint > 2_000_000_000L || shardsDone.get() == seen.length) {
-        lastPrint = now;
-        out.println(line());
-      }
+      maybePrint(shardsDone.get() == seen.length);
     }
   }
 
-  public String line() {
+  private void maybePrint(boolean force) {
+    long now = System.nanoTime();
+    if (force || now - lastPrint > 2_000_000_000L) {
+      lastPrint = now;
+      out.println(line());
+    }
+  }
+
+  public synchronized String line() {
     double secs = Math.max(1e-3, (System.nanoTime() - start) / 1e9);
-    double gb = bytesDone.get() / 1e9;
+    long partialTensors = 0;
+    long partialBytes = 0;
+    for (long[] r : running.values()) {
+      partialTensors += r[0];
+      partialBytes += r[1];
+    }
+    double gb = (bytesDone.get() + partialBytes) / 1e9;
     double rate = gb / secs;
     double left = rate > 0 ? (totalReadBytes / 1e9 - gb) / rate : Double.NaN;
     return String.format(Locale.ROOT, "[%s] shards %d/%d, tensors %d/%d, read %.2f/%.2f GB, %.2f GB/s, elapsed %.1fs, ETA %s",
-        stage, shardsDone.get(), seen.length, tensorsDone.get(), totalTensors, gb, totalReadBytes / 1e9, rate, secs,
+        stage, shardsDone.get(), seen.length, tensorsDone.get() + partialTensors, totalTensors, gb, totalReadBytes / 1e9, rate, secs,
         Double.isNaN(left) ? "-" : String.format(Locale.ROOT, "%.0fs", left));
   }
 }

@@ -59,7 +59,12 @@ public final class ShardTask implements AutoCloseable {
   }
 
   /** Writes the shard to {@code stagingDir/part-<p>-attempt-<a>.safetensors} and reports its tensors. */
-  public ShardResult run(String stagingDir, int attempt, FaultInjection faults) throws IOException {
+  /** Called after each tensor with the bytes read for it (feeds the driver's progress line). */
+  public interface Progress extends java.io.Serializable {
+    void tensorDone(long bytesRead);
+  }
+
+  public ShardResult run(String stagingDir, int attempt, FaultInjection faults, Progress progress) throws IOException {
     long start = System.currentTimeMillis();
     Path file = new Path(stagingDir, String.format("part-%05d-attempt-%d.safetensors", shard.index(), attempt));
     FileSystem fs = file.getFileSystem(conf);
@@ -74,7 +79,9 @@ public final class ShardTask implements AutoCloseable {
         if (done++ == shard.tensors().size() / 2) {
           faults.maybeFail(shard.index(), attempt);
         }
+        long before = bytesRead;
         results.add(t.isRawCopy() ? copyRaw(t, writer) : merge(t, writer));
+        progress.tensorDone(bytesRead - before);
       }
       faults.maybeFail(shard.index(), attempt);
       writer.close();

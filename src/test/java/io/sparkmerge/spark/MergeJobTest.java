@@ -181,6 +181,7 @@ class MergeJobTest {
         "generation_config.json", "_SUCCESS"}) {
       assertTrue(new File(dir, f).isFile(), "missing " + f);
     }
+    assertEquals(List.of(), List.of(dir.list((d, n) -> n.startsWith("."))), "no hidden side files (.crc) in OUT");
     ObjectMapper json = new ObjectMapper();
     JsonNode index = json.readTree(new File(dir, "model.safetensors.index.json"));
     JsonNode manifest = json.readTree(new File(dir, "sparkmerge.json"));

@@ -22,6 +22,8 @@ public final class SparkTestSession {
           .config("spark.sql.shuffle.partitions", "4")
           .config("spark.driver.host", "127.0.0.1")
           .config("spark.driver.bindAddress", "127.0.0.1")
+          .config(io.sparkmerge.io.Storage.SPARK_SETTINGS[0][0], io.sparkmerge.io.Storage.SPARK_SETTINGS[0][1])
+          .config(io.sparkmerge.io.Storage.SPARK_SETTINGS[1][0], io.sparkmerge.io.Storage.SPARK_SETTINGS[1][1])
           .getOrCreate();
     }
     return session;
