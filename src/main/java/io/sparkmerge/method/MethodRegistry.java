@@ -15,7 +15,8 @@ public final class MethodRegistry {
 
   static {
     for (List<MergeMethod> family : List.<List<MergeMethod>>of(
-        BaselineMethods.all())) {
+        BaselineMethods.all(),
+        InterpolationMethods.all())) {
       for (MergeMethod m : family) {
         if (METHODS.put(m.name(), m) != null) {
           throw new IllegalStateException("two merge methods are named '" + m.name() + "'");

@@ -238,4 +238,53 @@ class MergeJobTest {
     assertTrue(Files.exists(old.resolve("model.safetensors")), "one shard is named model.safetensors");
     assertFalse(Files.exists(old.resolve("model.safetensors.index.json")), "no index for a single shard");
   }
+
+  @Test
+  void slerpWithALayerGradientAndModelStockThroughSpark() throws IOException {
+    String out = work.resolve("slerp").toString();
+    run(config("""
+        merge_method: slerp
+        base_model: BASE
+        models:
+          - model: BASE
+          - model: FT1
+        parameters:
+          t:
+            - filter: self_attn
+              value: [0.0, 1.0]
+            - value: 0.25
+        """), out, 3, false);
+    Map<String, double[]> got = Checkpoints.read(out);
+    io.sparkmerge.plan.LayerPositions pos = new io.sparkmerge.plan.LayerPositions(base.keySet());
+    for (String name : base.keySet()) {
+      double t = name.contains("self_attn") ? pos.position(name) : 0.25;
+      double[] ref = io.sparkmerge.method.InterpolationMethodsTest.slerpReference(t, base.get(name), ft1.get(name));
+      assertTrue(Checkpoints.relError(got.get(name), ref) <= 1e-5, name + " at t=" + t);
+    }
+    String out2 = work.resolve("stock").toString();
+    run(config("""
+        merge_method: model_stock
+        base_model: BASE
+        models:
+          - model: FT1
+          - model: FT2
+        """), out2, 2, false);
+    Map<String, double[]> got2 = Checkpoints.read(out2);
+    for (String name : base.keySet()) {
+      double[] b = base.get(name);
+      double[] t1 = new double[b.length];
+      double[] t2 = new double[b.length];
+      for (int i = 0; i < b.length; i++) {
+        t1[i] = ft1.get(name)[i] - b[i];
+        t2[i] = ft2.get(name)[i] - b[i];
+      }
+      double cos = io.sparkmerge.method.InterpolationMethodsTest.cosine(t1, t2);
+      double t = 2 * cos / (1 + cos);
+      double[] ref = new double[b.length];
+      for (int i = 0; i < b.length; i++) {
+        ref[i] = t * (ft1.get(name)[i] + ft2.get(name)[i]) / 2 + (1 - t) * b[i];
+      }
+      assertTrue(Checkpoints.relError(got2.get(name), ref) <= 1e-5, name);
+    }
+  }
 }

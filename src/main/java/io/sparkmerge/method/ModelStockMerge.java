@@ -1,0 +1,121 @@
+package io.sparkmerge.method;
+
+import io.sparkmerge.ConfigException;
+import io.sparkmerge.InputDataException;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code model_stock} (methods.md §1): with cos the mean pairwise cosine of the task vectors (over
+ * the whole tensor, or per row with {@code filter_wise}), t = T·cos / (1 + (T−1)·cos) and
+ * θ = t·mean_t θ_t + (1−t)·θ₀. A zero denominator (cos = −1/(T−1)) leaves t undefined: that is an
+ * input-data error naming the tensor, not a silent NaN.
+ */
+final class ModelStockMerge implements MergeMethod {
+  private static final ParamSpec PARAMS = ParamSpec.builder()
+      .add("filter_wise", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, false);
+
+  @Override
+  public String name() {
+    return "model_stock";
+  }
+
+  @Override
+  public ParamSpec params() {
+    return PARAMS;
+  }
+
+  @Override
+  public BaseUse baseUse() {
+    return BaseUse.REQUIRED;
+  }
+
+  @Override
+  public void validateModels(int modelCount, boolean hasBase) {
+    if (modelCount < 2) {
+      throw new ConfigException("merge_method 'model_stock' needs a base and at least two other models, got " + modelCount
+          + " besides the base");
+    }
+  }
+
+  /** t from the task vectors' Gram matrix. */
+  static double ratio(double[][] g, String tensor, String where) {
+    int m = g.length;
+    double sum = 0;
+    int pairs = 0;
+    for (int i = 0; i < m; i++) {
+      for (int j = i + 1; j < m; j++) {
+        sum += g[i][j] / Math.max(Math.sqrt(g[i][i]) * Math.sqrt(g[j][j]), 1e-6);
+        pairs++;
+      }
+    }
+    double cos = sum / pairs;
+    double denominator = 1 + (m - 1) * cos;
+    if (denominator == 0) {
+      throw new InputDataException("tensor " + tensor + where + ": model_stock is undefined (1 + (T−1)·cos = 0 for cos = " + cos
+          + "); merge this tensor with another method via a tensors: override");
+    }
+    return m * cos / denominator;
+  }
+
+  @Override
+  public TensorMerge begin(TensorMergeContext ctx) {
+    boolean filterWise = ctx.global().getBoolean("filter_wise");
+    int models = ctx.modelCount();
+    String name = ctx.tensorName();
+    return new TensorMerge() {
+      private final double[][] gram = new double[models][models];
+      private double t = Double.NaN;
+
+      @Override
+      public int preparationPasses() {
+        return filterWise ? 0 : 1;
+      }
+
+      @Override
+      public void prepare(int pass, TensorChunk chunk) {
+        BlockGram.add(chunk.models(), chunk.base(), gram);
+      }
+
+      @Override
+      public INDArray merge(TensorChunk chunk) {
+        int cols = (int) chunk.rowLength();
+        if (!filterWise && Double.isNaN(t)) {
+          t = ratio(gram, name, "");
+        }
+        INDArray out = Blocks.like(chunk, chunk.base().dataType());
+        double[] b = new double[cols];
+        double[][] x = new double[models][cols];
+        double[] res = new double[cols];
+        for (int r = 0; r < chunk.rows(); r++) {
+          long from = (long) r * cols;
+          Blocks.read(chunk.base(), from, b, cols);
+          for (int i = 0; i < models; i++) {
+            Blocks.read(chunk.models()[i], from, x[i], cols);
+          }
+          double rt = t;
+          if (filterWise) {
+            double[][] g = new double[models][models];
+            double[][] tau = new double[models][cols];
+            for (int i = 0; i < models; i++) {
+              for (int j = 0; j < cols; j++) {
+                tau[i][j] = x[i][j] - b[j];
+              }
+            }
+            Spherical.accumulateGram(tau, cols, g);
+            rt = ratio(g, name, " row " + (chunk.firstRow() + r));
+          }
+          for (int j = 0; j < cols; j++) {
+            double mean = 0;
+            for (int i = 0; i < models; i++) {
+              mean += x[i][j];
+            }
+            mean /= models;
+            res[j] = rt * mean + (1 - rt) * b[j];
+          }
+          Blocks.write(out, from, res, cols);
+        }
+        return out;
+      }
+    };
+  }
+}

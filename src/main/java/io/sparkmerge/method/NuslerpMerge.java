@@ -1,0 +1,156 @@
+package io.sparkmerge.method;
+
+import io.sparkmerge.ConfigException;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code nuslerp} (methods.md §1): SLERP between two models at t = w₂/(w₁+w₂) (0.5 when |w₁+w₂| <
+ * 1e-6); with a base, between their task vectors, added back to θ₀. {@code nuslerp_flatten} (default
+ * true) treats the tensor as one vector (inner products gathered in a preparation pass); otherwise
+ * each vector along the last dimension is interpolated on its own, or, with
+ * {@code nuslerp_row_wise: true}, each vector along the first dimension (the columns of a matrix).
+ * That axis choice follows mergekit's code ({@code dim=0 if row_wise else -1}), whose README words it
+ * the other way round. A 1-D tensor is always one vector.
+ */
+final class NuslerpMerge implements MergeMethod {
+  private static final ParamSpec PARAMS = ParamSpec.builder()
+      .add("weight", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, null)
+      .add("nuslerp_flatten", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, true)
+      .add("nuslerp_row_wise", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, false);
+
+  @Override
+  public String name() {
+    return "nuslerp";
+  }
+
+  @Override
+  public ParamSpec params() {
+    return PARAMS;
+  }
+
+  @Override
+  public BaseUse baseUse() {
+    return BaseUse.OPTIONAL;
+  }
+
+  @Override
+  public void validateModels(int modelCount, boolean hasBase) {
+    if (modelCount != 2) {
+      throw new ConfigException("merge_method 'nuslerp' takes exactly two models (plus an optional base), got " + modelCount);
+    }
+  }
+
+  @Override
+  public TensorMerge begin(TensorMergeContext ctx) {
+    double w1 = ctx.perModel().get(0).getDouble("weight");
+    double w2 = ctx.perModel().get(1).getDouble("weight");
+    double t = Math.abs(w1 + w2) < 1e-6 ? 0.5 : w2 / (w1 + w2);
+    boolean oneVector = ctx.global().getBoolean("nuslerp_flatten") || ctx.shape().length < 2;
+    boolean columns = !oneVector && ctx.global().getBoolean("nuslerp_row_wise");
+    long lastDim = ctx.shape().length < 2 ? 0 : ctx.shape()[ctx.shape().length - 1];
+    return new NuslerpTensor(t, oneVector, columns, lastDim);
+  }
+
+  /** One tensor's nuslerp in one of three vector layouts. */
+  private static final class NuslerpTensor implements TensorMerge {
+    private final double t;
+    private final boolean oneVector;
+    private final boolean columns;
+    private final long lastDim;
+    private final double[][] gram = new double[2][2];
+    private double[][] colSums; // per column: ⟨v0,v0⟩, ⟨v1,v1⟩, ⟨v0,v1⟩
+
+    NuslerpTensor(double t, boolean oneVector, boolean columns, long lastDim) {
+      this.t = t;
+      this.oneVector = oneVector;
+      this.columns = columns;
+      this.lastDim = lastDim;
+    }
+
+    @Override
+    public int preparationPasses() {
+      return oneVector || columns ? 1 : 0;
+    }
+
+    @Override
+    public void prepare(int pass, TensorChunk chunk) {
+      if (oneVector) {
+        BlockGram.add(chunk.models(), chunk.base(), gram);
+        return;
+      }
+      int cols = (int) chunk.rowLength();
+      if (colSums == null) {
+        colSums = new double[3][cols];
+      }
+      double[][] v = new double[2][cols];
+      for (int r = 0; r < chunk.rows(); r++) {
+        readRow(chunk, r, v);
+        for (int j = 0; j < cols; j++) {
+          colSums[0][j] += v[0][j] * v[0][j];
+          colSums[1][j] += v[1][j] * v[1][j];
+          colSums[2][j] += v[0][j] * v[1][j];
+        }
+      }
+    }
+
+    @Override
+    public INDArray merge(TensorChunk chunk) {
+      int cols = (int) chunk.rowLength();
+      INDArray out = Blocks.like(chunk, chunk.models()[0].dataType());
+      double[][] v = new double[2][cols];
+      double[] base = new double[cols];
+      double[] res = new double[cols];
+      double[] whole = oneVector ? Spherical.nuslerp(t, gram[0][0], gram[1][1], gram[0][1]) : null;
+      for (int r = 0; r < chunk.rows(); r++) {
+        readRow(chunk, r, v);
+        if (chunk.base() != null) {
+          Blocks.read(chunk.base(), (long) r * cols, base, cols);
+        }
+        if (oneVector) {
+          interpolate(whole, v, base, res, 0, cols);
+        } else if (columns) {
+          for (int j = 0; j < cols; j++) {
+            double[] c = Spherical.nuslerp(t, colSums[0][j], colSums[1][j], colSums[2][j]);
+            interpolate(c, v, base, res, j, j + 1);
+          }
+        } else {
+          for (int s = 0; s < cols; s += (int) lastDim) {
+            double n00 = 0;
+            double n11 = 0;
+            double n01 = 0;
+            for (int j = s; j < s + lastDim; j++) {
+              n00 += v[0][j] * v[0][j];
+              n11 += v[1][j] * v[1][j];
+              n01 += v[0][j] * v[1][j];
+            }
+            interpolate(Spherical.nuslerp(t, n00, n11, n01), v, base, res, s, (int) (s + lastDim));
+          }
+        }
+        Blocks.write(out, (long) r * cols, res, cols);
+      }
+      return out;
+    }
+
+    /** res[from..to) = base + c0·v0 + c1·v1 (base is zeros without a base model). */
+    private static void interpolate(double[] c, double[][] v, double[] base, double[] res, int from, int to) {
+      for (int j = from; j < to; j++) {
+        res[j] = base[j] + c[0] * v[0][j] + c[1] * v[1][j];
+      }
+    }
+
+    /** The two vectors of row r: the models, minus the base when there is one. */
+    private static void readRow(TensorChunk chunk, int r, double[][] v) {
+      int cols = (int) chunk.rowLength();
+      Blocks.read(chunk.models()[0], (long) r * cols, v[0], cols);
+      Blocks.read(chunk.models()[1], (long) r * cols, v[1], cols);
+      if (chunk.base() != null) {
+        double[] b = new double[cols];
+        Blocks.read(chunk.base(), (long) r * cols, b, cols);
+        for (int j = 0; j < cols; j++) {
+          v[0][j] -= b[j];
+          v[1][j] -= b[j];
+        }
+      }
+    }
+  }
+}
