@@ -16,7 +16,8 @@ public final class MethodRegistry {
   static {
     for (List<MergeMethod> family : List.<List<MergeMethod>>of(
         BaselineMethods.all(),
-        InterpolationMethods.all())) {
+        InterpolationMethods.all(),
+        SubspaceMethods.all())) {
       for (MergeMethod m : family) {
         if (METHODS.put(m.name(), m) != null) {
           throw new IllegalStateException("two merge methods are named '" + m.name() + "'");

@@ -287,4 +287,42 @@ class MergeJobTest {
       assertTrue(Checkpoints.relError(got2.get(name), ref) <= 1e-5, name);
     }
   }
+
+  @Test
+  void isoCThroughSparkMatchesTheSvdFreeReference() throws IOException {
+    String out = work.resolve("isoc").toString();
+    run(config("""
+        merge_method: iso_c
+        base_model: BASE
+        models:
+          - model: FT1
+          - model: FT2
+        parameters: {lambda: 0.7}
+        """), out, 3, false);
+    Map<String, double[]> got = Checkpoints.read(out);
+    var dir = io.sparkmerge.io.ModelDirectory.open(Checkpoints.localFs(), dirs.get(0));
+    for (String name : base.keySet()) {
+      long[] shape = dir.tensors().get(name).shape();
+      double[] b = base.get(name);
+      double[] delta = new double[b.length];
+      for (int i = 0; i < b.length; i++) {
+        delta[i] = ft1.get(name)[i] + ft2.get(name)[i] - 2 * b[i];
+      }
+      double[] ref = new double[b.length];
+      if (shape.length == 2) {
+        double[][] d = io.sparkmerge.testing.PolarReference.reshape(delta, (int) shape[0], (int) shape[1]);
+        double[][] p = io.sparkmerge.testing.PolarReference.polar(d);
+        double mean = io.sparkmerge.testing.PolarReference.nuclearNorm(d, p) / Math.min(shape[0], shape[1]);
+        double[] pf = io.sparkmerge.testing.PolarReference.flatten(p);
+        for (int i = 0; i < b.length; i++) {
+          ref[i] = b[i] + 0.7 * mean * pf[i];
+        }
+      } else {
+        for (int i = 0; i < b.length; i++) {
+          ref[i] = b[i] + 0.7 * delta[i] / 2;
+        }
+      }
+      assertTrue(Checkpoints.relError(got.get(name), ref) <= 1e-4, name + ": " + Checkpoints.relError(got.get(name), ref));
+    }
+  }
 }

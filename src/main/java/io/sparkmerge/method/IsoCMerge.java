@@ -1,0 +1,32 @@
+package io.sparkmerge.method;
+
+import io.sparkmerge.method.linalg.Svd;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code iso_c} (Iso-C, arXiv 2502.04959; methods.md §2): Δ = Σ_t τ_t = U S Vᵀ, and M = mean(S)·U Vᵀ —
+ * the spectrum of the summed task matrix flattened to its mean, so every direction gets equal weight.
+ */
+final class IsoCMerge extends SubspaceMerge {
+  IsoCMerge() {
+    super(ParamSpec.builder());
+  }
+
+  @Override
+  public String name() {
+    return "iso_c";
+  }
+
+  @Override
+  int svdCount(int tasks) {
+    return 1;
+  }
+
+  @Override
+  INDArray update(INDArray[] tau, TensorMergeContext ctx) {
+    try (INDArray delta = sum(tau); Svd.Result svd = Svd.thin(delta, ctx.tensorName())) {
+      double mean = svd.s().meanNumber().doubleValue();
+      return svd.u().mmul(svd.vt()).muli(mean);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package io.sparkmerge.method;
+
+import io.sparkmerge.method.linalg.Svd;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * {@code iso_cts} (Iso-CTS, arXiv 2502.04959; methods.md §2): a common subspace (top-k of Δ = Σ τ_t)
+ * plus, per task, the top-d directions of what the common subspace misses (τ_t − U_c U_cᵀ τ_t); the
+ * stacked bases are orthogonalised by their polar factors and the spectrum flattened to its mean.
+ */
+final class IsoCtsMerge extends SubspaceMerge {
+  IsoCtsMerge() {
+    super(ParamSpec.builder().add("common_space_fraction", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, 0.8,
+        v -> ((Number) v).doubleValue() >= 0 && ((Number) v).doubleValue() <= 1, "in [0, 1]"));
+  }
+
+  @Override
+  public String name() {
+    return "iso_cts";
+  }
+
+  @Override
+  int svdCount(int tasks) {
+    return 1 + tasks + 2;
+  }
+
+  /**
+   * {k, d}: k = ⌊r·f⌋, d = round-half-even((r − k)/T), then k = r − T·d. When rounding d up would make
+   * k negative (r < T·d), d falls back to ⌊r/T⌋ so the dimensions still add up to r.
+   */
+  static int[] dims(int r, int tasks, double fraction) {
+    int k = (int) Math.floor(r * fraction);
+    int d = (int) Math.rint((double) (r - k) / tasks);
+    k = r - tasks * d;
+    if (k < 0) {
+      d = r / tasks;
+      k = r - tasks * d;
+    }
+    return new int[] {k, d};
+  }
+
+  @Override
+  INDArray update(INDArray[] tau, TensorMergeContext ctx) {
+    String name = ctx.tensorName();
+    int m = (int) tau[0].size(0);
+    int n = (int) tau[0].size(1);
+    int r = Math.min(m, n);
+    int[] kd = dims(r, tau.length, ctx.global().getDouble("common_space_fraction"));
+    int k = kd[0];
+    int d = kd[1];
+    try (INDArray delta = sum(tau); Svd.Result common = Svd.thin(delta, name)) {
+      if (d == 0) {
+        // no task-specific directions: Iso-C
+        return common.u().mmul(common.vt()).muli(common.s().meanNumber().doubleValue());
+      }
+      INDArray uc = common.u().get(NDArrayIndex.all(), NDArrayIndex.interval(0, k)).dup('c');
+      INDArray vtc = common.vt().get(NDArrayIndex.interval(0, k), NDArrayIndex.all()).dup('c');
+      List<INDArray> us = new ArrayList<>();
+      List<INDArray> vts = new ArrayList<>();
+      double sSum = k == 0 ? 0 : common.s().get(NDArrayIndex.interval(0, k)).sumNumber().doubleValue();
+      for (INDArray t : tau) {
+        // what the common subspace does not explain of this task
+        try (INDArray proj = uc.mmul(uc.transpose().mmul(t)); INDArray resid = t.sub(proj);
+            Svd.Result own = Svd.thin(resid, name)) {
+          us.add(own.u().get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)).dup('c'));
+          vts.add(own.vt().get(NDArrayIndex.interval(0, d), NDArrayIndex.all()).dup('c'));
+          sSum += own.s().get(NDArrayIndex.interval(0, d)).sumNumber().doubleValue();
+        }
+      }
+      us.add(uc);
+      vts.add(vtc);
+      double meanS = sSum / r;
+      try (INDArray uStack = Nd4j.hstack(us.toArray(new INDArray[0]));
+          INDArray vtStack = Nd4j.vstack(vts.toArray(new INDArray[0]));
+          INDArray pu = Svd.polar(uStack, name);
+          INDArray pv = Svd.polar(vtStack, name)) {
+        us.forEach(INDArray::close);
+        vts.forEach(INDArray::close);
+        return pu.mmul(pv).muli(meanS);
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package io.sparkmerge.method;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Common shape of the subspace methods (methods.md §2): on a 2-D tensor θ = θ₀ + λ·M with M built
+ * from SVDs of the task vectors; every other tensor, and 2-D tensors matched by {@code filter}, get
+ * θ₀ + λ·mean_t τ_t. They need the whole matrix at once ({@link Chunking#WHOLE_TENSOR}).
+ */
+abstract class SubspaceMerge implements MergeMethod {
+  private final ParamSpec params;
+
+  SubspaceMerge(ParamSpec extra) {
+    ParamSpec p = ParamSpec.builder()
+        .add("lambda", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, 1.0)
+        .add("filter", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.STRING, "")
+        // accepted so mergekit-style configs load; the papers' methods weigh all tasks equally
+        .add("weight", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, 1.0);
+    extra.defs().values().forEach(d -> p.add(d.name(), d.scope(), d.kind(), d.defaultValue(), d.check(), d.requirement()));
+    this.params = p;
+  }
+
+  @Override
+  public ParamSpec params() {
+    return params;
+  }
+
+  @Override
+  public BaseUse baseUse() {
+    return BaseUse.REQUIRED;
+  }
+
+  @Override
+  public Chunking chunking() {
+    return Chunking.WHOLE_TENSOR;
+  }
+
+  /** Number of SVDs of an m×n matrix the method runs for T tasks (for the planner's cost model). */
+  abstract int svdCount(int tasks);
+
+  /** The update M for a 2-D tensor from its task vectors. */
+  abstract INDArray update(INDArray[] tau, TensorMergeContext ctx);
+
+  @Override
+  public double computeCost(long[] shape, int modelCount) {
+    if (shape.length != 2) {
+      return 0;
+    }
+    double m = shape[0];
+    double n = shape[1];
+    return m * n * Math.min(m, n) * svdCount(modelCount);
+  }
+
+  @Override
+  public long workingBytes(long[] shape, int modelCount, int elementSize) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    // task vectors, Δ, U/Vᵀ of the SVDs and LAPACK's copy of its input
+    return (modelCount + 5) * n * elementSize;
+  }
+
+  @Override
+  public TensorMerge begin(TensorMergeContext ctx) {
+    double lambda = ctx.global().getDouble("lambda");
+    String filter = ctx.global().getString("filter");
+    boolean svdPath = ctx.shape().length == 2 && (filter.isEmpty() || !NameFilter.matches(filter, ctx.tensorName()));
+    return chunk -> {
+      INDArray[] tau = new INDArray[chunk.models().length];
+      for (int t = 0; t < tau.length; t++) {
+        tau[t] = chunk.models()[t].sub(chunk.base());
+      }
+      INDArray m;
+      if (svdPath) {
+        m = update(tau, ctx);
+      } else {
+        m = tau[0].dup();
+        for (int t = 1; t < tau.length; t++) {
+          m.addi(tau[t]);
+        }
+        m.divi(tau.length);
+      }
+      for (INDArray t : tau) {
+        t.close();
+      }
+      INDArray out = chunk.base().add(m.muli(lambda));
+      m.close();
+      return out;
+    };
+  }
+
+  /** Σ_t τ_t as a new array. */
+  static INDArray sum(INDArray[] tau) {
+    INDArray d = tau[0].dup('c');
+    for (int t = 1; t < tau.length; t++) {
+      d.addi(tau[t]);
+    }
+    return d;
+  }
+}

@@ -1,0 +1,110 @@
+package io.sparkmerge.method.linalg;
+
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import org.bytedeco.openblas.global.openblas;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Thin SVD A = U·diag(S)·Vᵀ of a 2-D FLOAT or DOUBLE array through LAPACK's divide-and-conquer
+ * {@code ?gesdd}, called directly on ND4J's off-heap buffers (ND4J 1.0.0-M2.1's own Svd op is broken
+ * and its lapack().gesvd is ~20× slower; see stack-notes). If gesdd fails to converge the tensor is
+ * retried with {@code ?gesvd} and the fallback is logged with the tensor's name.
+ */
+public final class Svd {
+  private static final Logger LOG = LoggerFactory.getLogger(Svd.class);
+  private static final int ROW_MAJOR = 101;
+
+  private Svd() {}
+
+  /** U (m×r), S (r), Vᵀ (r×n), r = min(m, n), in the input's dtype. Close it to free the arrays. */
+  public record Result(INDArray u, INDArray s, INDArray vt) implements AutoCloseable {
+    @Override
+    public void close() {
+      u.close();
+      s.close();
+      vt.close();
+    }
+  }
+
+  public static Result thin(INDArray a, String label) {
+    if (a.rank() != 2) {
+      throw new IllegalArgumentException(label + ": SVD needs a 2-D array, got shape " + java.util.Arrays.toString(a.shape()));
+    }
+    int m = (int) a.size(0);
+    int n = (int) a.size(1);
+    int r = Math.min(m, n);
+    DataType type = a.dataType();
+    INDArray u = Nd4j.createUninitialized(type, m, r);
+    INDArray s = Nd4j.createUninitialized(type, r);
+    INDArray vt = Nd4j.createUninitialized(type, r, n);
+    if (r == 0) {
+      return new Result(u, s, vt);
+    }
+    int info;
+    try (INDArray work = a.dup('c')) { // LAPACK overwrites its input
+      info = type == DataType.DOUBLE
+          ? openblas.LAPACKE_dgesdd(ROW_MAJOR, (byte) 'S', m, n, d(work), n, d(s), d(u), r, d(vt), n)
+          : openblas.LAPACKE_sgesdd(ROW_MAJOR, (byte) 'S', m, n, f(work), n, f(s), f(u), r, f(vt), n);
+    }
+    if (info > 0) {
+      LOG.warn("{}: LAPACK gesdd did not converge (info={}); retrying with gesvd", label, info);
+      try (INDArray work = a.dup('c')) {
+        info = type == DataType.DOUBLE
+            ? openblas.LAPACKE_dgesvd(ROW_MAJOR, (byte) 'S', (byte) 'S', m, n, d(work), n, d(s), d(u), r, d(vt), n,
+                DoubleBuffer.allocate(Math.max(1, r - 1)))
+            : openblas.LAPACKE_sgesvd(ROW_MAJOR, (byte) 'S', (byte) 'S', m, n, f(work), n, f(s), f(u), r, f(vt), n,
+                FloatBuffer.allocate(Math.max(1, r - 1)));
+      }
+    }
+    if (info != 0) {
+      u.close();
+      s.close();
+      vt.close();
+      throw new ArithmeticException(label + ": LAPACK SVD failed (info=" + info + "); the tensor may contain NaN/Inf");
+    }
+    return new Result(u, s, vt);
+  }
+
+  /** Runs gesvd directly (tests of the fallback path). */
+  public static Result thinWithGesvd(INDArray a) {
+    int m = (int) a.size(0);
+    int n = (int) a.size(1);
+    int r = Math.min(m, n);
+    DataType type = a.dataType();
+    INDArray u = Nd4j.createUninitialized(type, m, r);
+    INDArray s = Nd4j.createUninitialized(type, r);
+    INDArray vt = Nd4j.createUninitialized(type, r, n);
+    try (INDArray work = a.dup('c')) {
+      int info = type == DataType.DOUBLE
+          ? openblas.LAPACKE_dgesvd(ROW_MAJOR, (byte) 'S', (byte) 'S', m, n, d(work), n, d(s), d(u), r, d(vt), n,
+              DoubleBuffer.allocate(Math.max(1, r - 1)))
+          : openblas.LAPACKE_sgesvd(ROW_MAJOR, (byte) 'S', (byte) 'S', m, n, f(work), n, f(s), f(u), r, f(vt), n,
+              FloatBuffer.allocate(Math.max(1, r - 1)));
+      if (info != 0) {
+        throw new ArithmeticException("gesvd failed: " + info);
+      }
+    }
+    return new Result(u, s, vt);
+  }
+
+  /** The orthogonal polar factor P·Qᵀ of A = P·Σ·Qᵀ (the nearest matrix with orthonormal columns/rows). */
+  public static INDArray polar(INDArray a, String label) {
+    try (Result r = thin(a, label)) {
+      return r.u().mmul(r.vt());
+    }
+  }
+
+  private static FloatBuffer f(INDArray a) {
+    return a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+  }
+
+  private static DoubleBuffer d(INDArray a) {
+    return a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
+  }
+}
