@@ -105,6 +105,28 @@ public final class Planner {
         cfg.allowNonfinite(), DEFAULT_CHUNK_BYTES, defaults);
   }
 
+  /** The base and the models of an analysis job (base required; a models: entry equal to it is dropped), checked to match. */
+  public record AnalysisInputs(InputModel base, List<InputModel> models) implements java.io.Serializable {}
+
+  public AnalysisInputs openForAnalysis(MergeConfig cfg, String job) {
+    if (cfg.baseModel() == null) {
+      throw new ConfigException(job + " analyses task vectors: add 'base_model: <path>' to the config");
+    }
+    InputModel base = new InputModel("base", cfg.baseModel(), open(cfg.baseModel(), "base_model"));
+    List<InputModel> models = new ArrayList<>();
+    for (int i = 0; i < cfg.models().size(); i++) {
+      String path = cfg.models().get(i).path();
+      if (!samePath(path, cfg.baseModel())) {
+        models.add(new InputModel("models[" + i + "]", path, open(path, "models[" + i + "]")));
+      }
+    }
+    if (models.isEmpty()) {
+      throw new ConfigException("every entry under 'models:' is the base model; list at least one fine-tuned model");
+    }
+    checkCompatible(base, base, models);
+    return new AnalysisInputs(base, models);
+  }
+
   private TensorTask planTensor(MergeConfig cfg, MergeMethod jobMethod, TensorInfo info, double t, InputModel base,
       List<InputModel> models, List<Map<String, ParameterValue>> modelParams, boolean usesBase, DataType computeType) {
     String name = info.name();

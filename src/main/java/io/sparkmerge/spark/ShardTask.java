@@ -1,11 +1,9 @@
 package io.sparkmerge.spark;
 
 import io.sparkmerge.InputDataException;
-import io.sparkmerge.io.DType;
 import io.sparkmerge.io.SafetensorsWriter;
 import io.sparkmerge.io.TensorCodec;
 import io.sparkmerge.io.TensorInfo;
-import io.sparkmerge.io.TensorReader;
 import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.method.MethodRegistry;
 import io.sparkmerge.method.TensorChunk;
@@ -16,11 +14,9 @@ import io.sparkmerge.plan.MergePlan;
 import io.sparkmerge.plan.ShardPlan;
 import io.sparkmerge.plan.TensorTask;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
@@ -28,9 +24,6 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The executor side of a merge: one output shard. For each tensor of the shard it reads exactly the
@@ -39,16 +32,13 @@ import org.slf4j.LoggerFactory;
  * streams it into {@code part-<p>-attempt-<a>.safetensors} in the staging directory.
  */
 public final class ShardTask implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(ShardTask.class);
 
   private final MergePlan plan;
   private final ShardPlan shard;
   private final Configuration conf;
-  private final Map<String, TensorReader> readers = new HashMap<>();
+  private final TensorLoader loader;
   private final DataType computeType;
   private final List<String> warnings = new ArrayList<>();
-  private long bytesRead;
-  private ByteBuffer ioBuffer;
   private ByteBuffer outBuffer;
 
   public ShardTask(MergePlan plan, int partition, Configuration conf) {
@@ -56,6 +46,7 @@ public final class ShardTask implements AutoCloseable {
     this.shard = plan.shards().get(partition);
     this.conf = conf;
     this.computeType = plan.computeDouble() ? DataType.DOUBLE : DataType.FLOAT;
+    this.loader = new TensorLoader(conf, computeType, !plan.allowNonfinite());
   }
 
   /** Writes the shard to {@code stagingDir/part-<p>-attempt-<a>.safetensors} and reports its tensors. */
@@ -79,9 +70,9 @@ public final class ShardTask implements AutoCloseable {
         if (done++ == shard.tensors().size() / 2) {
           faults.maybeFail(shard.index(), attempt);
         }
-        long before = bytesRead;
+        long before = loader.bytesRead();
         results.add(t.isRawCopy() ? copyRaw(t, writer) : merge(t, writer));
-        progress.tensorDone(bytesRead - before);
+        progress.tensorDone(loader.bytesRead() - before);
       }
       faults.maybeFail(shard.index(), attempt);
       writer.close();
@@ -91,7 +82,7 @@ public final class ShardTask implements AutoCloseable {
         withDigests.add(new TensorResult(r.name(), r.dtype(), r.shape(), r.bytes(), digests.get(r.name()), r.min(), r.max(),
             r.nanCount(), r.infCount()));
       }
-      return new ShardResult(shard.index(), attempt, file.toString(), writer.fileSize(), withDigests, bytesRead,
+      return new ShardResult(shard.index(), attempt, file.toString(), writer.fileSize(), withDigests, loader.bytesRead(),
           System.currentTimeMillis() - start, warnings);
     }
   }
@@ -99,18 +90,13 @@ public final class ShardTask implements AutoCloseable {
   private TensorResult copyRaw(TensorTask t, SafetensorsWriter writer) throws IOException {
     InputModel src = plan.rawSource();
     TensorInfo info = src.dir().tensors().get(t.name());
-    TensorReader reader = reader(src.dir().fileOf(t.name()));
     long remaining = info.byteLength();
     long pos = info.fileOffset();
     while (remaining > 0) {
       int n = (int) Math.min(remaining, 16 << 20);
-      ByteBuffer buf = ioBuffer(n);
-      reader.readFully(pos, buf.array(), 0, n);
-      buf.limit(n);
-      writer.write(buf);
+      writer.write(loader.raw(src.dir().fileOf(t.name()), pos, n));
       pos += n;
       remaining -= n;
-      bytesRead += n;
     }
     return new TensorResult(t.name(), t.outDtype(), t.shape(), info.byteLength(), null, Double.NaN, Double.NaN, 0, 0);
   }
@@ -184,33 +170,7 @@ public final class ShardTask implements AutoCloseable {
 
   private INDArray decode(InputModel model, String name, long firstRow, long n, long rowLength, boolean checkFinite)
       throws IOException {
-    TensorInfo info = model.dir().tensors().get(name);
-    String file = model.dir().fileOf(name);
-    int bytes = Math.toIntExact(n * rowLength * info.dtype().size());
-    ByteBuffer buf = ioBuffer(bytes);
-    reader(file).readFully(info.fileOffset() + firstRow * rowLength * info.dtype().size(), buf.array(), 0, bytes);
-    buf.limit(bytes);
-    bytesRead += bytes;
-    INDArray a = Nd4j.createUninitialized(computeType, n, rowLength);
-    TensorCodec.decode(info.dtype(), buf, a);
-    if (checkFinite && !plan.allowNonfinite()) {
-      long bad = ValueStats.nonFinite(a);
-      if (bad > 0) {
-        a.close();
-        throw new InputDataException(file + ": tensor " + name + " (" + model.role() + ") contains " + bad
-            + " NaN/Inf values in rows " + firstRow + ".." + (firstRow + n - 1)
-            + "; fix the checkpoint, or set allow_nonfinite: true to merge anyway");
-      }
-    }
-    return a;
-  }
-
-  private ByteBuffer ioBuffer(int n) {
-    if (ioBuffer == null || ioBuffer.capacity() < n) {
-      ioBuffer = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
-    }
-    ioBuffer.clear();
-    return ioBuffer;
+    return loader.rows(model, name, firstRow, n, checkFinite);
   }
 
   private ByteBuffer outBuffer(int n) {
@@ -219,17 +179,6 @@ public final class ShardTask implements AutoCloseable {
     }
     outBuffer.clear();
     return outBuffer;
-  }
-
-  private TensorReader reader(String file) {
-    return readers.computeIfAbsent(file, f -> {
-      try {
-        Path p = new Path(f);
-        return new TensorReader(p.getFileSystem(conf), p);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot open " + f + ": " + e.getMessage(), e);
-      }
-    });
   }
 
   private static void close(TensorChunk c) {
@@ -243,13 +192,6 @@ public final class ShardTask implements AutoCloseable {
 
   @Override
   public void close() {
-    for (TensorReader r : readers.values()) {
-      try {
-        r.close();
-      } catch (Exception e) {
-        LOG.warn("closing {}: {}", r, e.toString());
-      }
-    }
-    readers.clear();
+    loader.close();
   }
 }

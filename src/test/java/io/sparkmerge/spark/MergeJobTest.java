@@ -325,4 +325,45 @@ class MergeJobTest {
       assertTrue(Checkpoints.relError(got.get(name), ref) <= 1e-4, name + ": " + Checkpoints.relError(got.get(name), ref));
     }
   }
+
+  @Test
+  void subspacesJobWritesTablesAndPlots() throws IOException {
+    String out = work.resolve("subspaces").toString();
+    MergeConfig cfg = config("""
+        merge_method: iso_c
+        base_model: BASE
+        models:
+          - model: FT1
+          - model: FT2
+        """);
+    var reports = SubspacesJob.run(SparkTestSession.get(), cfg,
+        new SubspacesJob.Options(out, false, 16, 4, "layers.0.", 3, new PrintStream(new ByteArrayOutputStream())));
+    long matrices = base.keySet().stream().filter(n -> !n.endsWith("layernorm.weight") && !n.equals("model.norm.weight")).count();
+    assertEquals(matrices, reports.size());
+    var spark = SparkTestSession.get();
+    assertEquals(matrices * 3, spark.read().parquet(out + "/summary.parquet").count(), "Δ + 2 task vectors per tensor");
+    assertEquals(matrices, spark.read().parquet(out + "/overlap.parquet").count(), "one pair per tensor");
+    assertTrue(Files.readString(Path.of(out, "summary.csv")).lines().count() == matrices * 3 + 1);
+    File[] plots = new File(out, "plots").listFiles();
+    assertEquals(3, plots.length);
+    for (File p : plots) {
+      assertTrue(p.length() > 1000, p + " is a real PNG");
+    }
+    assertTrue(new File(out, "_SUCCESS").exists());
+    // the nuclear norm of Δ equals trace(Pᵀ Δ) from the SVD-free polar reference
+    String name = "model.layers.1.mlp.down_proj.weight";
+    var dir = io.sparkmerge.io.ModelDirectory.open(Checkpoints.localFs(), dirs.get(0));
+    long[] shape = dir.tensors().get(name).shape();
+    double[] delta = new double[base.get(name).length];
+    for (int i = 0; i < delta.length; i++) {
+      delta[i] = ft1.get(name)[i] + ft2.get(name)[i] - 2 * base.get(name)[i];
+    }
+    double[][] d = io.sparkmerge.testing.PolarReference.reshape(delta, (int) shape[0], (int) shape[1]);
+    double nuclear = io.sparkmerge.testing.PolarReference.nuclearNorm(d, io.sparkmerge.testing.PolarReference.polar(d));
+    var rep = reports.stream().filter(r -> r.tensor().equals(name)).findFirst().orElseThrow();
+    assertEquals(nuclear, rep.spectra().get(0).nuclearNorm(), 1e-4 * nuclear);
+    for (var ov : rep.overlaps()) {
+      assertTrue(ov.overlap() >= 0 && ov.overlap() <= 1 + 1e-9, "overlap in [0, 1]: " + ov.overlap());
+    }
+  }
 }

@@ -1,0 +1,58 @@
+package io.sparkmerge.cli;
+
+import io.sparkmerge.plan.MergeConfig;
+import io.sparkmerge.spark.SubspacesJob;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(mixinStandardHelpOptions = true, name = "subspaces",
+    description = "Per-layer SVD of the task vectors of CONFIG's models: spectra, effective rank, top-k energy and "
+        + "task-subspace overlap, as Parquet + CSV tables and PNG plots in OUT.",
+    footer = {"", "Examples:", "  sparkmerge subspaces jobs/iso_cts.yml /data/analysis/subspaces",
+        "  sparkmerge subspaces merge.yml hdfs:///analysis/sub --top-k 128 --k 32 --plot 'layers.(0|15).'"})
+final class SubspacesCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "CONFIG", description = "config naming base_model and models (merge_method is ignored)")
+  String config;
+
+  @Parameters(index = "1", paramLabel = "OUT", description = "output directory")
+  String out;
+
+  @Option(names = "--top-k", description = "singular values kept per spectrum (default 64)")
+  int topK = 64;
+
+  @Option(names = "--k", description = "subspace dimension for top-k energy and overlap (default 16)")
+  int k = 16;
+
+  @Option(names = "--plot", description = "plot the spectra of tensors matching this (substring or regex; default 'layers.0.')")
+  String plot = "layers.0.";
+
+  @Option(names = "--max-plots", description = "at most this many plots (default 8)")
+  int maxPlots = 8;
+
+  @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
+  String master;
+
+  @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
+  List<String> confs = new ArrayList<>();
+
+  @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
+  boolean overwrite;
+
+  @Override
+  public Integer call() throws IOException {
+    if (topK < 1 || k < 1) {
+      throw new io.sparkmerge.ConfigException("--top-k and --k must be at least 1");
+    }
+    MergeConfig cfg = MergeCommand.load(config);
+    try (SparkSession spark = SparkSessions.create("sparkmerge subspaces", master, confs)) {
+      SubspacesJob.run(spark, cfg, new SubspacesJob.Options(out, overwrite, topK, k, plot, maxPlots, System.out));
+      return 0;
+    }
+  }
+}

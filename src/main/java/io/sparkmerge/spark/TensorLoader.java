@@ -1,0 +1,110 @@
+package io.sparkmerge.spark;
+
+import io.sparkmerge.InputDataException;
+import io.sparkmerge.io.TensorCodec;
+import io.sparkmerge.io.TensorInfo;
+import io.sparkmerge.io.TensorReader;
+import io.sparkmerge.plan.InputModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Executor-side reads of tensor rows: positioned reads of exactly the rows' bytes, decoded to the
+ * compute dtype as a {@code [rows, rowLength]} array, with an optional NaN/Inf check. Keeps one open
+ * reader per file for the task's lifetime.
+ */
+final class TensorLoader implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TensorLoader.class);
+
+  private final Configuration conf;
+  private final DataType computeType;
+  private final boolean checkFinite;
+  private final Map<String, TensorReader> readers = new HashMap<>();
+  private ByteBuffer buffer;
+  private long bytesRead;
+
+  TensorLoader(Configuration conf, DataType computeType, boolean checkFinite) {
+    this.conf = conf;
+    this.computeType = computeType;
+    this.checkFinite = checkFinite;
+  }
+
+  long bytesRead() {
+    return bytesRead;
+  }
+
+  /** Rows [firstRow, firstRow + n) of the tensor, decoded; the caller closes the array. */
+  INDArray rows(InputModel model, String name, long firstRow, long n, boolean check) throws IOException {
+    TensorInfo info = model.dir().tensors().get(name);
+    String file = model.dir().fileOf(name);
+    long rowLength = info.rowLength();
+    int bytes = Math.toIntExact(n * rowLength * info.dtype().size());
+    ByteBuffer buf = buffer(bytes);
+    reader(file).readFully(info.fileOffset() + firstRow * rowLength * info.dtype().size(), buf.array(), 0, bytes);
+    buf.limit(bytes);
+    bytesRead += bytes;
+    INDArray a = Nd4j.createUninitialized(computeType, n, rowLength);
+    TensorCodec.decode(info.dtype(), buf, a);
+    if (check && checkFinite) {
+      long bad = ValueStats.nonFinite(a);
+      if (bad > 0) {
+        a.close();
+        throw new InputDataException(file + ": tensor " + name + " (" + model.role() + ") contains " + bad
+            + " NaN/Inf values in rows " + firstRow + ".." + (firstRow + n - 1)
+            + "; fix the checkpoint, or set allow_nonfinite: true to merge anyway");
+      }
+    }
+    return a;
+  }
+
+  /** Raw bytes [position, position + len) of a file into a reused heap buffer. */
+  ByteBuffer raw(String file, long position, int len) throws IOException {
+    ByteBuffer buf = buffer(len);
+    reader(file).readFully(position, buf.array(), 0, len);
+    buf.limit(len);
+    bytesRead += len;
+    return buf;
+  }
+
+  private ByteBuffer buffer(int n) {
+    if (buffer == null || buffer.capacity() < n) {
+      buffer = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+    }
+    buffer.clear();
+    return buffer;
+  }
+
+  private TensorReader reader(String file) {
+    return readers.computeIfAbsent(file, f -> {
+      try {
+        Path p = new Path(f);
+        return new TensorReader(p.getFileSystem(conf), p);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot open " + f + ": " + e.getMessage(), e);
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    for (TensorReader r : readers.values()) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        LOG.warn("closing {}: {}", r, e.toString());
+      }
+    }
+    readers.clear();
+  }
+}
