@@ -33,6 +33,13 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code (tests call this instead of main). */
   public static int execute(String[] args, PrintStream out, PrintStream err) {
+    if (java.util.Arrays.asList(args).contains("--verbose")) {
+      // conf/log4j2.xml silences Spark's per-task failure traces; --verbose wants them
+      for (String logger : new String[] {"org.apache.spark.executor.Executor", "org.apache.spark.scheduler.TaskSetManager",
+          "org.apache.spark.scheduler.DAGScheduler"}) {
+        org.apache.logging.log4j.core.config.Configurator.setLevel(logger, org.apache.logging.log4j.Level.WARN);
+      }
+    }
     Main main = new Main();
     CommandLine cl = new CommandLine(main);
     cl.setOut(new java.io.PrintWriter(out, true));
