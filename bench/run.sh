@@ -31,22 +31,33 @@ if [[ ! -f "$FAM/.complete" ]]; then
   "$SM" synth "$FAM" --family "$FAMILY" --fine-tunes "$FT" >&2
   touch "$FAM/.complete"
 fi
-INPUTS=("$FAM"/base/*.safetensors)
-for i in $(seq 1 "$FT"); do INPUTS+=("$FAM"/ft-"$i"/*.safetensors); done
+MODELS=()
+for i in $(seq 1 "$FT"); do MODELS+=("$FAM"/ft-"$i"/*.safetensors); done
+INPUTS=("$FAM"/base/*.safetensors "${MODELS[@]}")
 IN_BYTES=$(cat "${INPUTS[@]}" | wc -c)
+MODEL_BYTES=$(cat "${MODELS[@]}" | wc -c)
 # what every method writes: the base's tensor bytes (same dtype out)
 OUT_BYTES=$(cat "$FAM"/base/*.safetensors | wc -c)
 
 now() { date +%s.%N; }
+# Build before anything is timed (bin/sparkmerge compiles when the sources are newer than its classes).
+"$SM" --version > /dev/null
 # Warm the page cache for every contender alike.
 cat "${INPUTS[@]}" > /dev/null
 
-t0=$(now)
-cat "${INPUTS[@]}" > /dev/null
-dd if=/dev/zero of="$DIR/floor.out" bs=16M count=$(( (OUT_BYTES + 16777215) / 16777216 )) status=none
-t1=$(now)
-rm -f "$DIR/floor.out"
-FLOOR=$(echo "$t1 - $t0" | bc -l)
+# The floor of a method: read the files it reads once, write the output once. Methods with a base
+# read every input; linear (no base) reads only the fine-tunes.
+floor() {
+  local t0 t1
+  t0=$(now)
+  cat "$@" > /dev/null
+  dd if=/dev/zero of="$DIR/floor.out" bs=16M count=$(( (OUT_BYTES + 16777215) / 16777216 )) status=none
+  t1=$(now)
+  rm -f "$DIR/floor.out"
+  echo "$t1 - $t0" | bc -l
+}
+FLOOR=$(floor "${INPUTS[@]}")
+FLOOR_MODELS=$(floor "${MODELS[@]}")
 
 ROWS=()
 for m in $METHODS; do
@@ -71,9 +82,11 @@ for m in $METHODS; do
     || { echo "merge $m failed; see $DIR/merge-$m.log" >&2; tail -5 "$DIR/merge-$m.log" >&2; exit 1; }
   t1=$(now)
   WALL=$(echo "$t1 - $t0" | bc -l)
+  if [[ "$m" == linear ]]; then F=$FLOOR_MODELS; B=$MODEL_BYTES; else F=$FLOOR; B=$IN_BYTES; fi
   RSS_KB=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$DIR/time-$m.txt")
-  ROWS+=("$(printf '| %s | %.1f | %.2f | %.2f | %.0f |' "$m" "$WALL" "$(echo "$WALL / $FLOOR" | bc -l)" \
-      "$(echo "$IN_BYTES / $WALL / 1000000000" | bc -l)" "$(echo "$RSS_KB / 1024" | bc -l)")")
+  MERGE_S=$(python3 -c "import json; print(json.load(open('$OUT/sparkmerge.json'))['timings_ms']['merge'] / 1000)")
+  ROWS+=("$(printf '| %s | %.1f | %.1f | %.1f | %.2f | %.2f | %.0f |' "$m" "$WALL" "$MERGE_S" "$F" "$(echo "$WALL / $F" | bc -l)" \
+      "$(echo "$B / $WALL / 1000000000" | bc -l)" "$(echo "$RSS_KB / 1024" | bc -l)")")
   rm -rf "$OUT"
 done
 
@@ -83,11 +96,11 @@ TABLE=$(
   echo "### $(date -u +%Y-%m-%d) — \`$CMDLINE\`"
   echo
   echo "Machine: $(nproc) cores ($CPU), ${MEM} GiB RAM, $(java -version 2>&1 | head -1). Family \`$FAMILY\`: base + $FT fine-tunes,"
-  printf 'inputs %.2f GB, output %.2f GB. Master `%s`. I/O floor (read inputs once + write output, warm cache): %.1f s.\n' \
-      "$(echo "$IN_BYTES / 1000000000" | bc -l)" "$(echo "$OUT_BYTES / 1000000000" | bc -l)" "$MASTER" "$FLOOR"
+  printf 'inputs %.2f GB (fine-tunes alone %.2f GB), output %.2f GB. Master `%s`. Floor = the method'"'"'s input files read once + the output written, warm cache.\n' \
+      "$(echo "$IN_BYTES / 1000000000" | bc -l)" "$(echo "$MODEL_BYTES / 1000000000" | bc -l)" "$(echo "$OUT_BYTES / 1000000000" | bc -l)" "$MASTER"
   echo
-  echo "| method | wall s | × floor | GB/s read | peak RSS MB |"
-  echo "|---|---|---|---|---|"
+  echo "| method | wall s | Spark stage s | floor s | wall × floor | GB/s read | peak RSS MB |"
+  echo "|---|---|---|---|---|---|---|"
   printf '%s\n' "${ROWS[@]}"
   echo
 )

@@ -54,12 +54,15 @@ public final class TensorCodec {
   /**
    * Decodes {@code dest.length()} elements of {@code dtype} from {@code src} (little-endian, starting
    * at its position; the position advances) into {@code dest}, a contiguous FLOAT or DOUBLE array.
+   * Returns how many decoded values are NaN or ±Inf (counted in the same pass, so checking inputs
+   * costs no extra read of the data).
    */
-  public static void decode(DType dtype, ByteBuffer src, INDArray dest) {
+  public static long decode(DType dtype, ByteBuffer src, INDArray dest) {
     ByteBuffer in = src.slice().order(ByteOrder.LITTLE_ENDIAN);
     long n = dest.length();
     ByteBuffer nio = dest.data().asNio().order(ByteOrder.nativeOrder());
     Scratch s = SCRATCH.get();
+    long nonFinite = 0;
     if (dest.dataType() == DataType.FLOAT) {
       FloatBuffer out = nio.asFloatBuffer();
       out.position((int) dest.offset());
@@ -67,6 +70,7 @@ public final class TensorCodec {
         int k = (int) Math.min(BLOCK, n - done);
         float[] f = s.floats(k);
         decodeToFloat(dtype, in, f, k, s);
+        nonFinite += countNonFinite(f, k);
         out.put(f, 0, k);
       }
     } else if (dest.dataType() == DataType.DOUBLE) {
@@ -78,9 +82,13 @@ public final class TensorCodec {
         if (dtype == DType.F64) {
           in.asDoubleBuffer().get(d, 0, k);
           in.position(in.position() + 8 * k);
+          for (int i = 0; i < k; i++) {
+            nonFinite += Double.isFinite(d[i]) ? 0 : 1;
+          }
         } else {
           float[] f = s.floats(k);
           decodeToFloat(dtype, in, f, k, s);
+          nonFinite += countNonFinite(f, k);
           for (int i = 0; i < k; i++) {
             d[i] = f[i];
           }
@@ -91,6 +99,16 @@ public final class TensorCodec {
       throw new IllegalArgumentException("decode target must be FLOAT or DOUBLE, not " + dest.dataType());
     }
     src.position(src.position() + in.position());
+    return nonFinite;
+  }
+
+  /** NaN and ±Inf have all exponent bits set. */
+  private static int countNonFinite(float[] f, int k) {
+    int bad = 0;
+    for (int i = 0; i < k; i++) {
+      bad += (Float.floatToRawIntBits(f[i]) & 0x7F800000) == 0x7F800000 ? 1 : 0;
+    }
+    return bad;
   }
 
   private static void decodeToFloat(DType dtype, ByteBuffer in, float[] f, int k, Scratch s) {

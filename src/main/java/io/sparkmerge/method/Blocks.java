@@ -17,6 +17,8 @@ final class Blocks {
   /** Elements per block (rounded to whole rows by callers that need rows). */
   static final int BLOCK = 1 << 14;
 
+  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[BLOCK]);
+
   private Blocks() {}
 
   /** Copies {@code n} elements starting at flat index {@code from} of a contiguous array into {@code dst}. */
@@ -24,8 +26,14 @@ final class Blocks {
     int at = (int) (a.offset() + from);
     if (a.dataType() == DataType.FLOAT) {
       FloatBuffer fb = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+      float[] f = SCRATCH.get();
+      if (f.length < n) {
+        f = new float[n];
+        SCRATCH.set(f);
+      }
+      fb.get(at, f, 0, n); // one bulk copy, then a widening loop the JIT vectorises
       for (int i = 0; i < n; i++) {
-        dst[i] = fb.get(at + i);
+        dst[i] = f[i];
       }
     } else {
       DoubleBuffer db = a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();

@@ -1,7 +1,6 @@
 package io.sparkmerge.method;
 
 import io.sparkmerge.ConfigException;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@code linear} (model soup, methods.md §1): θ = Σ_t w_t θ_t, divided by Σ_t w_t when
@@ -51,14 +50,6 @@ final class LinearMerge implements MergeMethod {
     for (int i = 0; i < w.length; i++) {
       w[i] = ctx.perModel().get(i).getDouble("weight") / norm;
     }
-    return chunk -> {
-      INDArray out = chunk.models()[0].mul(w[0]);
-      for (int i = 1; i < w.length; i++) {
-        try (INDArray term = chunk.models()[i].mul(w[i])) {
-          out.addi(term);
-        }
-      }
-      return out;
-    };
+    return chunk -> WeightedSum.of(chunk.models(), w, chunk);
   }
 }

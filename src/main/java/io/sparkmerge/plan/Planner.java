@@ -131,12 +131,10 @@ public final class Planner {
       List<InputModel> models, List<Map<String, ParameterValue>> modelParams, boolean usesBase, DataType computeType) {
     String name = info.name();
     InputModel reference = base != null ? base : models.get(0);
-    long read = info.byteLength();
+    // bytes a task reads once through: the base (when the method uses it) and every model
+    long read = usesBase ? base.dir().tensors().get(name).byteLength() : 0;
     for (InputModel m : models) {
       read += m.dir().tensors().get(name).byteLength();
-    }
-    if (!usesBase) {
-      read -= base != null ? info.byteLength() : 0;
     }
     boolean allFloat = info.dtype().isFloating();
     for (InputModel m : models) {
@@ -144,7 +142,7 @@ public final class Planner {
     }
     if (!allFloat) {
       // Integer and bool tensors (position ids, masks) are copied from the base or first model unchanged.
-      long bytes = info.byteLength();
+      long bytes = reference.dir().tensors().get(name).byteLength();
       return new TensorTask(name, info.shape(), info.dtype(), null, null, null, 0, t, bytes, 2.0 * bytes);
     }
     MergeConfig.TensorOverride override = null;

@@ -20,7 +20,6 @@ import scala.jdk.javaapi.CollectionConverters;
 public final class ProgressListener extends SparkListener {
   private final String stage;
   private final int[] tensorsPerShard;
-  private final long totalReadBytes;
   private final long[] readPerShard;
   private final PrintStream out;
   private final long start = System.nanoTime();
@@ -41,13 +40,10 @@ public final class ProgressListener extends SparkListener {
     this.readPerShard = readPerShard;
     this.out = out;
     this.seen = new boolean[tensorsPerShard.length];
-    long r = 0;
     int t = 0;
-    for (int i = 0; i < readPerShard.length; i++) {
-      r += readPerShard[i];
-      t += tensorsPerShard[i];
+    for (int n : tensorsPerShard) {
+      t += n;
     }
-    this.totalReadBytes = r;
     this.totalTensors = t;
   }
 
@@ -88,9 +84,19 @@ public final class ProgressListener extends SparkListener {
       seen[p] = true;
       shardsDone.incrementAndGet();
       tensorsDone.addAndGet(tensorsPerShard[p]);
-      bytesDone.addAndGet(readPerShard[p]);
+      bytesDone.addAndGet(finalValue(end, BYTES_ACC, readPerShard[p]));
       maybePrint(shardsDone.get() == seen.length);
     }
+  }
+
+  /** The task's own final value of one of our accumulators (what it really read), else the plan's estimate. */
+  private static long finalValue(SparkListenerTaskEnd end, String name, long fallback) {
+    for (AccumulableInfo a : CollectionConverters.asJava(end.taskInfo().accumulables())) {
+      if (a.name().isDefined() && name.equals(a.name().get()) && a.update().isDefined() && a.update().get() instanceof Long l) {
+        return l;
+      }
+    }
+    return fallback;
   }
 
   private void maybePrint(boolean force) {
@@ -110,10 +116,12 @@ public final class ProgressListener extends SparkListener {
       partialBytes += r[1];
     }
     double gb = (bytesDone.get() + partialBytes) / 1e9;
-    double rate = gb / secs;
-    double left = rate > 0 ? (totalReadBytes / 1e9 - gb) / rate : Double.NaN;
-    return String.format(Locale.ROOT, "[%s] shards %d/%d, tensors %d/%d, read %.2f/%.2f GB, %.2f GB/s, elapsed %.1fs, ETA %s",
-        stage, shardsDone.get(), seen.length, tensorsDone.get() + partialTensors, totalTensors, gb, totalReadBytes / 1e9, rate, secs,
-        Double.isNaN(left) ? "-" : String.format(Locale.ROOT, "%.0fs", left));
+    long tensors = tensorsDone.get() + partialTensors;
+    // ETA from the share of tensors done: bytes read can exceed the plan's once-through total when a
+    // method makes a preparation pass (TIES reads its inputs twice).
+    double left = tensors > 0 ? secs * (totalTensors - tensors) / tensors : Double.NaN;
+    return String.format(Locale.ROOT, "[%s] shards %d/%d, tensors %d/%d, read %.2f GB, %.2f GB/s, elapsed %.1fs, ETA %s",
+        stage, shardsDone.get(), seen.length, tensors, totalTensors, gb, gb / secs, secs,
+        Double.isNaN(left) ? "-" : String.format(Locale.ROOT, "%.0fs", Math.max(0, left)));
   }
 }

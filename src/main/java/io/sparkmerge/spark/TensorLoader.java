@@ -55,9 +55,8 @@ final class TensorLoader implements AutoCloseable {
     buf.limit(bytes);
     bytesRead += bytes;
     INDArray a = Nd4j.createUninitialized(computeType, n, rowLength);
-    TensorCodec.decode(info.dtype(), buf, a);
+    long bad = TensorCodec.decode(info.dtype(), buf, a);
     if (check && checkFinite) {
-      long bad = ValueStats.nonFinite(a);
       if (bad > 0) {
         a.close();
         throw new InputDataException(file + ": tensor " + name + " (" + model.role() + ") contains " + bad

@@ -55,11 +55,4 @@ final class ValueStats {
   boolean hasNonFinite() {
     return nan > 0 || inf > 0;
   }
-
-  /** Counts the non-finite values of an array without keeping them (input checks). */
-  static long nonFinite(INDArray a) {
-    ValueStats s = new ValueStats();
-    s.add(a);
-    return s.nan + s.inf;
-  }
 }
