@@ -93,15 +93,16 @@ def claims(summary):
     for better, worse, source in methods_table.CLAIMS:
         a, b = summary.get(better), summary.get(worse)
         if not a or not b or a["status"] != "ok" or b["status"] != "ok":
-            missing = [x for x, e in ((better, a), (worse, b)) if not e or e["status"] != "ok"]
-            out.append(f"- {source}: {better} > {worse} — **not checked** ({', '.join(missing)} not available in this build).")
+            missing = [f"{x}: {e['status'] if e else 'not in the table'}" for x, e in ((better, a), (worse, b))
+                       if not e or e["status"] != "ok"]
+            out.append(f"- {source}: {better} > {worse} — **not checked** ({'; '.join(missing)}).")
             continue
         ma, mb = statistics.mean(a["avg"]), statistics.mean(b["avg"])
         wins = sum(x > y for x, y in zip(a["avg"], b["avg"]))
         n = len(a["avg"])
         verdict = "holds" if ma > mb else "does not hold"
         out.append(f"- {source}: {better} > {worse} **{verdict}** here: average accuracy {100 * ma:.1f} % vs "
-                   f"{100 * mb:.1f} % ({better} ahead on {wins} of {n} seeds).")
+                   f"{100 * mb:.1f} % ({100 * (ma - mb):+.1f} points; {better} ahead on {wins} of {n} seeds).")
     return "\n".join(out)
 
 
@@ -134,10 +135,11 @@ def exp2_tables(res):
             d = [r[s]["decayed"][f"{sched}-k{k}"]["loss"] for s in seeds]
             c = [x["loss"] for x in const]
             mm, dm, cm = statistics.mean(m), statistics.mean(d), statistics.mean(c)
+            wins = sum(x <= y for x, y in zip(m, d))
             statements.append(
-                f"- k = {k}, {sched}: the merge {'matches or beats' if mm <= dm else 'does not match'} the decayed run "
-                f"(test loss {mm:.4f} vs {dm:.4f}) and {'beats' if mm < cm else 'does not beat'} the constant-LR "
-                f"last checkpoint ({cm:.4f}).")
+                f"- k = {k}, {sched}: the merge's test loss is {mm:.4f} vs {dm:.4f} for the run decayed the same way "
+                f"({mm - dm:+.4f}; merge lower or equal on {wins} of {len(m)} seeds), and "
+                f"{'below' if mm < cm else 'not below'} the constant-LR last checkpoint's {cm:.4f} ({mm - cm:+.4f}).")
     return "\n".join(lines), "\n".join(statements)
 
 
