@@ -12,7 +12,7 @@ from collections import namedtuple
 
 Row = namedtuple("Row", "label method model_params params lambdas model_keys uses_base note")
 
-TA_GRID = [0.3, 0.5, 0.8]    # methods that sum task vectors (normalize false)
+TA_GRID = [0.15, 0.3, 0.5, 0.8]  # methods that sum task vectors (normalize false)
 MEAN_GRID = [0.7, 1.0, 1.4]  # methods that average or re-spread them (ties normalises; subspace methods)
 
 ROWS = [

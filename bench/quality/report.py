@@ -65,6 +65,7 @@ def exp1_summary(res):
         ok = {s: r for s, r in rows.items() if r and r.get("status") == "ok"}
         if ok and len(ok) == len(seeds):
             add(row.label, {s: r["test"] for s, r in ok.items()}, lambdas=[r["lambda"] for r in ok.values()], note=row.note)
+            out[row.label]["grid"] = row.lambdas
         else:
             bad = [r for r in rows.values() if r and r.get("status") != "ok"]
             status = bad[0]["status"] if bad else "not run"
@@ -82,7 +83,9 @@ def exp1_table(summary):
             lines.append(f"| {label} | " + " | ".join("–" for _ in TASKS) + f" | – | – | – | {e['status']}"
                          + (f"; {e['note']}" if e.get("note") else "") + " |")
             continue
-        lam = ", ".join("–" if x is None else f"{x:g}" for x in e["lambda"]) or "–"
+        grid = e.get("grid") or []
+        lam = ", ".join("–" if x is None else f"{x:g}" + ("*" if grid and x in (grid[0], grid[-1]) else "")
+                        for x in e["lambda"]) or "–"
         lines.append(f"| {label} | " + " | ".join(ms(e["test"][t]) for t in TASKS)
                      + f" | **{ms(e['avg'])}** | {ms(e['norm'])} | {lam} | {e['note']} |")
     return "\n".join(lines)

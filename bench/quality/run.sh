@@ -30,6 +30,7 @@ if [[ ! -f "$DATA/train-images-idx3-ubyte.gz" ]]; then
   echo "$DATA: no Fashion-MNIST files; apt-get install -y dataset-fashion-mnist (or set FASHION_MNIST_DIR)" >&2
   exit 2
 fi
+"$PY" "$HOME_DIR/bench/quality/selftest.py"
 [[ $RESUME -eq 1 ]] || rm -rf "$WORK"
 mkdir -p "$WORK"
 START=$(date +%s)
