@@ -1,0 +1,269 @@
+"""The quality benchmark's harness: trains the zoo, runs every merge through `bin/sparkmerge merge`,
+reads the merged checkpoints back and evaluates them. Writes WORK/results.json (then report.py turns
+it into docs/quality.md). Every finished step is kept under WORK, so a rerun with the same WORK resumes.
+
+Run it with Debian's interpreter (torch): /usr/bin/python3 bench/quality/experiments.py --work DIR
+"""
+import argparse
+import copy
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import activation_stats  # noqa: E402
+import data  # noqa: E402
+import methods_table  # noqa: E402
+import sparkmerge_cli  # noqa: E402
+import wsm_weights  # noqa: E402
+import zoo  # noqa: E402
+
+LR = 0.05
+BASE_EPOCHS = 2
+FT_LR = 0.02
+FT_EPOCHS = 1
+CALIBRATION = 512            # images per task for LEWIS's activation statistics (from the val split)
+WSM_STEPS = 1600             # constant-LR run length (≈ 3.7 epochs of 55k images, batch 128)
+WSM_EVERY = 50               # checkpoint interval
+WSM_KS = (2, 4, 8)
+WSM_SCHEDULES = ("linear", "cosine", "1-sqrt")   # merge weights; the decayed runs use cosine and 1-sqrt
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+class Results:
+    """results.json, saved after every change so an interrupted run loses nothing."""
+
+    def __init__(self, path):
+        self.path = path
+        self.data = json.load(open(path)) if os.path.exists(path) else {}
+
+    def get(self, *keys):
+        d = self.data
+        for k in keys:
+            if not isinstance(d, dict) or k not in d:
+                return None
+            d = d[k]
+        return d
+
+    def put(self, value, *keys):
+        d = self.data
+        for k in keys[:-1]:
+            d = d.setdefault(k, {})
+        d[keys[-1]] = value
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.data, f, indent=1, sort_keys=True)
+        os.replace(tmp, self.path)
+
+
+def eval_tasks(model, splits, tasks, split):
+    return {t: zoo.evaluate(model, *splits[t][split])[0] for t in tasks}
+
+
+# ---------------------------------------------------------------- Experiment 1: multi-task merging
+
+def build_zoo(seed, work, splits):
+    """base (all classes, original images) and one fine-tune per task; returns {name: dir}."""
+    dirs = {name: os.path.join(work, "models", name) for name in ["base"] + data.TASKS}
+    torch.manual_seed(seed)
+    if not os.path.exists(os.path.join(dirs["base"], "config.json")):
+        base = zoo.MLP()
+        x, y = splits["original"]["train"]
+        t = time.time()
+        zoo.train(base, x, y, int(BASE_EPOCHS * (len(x) // zoo.BATCH)), LR, seed)
+        zoo.save(base, dirs["base"])
+        log(f"seed {seed}: base trained in {time.time() - t:.0f}s")
+    base = zoo.load(dirs["base"])
+    for i, task in enumerate(data.TASKS):
+        if os.path.exists(os.path.join(dirs[task], "config.json")):
+            continue
+        model = copy.deepcopy(base)
+        x, y = splits[task]["train"]
+        t = time.time()
+        zoo.train(model, x, y, int(FT_EPOCHS * (len(x) // zoo.BATCH)), FT_LR, seed * 10 + i + 1)
+        zoo.save(model, dirs[task])
+        log(f"seed {seed}: fine-tune {task} trained in {time.time() - t:.0f}s")
+    return dirs
+
+
+def lewis_tables(seed, work, dirs, splits):
+    out = {}
+    base = zoo.load(dirs["base"])
+    for task in data.TASKS:
+        path = os.path.join(work, "lewis", f"{task}.csv")
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            x = splits[task]["val"][0][:CALIBRATION]
+            activation_stats.write_table(path, base, zoo.load(dirs[task]), x)
+        out[task] = path
+    return out
+
+
+def merge_row(row, lam, seed, work, dirs, lewis):
+    tag = row.label.replace(" ", "_").replace("%", "pct").replace("(", "").replace(")", "")
+    name = f"{tag}" + (f"-lambda{lam}" if lam is not None else "")
+    params = dict(row.params)
+    if lam is not None:
+        params["lambda"] = lam
+    models = [(dirs[t], row.model_params,
+               {k: v.format(importance=lewis[t]) for k, v in row.model_keys.items()}) for t in data.TASKS]
+    text = sparkmerge_cli.config_yaml(row.method, models, dirs["base"] if row.uses_base else None, params, seed)
+    out = os.path.join(work, "merged", name)
+    secs = sparkmerge_cli.merge(text, os.path.join(work, "configs", name + ".yml"), out,
+                                os.path.join(work, "logs", name + ".log"))
+    return out, secs
+
+
+def experiment1(seed, work, splits, available, res):
+    key = f"seed{seed}"
+    dirs = build_zoo(seed, work, splits)
+    if res.get("exp1", key, "individual") is None:
+        base = zoo.load(dirs["base"])
+        res.put(eval_tasks(base, splits, ["original"] + data.TASKS, "test"), "exp1", key, "base")
+        res.put({t: eval_tasks(zoo.load(dirs[t]), splits, [t], "test")[t] for t in data.TASKS}, "exp1", key, "individual")
+        res.put({t: eval_tasks(zoo.load(dirs[t]), splits, data.TASKS, "test") for t in data.TASKS},
+                "exp1", key, "individual_cross")
+    lewis = lewis_tables(seed, work, dirs, splits)
+    for row in methods_table.ROWS:
+        need = methods_table.ONLY_WITH.get(row.label)
+        if row.method not in available or (need and need not in available):
+            res.put({"status": "not yet available", "method": row.method}, "exp1", key, "rows", row.label)
+            continue
+        if res.get("exp1", key, "rows", row.label, "status") == "ok":
+            continue
+        val, secs = {}, []
+        try:
+            for lam in (row.lambdas or [None]):
+                out, s = merge_row(row, lam, seed, work, dirs, lewis)
+                secs.append(s)
+                val[str(lam)] = eval_tasks(zoo.load(out), splits, data.TASKS, "val")
+        except sparkmerge_cli.MergeFailed as e:
+            res.put({"status": "failed", "method": row.method, "error": str(e)}, "exp1", key, "rows", row.label)
+            log(f"seed {seed}: {row.label} FAILED {e}")
+            continue
+        best = max(val, key=lambda lam: (np.mean(list(val[lam].values())), -abs(float(lam) - 1) if lam != "None" else 0))
+        out, _ = merge_row(row, None if best == "None" else float(best), seed, work, dirs, lewis)
+        test = eval_tasks(zoo.load(out), splits, data.TASKS, "test")
+        res.put({"status": "ok", "method": row.method, "lambda": None if best == "None" else float(best),
+                 "val": val, "test": test, "merge_seconds": secs}, "exp1", key, "rows", row.label)
+        log(f"seed {seed}: {row.label} λ={best} test avg {np.mean(list(test.values())):.4f} "
+            f"(merges {', '.join(f'{s:.0f}s' for s in secs)})")
+
+
+# ---------------------------------------------------------------- Experiment 2: WSM
+
+def experiment2(seed, work, splits, res):
+    key = f"seed{seed}"
+    root = os.path.join(work, "wsm", "constant")
+    x, y = splits["original"]["train"]
+    xt, yt = splits["original"]["test"]
+    first_kept = WSM_STEPS - WSM_EVERY * max(WSM_KS)
+    done = os.path.join(root, f"checkpoint-{WSM_STEPS}", "config.json")
+    if not os.path.exists(done) or res.get("exp2", key, "decayed") is None:
+        torch.manual_seed(1000 + seed)
+        model = zoo.MLP()
+        branch = {}
+
+        def on_step(step, m, opt):
+            if step >= first_kept and step % WSM_EVERY == 0:
+                zoo.save(m, os.path.join(root, f"checkpoint-{step}"))
+            if step in {WSM_STEPS - WSM_EVERY * k for k in WSM_KS}:
+                branch[step] = (copy.deepcopy(m.state_dict()), copy.deepcopy(opt.state_dict()))
+
+        t = time.time()
+        zoo.train(model, x, y, WSM_STEPS, LR, 1000 + seed, on_step=on_step)
+        log(f"seed {seed}: WSM constant-LR run ({WSM_STEPS} steps) in {time.time() - t:.0f}s")
+        decayed = {}
+        for sched in ("cosine", "1-sqrt"):
+            f = wsm_weights.SCHEDULES[sched]
+            for k in WSM_KS:
+                start = WSM_STEPS - WSM_EVERY * k
+                state, opt_state = branch[start]
+                m = zoo.MLP()
+                m.load_state_dict(state)
+                span = WSM_EVERY * k
+                zoo.train(m, x, y, span, LR, 1000 + seed, lr_at=lambda s, start=start, span=span: f((s - start) / span),
+                          start_step=start, momentum_state=opt_state)
+                acc, loss = zoo.evaluate(m, xt, yt)
+                decayed[f"{sched}-k{k}"] = {"acc": acc, "loss": loss}
+        res.put(decayed, "exp2", key, "decayed")
+    final = zoo.load(os.path.join(root, f"checkpoint-{WSM_STEPS}"))
+    acc, loss = zoo.evaluate(final, xt, yt)
+    res.put({"acc": acc, "loss": loss}, "exp2", key, "constant_final")
+    seen = {}
+    for k in WSM_KS:
+        for sched in WSM_SCHEDULES:
+            label = f"{sched}-k{k}"
+            if res.get("exp2", key, "merged", label) is not None:
+                continue
+            c = wsm_weights.weights(sched, k)
+            steps = [WSM_STEPS - WSM_EVERY * (k - j) for j in range(k + 1)]   # anchor, then oldest..newest
+            pairs = [(os.path.join(root, f"checkpoint-{s}"), w) for s, w in zip(steps, c) if w > 0]
+            sig = tuple((p, round(w, 12)) for p, w in pairs)
+            if sig in seen:   # e.g. cosine and linear give the same weights for k = 2
+                res.put(dict(res.get("exp2", key, "merged", seen[sig]), same_as=seen[sig]), "exp2", key, "merged", label)
+                continue
+            text = sparkmerge_cli.config_yaml("linear", [(p, {"weight": w}, {}) for p, w in pairs],
+                                              None, {"normalize": False}, seed)
+            name = f"wsm-{label}"
+            out = os.path.join(work, "merged", name)
+            secs = sparkmerge_cli.merge(text, os.path.join(work, "configs", name + ".yml"), out,
+                                        os.path.join(work, "logs", name + ".log"))
+            acc, loss = zoo.evaluate(zoo.load(out), xt, yt)
+            res.put({"acc": acc, "loss": loss, "weights": c, "merge_seconds": secs}, "exp2", key, "merged", label)
+            seen[sig] = label
+            log(f"seed {seed}: WSM {label} acc {acc:.4f} loss {loss:.4f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--work", required=True, help="working directory (models, merges, logs, results.json)")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--experiments", default="1,2")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: a fraction of the training steps and one λ per method (numbers meaningless)")
+    ap.add_argument("--rows", help="comma-separated labels of the Experiment 1 rows to run (default: all)")
+    args = ap.parse_args()
+    if args.quick:
+        global BASE_EPOCHS, FT_EPOCHS, WSM_STEPS, WSM_EVERY
+        BASE_EPOCHS, FT_EPOCHS, WSM_STEPS, WSM_EVERY = 0.1, 0.05, 160, 10
+        methods_table.ROWS = [r._replace(lambdas=r.lambdas[1:2] if r.lambdas else None) for r in methods_table.ROWS]
+    if args.rows:
+        keep = set(args.rows.split(","))
+        methods_table.ROWS = [r for r in methods_table.ROWS if r.label in keep]
+    torch.set_num_threads(1)
+    os.makedirs(args.work, exist_ok=True)
+    res = Results(os.path.join(args.work, "results.json"))
+    t0 = time.time()
+    available = sorted(sparkmerge_cli.available_methods())
+    res.put(available, "available_methods")
+    log(f"sparkmerge accepts: {', '.join(available)}")
+    raw = data.load()
+    splits = {t: {s: data.task_split(raw, t, s) for s in ("train", "val", "test")} for t in ["original"] + data.TASKS}
+    log("data ready")
+    exps = args.experiments.split(",")
+    for seed in range(args.seeds):
+        work = os.path.join(args.work, f"seed{seed}")
+        if "1" in exps:
+            experiment1(seed, work, splits, set(available), res)
+        if "2" in exps:
+            experiment2(seed, work, splits, res)
+        res.put(seed + 1, "seeds_done")
+    res.put({"seeds": args.seeds, "seconds": time.time() - t0, "python": platform.python_version(),
+             "torch": torch.__version__, "threads": torch.get_num_threads(),
+             "quick": args.quick, "settings": {"hidden": zoo.HIDDEN, "batch": zoo.BATCH, "lr": LR, "base_epochs": BASE_EPOCHS,
+                          "ft_lr": FT_LR, "ft_epochs": FT_EPOCHS, "wsm_steps": WSM_STEPS, "wsm_every": WSM_EVERY,
+                          "tasks": data.TASKS, "validation": data.VALIDATION}}, "run")
+    log(f"done in {time.time() - t0:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Which merges Experiment 1 runs: one line per row of the quality table.
+
+To add a method, add a line. A row runs only if `bin/sparkmerge merge` knows its merge_method
+(asked once per run); otherwise the table says "not yet available" for it — never a made-up number.
+
+Fields: label, merge_method, per-model parameters, method-wide parameters, λ grid (None: no λ),
+extra keys of each `models:` entry (e.g. LEWIS's importance table; "{importance}" is replaced by
+the path of that fine-tune's table), whether the base takes part (False for plain averaging).
+λ is always chosen the same way: the grid value with the best mean validation accuracy over tasks.
+"""
+from collections import namedtuple
+
+Row = namedtuple("Row", "label method model_params params lambdas model_keys uses_base note")
+
+TA_GRID = [0.15, 0.3, 0.5, 0.8]  # methods that sum task vectors (normalize false)
+MEAN_GRID = [0.7, 1.0, 1.4]  # methods that average or re-spread them (ties normalises; subspace methods)
+
+ROWS = [
+    Row("averaging", "linear", {"weight": 1.0}, {"normalize": True}, None, {}, False,
+        "mean of the fine-tunes"),
+    Row("task_arithmetic", "task_arithmetic", {"weight": 1.0}, {}, TA_GRID, {}, True, ""),
+    Row("ties", "ties", {"weight": 1.0, "density": 0.2}, {}, MEAN_GRID, {}, True, "density 0.2"),
+    Row("dare_ties", "dare_ties", {"weight": 1.0, "density": 0.2}, {}, TA_GRID, {}, True,
+        "density 0.2, L1 rescale"),
+    Row("breadcrumbs", "breadcrumbs", {"weight": 1.0, "density": 0.9, "gamma": 0.01}, {}, TA_GRID, {}, True,
+        "density 0.9, gamma 0.01"),
+    Row("tsv_m", "tsv_m", {}, {}, MEAN_GRID, {}, True, ""),
+    Row("iso_c", "iso_c", {}, {}, MEAN_GRID, {}, True, ""),
+    Row("iso_cts", "iso_cts", {}, {"common_space_fraction": 0.8}, MEAN_GRID, {}, True, ""),
+    Row("localize_stitch 1%", "localize_stitch", {}, {"sparsity": 0.01, "mask_scope": "global"}, None, {}, True,
+        "dataless, global mask; no λ"),
+    Row("localize_stitch 5%", "localize_stitch", {}, {"sparsity": 0.05, "mask_scope": "global"}, None, {}, True,
+        "dataless, global mask; no λ"),
+    Row("lewis (ties)", "lewis", {"weight": 1.0}, {"base_method": "ties", "min_density": 0.3, "max_density": 0.8},
+        MEAN_GRID, {"importance": "{importance}"}, True, "Wanda importances from activation_stats.py"),
+    Row("ties uniform 0.55", "ties", {"weight": 1.0, "density": 0.55}, {}, MEAN_GRID, {}, True,
+        "LEWIS's counterpart: its mean density, uniform; run only when lewis is available"),
+]
+
+# Rows that only make sense next to another row: run them only when that row's method is available.
+ONLY_WITH = {"ties uniform 0.55": "lewis"}
+
+# Orderings claimed by the papers, checked on the average absolute test accuracy: (better, worse, source).
+CLAIMS = [
+    ("task_arithmetic", "averaging", "Task Arithmetic (Ilharco et al. 2023)"),
+    ("ties", "task_arithmetic", "TIES-Merging (Yadav et al. 2023)"),
+    ("dare_ties", "task_arithmetic", "DARE (Yu et al. 2024)"),
+    ("breadcrumbs", "task_arithmetic", "Model Breadcrumbs (Davari & Belilovsky 2024)"),
+    ("tsv_m", "ties", "TSV-M (arXiv 2412.00081)"),
+    ("tsv_m", "task_arithmetic", "TSV-M (arXiv 2412.00081)"),
+    ("iso_c", "tsv_m", "Iso-C (arXiv 2502.04959)"),
+    ("iso_cts", "iso_c", "Iso-CTS (arXiv 2502.04959)"),
+    ("localize_stitch 1%", "ties", "Localize-and-Stitch (arXiv 2408.13656)"),
+    ("lewis (ties)", "ties uniform 0.55", "LEWIS (arXiv 2503.03874)"),
+]

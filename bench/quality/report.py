@@ -1,0 +1,182 @@
+"""Turns WORK/results.json into docs/quality.md: tables (mean ± sample std over seeds), the command,
+machine and date, and plain statements of where the papers' orderings hold here."""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import methods_table  # noqa: E402
+
+TASKS = ["rot90", "invert", "blur", "permute"]
+
+
+def ms(values, scale=100.0, digits=1):
+    """'mean ± std' (sample std over seeds; '± –' for one seed)."""
+    v = [x * scale for x in values]
+    if not v:
+        return "–"
+    if len(v) == 1:
+        return f"{v[0]:.{digits}f}"
+    return f"{statistics.mean(v):.{digits}f} ± {statistics.stdev(v):.{digits}f}"
+
+
+def machine():
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1048576:.0f} GiB"
+    except OSError:
+        pass
+    return f"{os.cpu_count()} × {cpu}, {mem} RAM, {platform.system()} {platform.release()}"
+
+
+def exp1_summary(res):
+    """{label: {'test': {task: [per seed]}, 'avg': [...], 'norm': [...], 'lambda': [...], 'status': str}}."""
+    seeds = sorted(res.get("exp1", {}))
+    indiv = {s: res["exp1"][s]["individual"] for s in seeds}
+    out = {}
+
+    def add(label, per_seed, status="ok", lambdas=None, note=""):
+        e = {"status": status, "test": {t: [] for t in TASKS}, "avg": [], "norm": [], "lambda": lambdas or [], "note": note}
+        for s, acc in per_seed.items():
+            for t in TASKS:
+                e["test"][t].append(acc[t])
+            e["avg"].append(sum(acc[t] for t in TASKS) / len(TASKS))
+            e["norm"].append(sum(acc[t] / indiv[s][t] for t in TASKS) / len(TASKS))
+        out[label] = e
+
+    add("base (no merge)", {s: res["exp1"][s]["base"] for s in seeds}, note="the base model on each task")
+    add("individual fine-tunes", indiv, note="each task's own fine-tune (the normalisation reference)")
+    for row in methods_table.ROWS:
+        rows = {s: res["exp1"][s].get("rows", {}).get(row.label) for s in seeds}
+        ok = {s: r for s, r in rows.items() if r and r.get("status") == "ok"}
+        if ok and len(ok) == len(seeds):
+            add(row.label, {s: r["test"] for s, r in ok.items()}, lambdas=[r["lambda"] for r in ok.values()], note=row.note)
+            out[row.label]["grid"] = row.lambdas
+        else:
+            bad = [r for r in rows.values() if r and r.get("status") != "ok"]
+            status = bad[0]["status"] if bad else "not run"
+            if bad and bad[0].get("error"):
+                status += ": " + bad[0]["error"]
+            out[row.label] = {"status": status, "note": row.note, "method": row.method}
+    return out, len(seeds)
+
+
+def exp1_table(summary):
+    lines = ["| method | " + " | ".join(TASKS) + " | avg abs | avg normalised | λ (per seed) | notes |",
+             "|---|" + "---|" * (len(TASKS) + 4)]
+    for label, e in summary.items():
+        if e["status"] != "ok":
+            lines.append(f"| {label} | " + " | ".join("–" for _ in TASKS) + f" | – | – | – | {e['status']}"
+                         + (f"; {e['note']}" if e.get("note") else "") + " |")
+            continue
+        grid = e.get("grid") or []
+        lam = ", ".join("–" if x is None else f"{x:g}" + ("*" if grid and x in (grid[0], grid[-1]) else "")
+                        for x in e["lambda"]) or "–"
+        lines.append(f"| {label} | " + " | ".join(ms(e["test"][t]) for t in TASKS)
+                     + f" | **{ms(e['avg'])}** | {ms(e['norm'])} | {lam} | {e['note']} |")
+    return "\n".join(lines)
+
+
+def claims(summary):
+    out = []
+    for better, worse, source in methods_table.CLAIMS:
+        a, b = summary.get(better), summary.get(worse)
+        if not a or not b or a["status"] != "ok" or b["status"] != "ok":
+            missing = [f"{x}: {e['status'] if e else 'not in the table'}" for x, e in ((better, a), (worse, b))
+                       if not e or e["status"] != "ok"]
+            out.append(f"- {source}: {better} > {worse} — **not checked** ({'; '.join(missing)}).")
+            continue
+        ma, mb = statistics.mean(a["avg"]), statistics.mean(b["avg"])
+        wins = sum(x > y for x, y in zip(a["avg"], b["avg"]))
+        n = len(a["avg"])
+        verdict = "holds" if ma > mb else "does not hold"
+        out.append(f"- {source}: {better} > {worse} **{verdict}** here: average accuracy {100 * ma:.1f} % vs "
+                   f"{100 * mb:.1f} % ({100 * (ma - mb):+.1f} points; {better} ahead on {wins} of {n} seeds).")
+    return "\n".join(out)
+
+
+def exp2_tables(res):
+    seeds = sorted(res.get("exp2", {}))
+    if not seeds:
+        return "(not run)", ""
+    r = {s: res["exp2"][s] for s in seeds}
+    ks = sorted({int(k.split("-k")[1]) for s in seeds for k in r[s].get("merged", {})})
+    lines = ["| model | k | test accuracy (%) | test loss |", "|---|---|---|---|"]
+    const = [r[s]["constant_final"] for s in seeds]
+    lines.append(f"| constant LR, last checkpoint | – | {ms([c['acc'] for c in const], digits=2)} | "
+                 f"{ms([c['loss'] for c in const], 1, 4)} |")
+    statements = []
+    for k in ks:
+        for kind, key in (("decayed run, cosine", "cosine"), ("decayed run, 1-sqrt", "1-sqrt")):
+            v = [r[s]["decayed"][f"{key}-k{k}"] for s in seeds]
+            lines.append(f"| {kind} over the last {k} intervals | {k} | {ms([x['acc'] for x in v], digits=2)} | "
+                         f"{ms([x['loss'] for x in v], 1, 4)} |")
+        for sched in ("linear", "cosine", "1-sqrt"):
+            v = [r[s]["merged"].get(f"{sched}-k{k}") for s in seeds]
+            if any(x is None for x in v):
+                continue
+            w = ", ".join(f"{x:.3f}" for x in v[0]["weights"][1:])
+            same = f" (= {v[0]['same_as']})" if v[0].get("same_as") else ""
+            lines.append(f"| WSM merge, {sched} weights [{w}]{same} | {k} | {ms([x['acc'] for x in v], digits=2)} | "
+                         f"{ms([x['loss'] for x in v], 1, 4)} |")
+        for sched in ("cosine", "1-sqrt"):
+            m = [r[s]["merged"][f"{sched}-k{k}"]["loss"] for s in seeds]
+            d = [r[s]["decayed"][f"{sched}-k{k}"]["loss"] for s in seeds]
+            c = [x["loss"] for x in const]
+            mm, dm, cm = statistics.mean(m), statistics.mean(d), statistics.mean(c)
+            wins = sum(x <= y for x, y in zip(m, d))
+            statements.append(
+                f"- k = {k}, {sched}: the merge's test loss is {mm:.4f} vs {dm:.4f} for the run decayed the same way "
+                f"({mm - dm:+.4f}; merge lower or equal on {wins} of {len(m)} seeds), and "
+                f"{'below' if mm < cm else 'not below'} the constant-LR last checkpoint's {cm:.4f} ({mm - cm:+.4f}).")
+    return "\n".join(lines), "\n".join(statements)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("out")
+    ap.add_argument("--command", default="bench/quality/run.sh")
+    ap.add_argument("--seconds", type=float)
+    ap.add_argument("--sparkmerge-version", default="?")
+    args = ap.parse_args()
+    res = json.load(open(args.results))
+    run = res.get("run", {})
+    summary, n = exp1_summary(res)
+    t2, s2 = exp2_tables(res)
+    st = run.get("settings", {})
+    runtime = f"{args.seconds / 60:.1f} min wall-clock" if args.seconds else "?"
+    missing = [l for l, e in summary.items() if e["status"] != "ok"]
+    text = TEMPLATE.format(
+        command=args.command, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=machine(),
+        runtime=runtime, seeds=n, torch=run.get("torch", "?"), python=run.get("python", "?"),
+        version=args.sparkmerge_version, hidden="-".join(["784"] + [str(h) for h in st.get("hidden", [])] + ["10"]),
+        lr=st.get("lr"), ft_lr=st.get("ft_lr"), base_epochs=st.get("base_epochs"), ft_epochs=st.get("ft_epochs"),
+        wsm_steps=st.get("wsm_steps"), wsm_every=st.get("wsm_every"), validation=st.get("validation"),
+        available=", ".join(res.get("available_methods", [])), table1=exp1_table(summary), claims=claims(summary),
+        table2=t2, statements2=s2 or "(not run)", ta_grid=methods_table.TA_GRID, mean_grid=methods_table.MEAN_GRID,
+        missing=", ".join(missing) or "none",
+        quick="\n**This was a --quick smoke run: the numbers are meaningless.**\n" if run.get("quick") else "")
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(f"wrote {args.out}")
+
+
+TEMPLATE = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "quality_template.md")).read()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Quality benchmark (not a test): trains the Fashion-MNIST model zoo, runs every merge through
+# bin/sparkmerge merge, evaluates the merged checkpoints and writes docs/quality.md.
+#
+# Usage: bench/quality/run.sh [--seeds 3] [--work DIR] [--resume] [--quick] [--out docs/quality.md]
+#   --resume  keep DIR's finished models, merges and results (default: start from scratch)
+#   --quick   smoke run (a fraction of the training, one λ per method; numbers meaningless)
+# Needs Debian's python3-torch, python3-numpy, dataset-fashion-mnist (see bench/quality/README.md).
+set -euo pipefail
+HOME_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SEEDS=3; WORK="$HOME_DIR/target/quality"; RESUME=0; QUICK=(); OUT="$HOME_DIR/docs/quality.md"
+CMDLINE="bench/quality/run.sh $*"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --seeds) SEEDS="$2"; shift 2;;
+    --work) WORK="$2"; shift 2;;
+    --resume) RESUME=1; shift;;
+    --quick) QUICK=(--quick); shift;;
+    --out) OUT="$2"; shift 2;;
+    *) echo "unknown option $1 (see the usage at the top of $0)" >&2; exit 2;;
+  esac
+done
+PY=/usr/bin/python3
+if ! "$PY" -c 'import torch, numpy' 2>/dev/null; then
+  echo "$PY lacks torch or numpy: apt-get install -y python3-torch python3-numpy (see bench/quality/README.md)" >&2
+  exit 2
+fi
+DATA="${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
+if [[ ! -f "$DATA/train-images-idx3-ubyte.gz" ]]; then
+  echo "$DATA: no Fashion-MNIST files; apt-get install -y dataset-fashion-mnist (or set FASHION_MNIST_DIR)" >&2
+  exit 2
+fi
+"$PY" "$HOME_DIR/bench/quality/selftest.py"
+[[ $RESUME -eq 1 ]] || rm -rf "$WORK"
+mkdir -p "$WORK"
+START=$(date +%s)
+# Build before anything is timed; the version goes into the report.
+VERSION="$("$HOME_DIR/bin/sparkmerge" --version 2>/dev/null | tail -1)"
+# One torch thread and one Spark core at low priority: the benchmark shares the machine.
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+nice -n 10 "$PY" "$HOME_DIR/bench/quality/experiments.py" --work "$WORK" --seeds "$SEEDS" "${QUICK[@]}" \
+  2>&1 | tee "$WORK/run.log"
+END=$(date +%s)
+"$PY" "$HOME_DIR/bench/quality/report.py" "$WORK/results.json" "$OUT" --command "$CMDLINE" \
+  --seconds "$((END - START))" --sparkmerge-version "$VERSION"

@@ -1,0 +1,90 @@
+"""Runs `bin/sparkmerge merge CONFIG OUT` for the harness: YAML generation, the method probe, timing."""
+import json
+import os
+import re
+import subprocess
+import time
+
+HOME = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SPARKMERGE = os.path.join(HOME, "bin", "sparkmerge")
+# One local core (the machine is shared); C1-only JIT and the serial GC cut a short JVM's CPU time by
+# about half; the Spark UI is not needed for a 3 MB merge.
+JAVA_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+MERGE_FLAGS = ["--master", "local[1]", "--conf", "spark.ui.enabled=false"]
+
+
+def _yaml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(float(v)) if isinstance(v, float) else str(v)
+    return json.dumps(str(v))  # a JSON string is a valid YAML scalar
+
+
+def _inline(d):
+    return "{" + ", ".join(f"{k}: {_yaml_value(v)}" for k, v in d.items()) + "}"
+
+
+def config_yaml(method, models, base=None, params=None, seed=0):
+    """models: list of (path, per-model parameters dict, extra entry keys dict)."""
+    lines = [f"merge_method: {method}"]
+    if base:
+        lines.append(f"base_model: {json.dumps(base)}")
+    lines.append("models:")
+    for path, mparams, extra in models:
+        lines.append(f"  - model: {json.dumps(path)}")
+        for k, v in (extra or {}).items():
+            lines.append(f"    {k}: {_yaml_value(v)}")
+        if mparams:
+            lines.append(f"    parameters: {_inline(mparams)}")
+    if params:
+        lines.append(f"parameters: {_inline(params)}")
+    lines.append("dtype: float32")
+    lines.append(f"seed: {seed}")
+    lines.append("copy: [config.json]")
+    return "\n".join(lines) + "\n"
+
+
+def _env():
+    env = dict(os.environ)
+    env["SPARKMERGE_JAVA_OPTS"] = (env.get("SPARKMERGE_JAVA_OPTS", "") + " " + JAVA_OPTS).strip()
+    return env
+
+
+def available_methods():
+    """The merge methods this build of sparkmerge accepts, read from its own error for an unknown method."""
+    probe = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"sparkmerge-quality-probe-{os.getpid()}.yml")
+    with open(probe, "w") as f:
+        f.write("merge_method: __probe__\nmodels:\n  - model: /nonexistent\n")
+    try:
+        r = subprocess.run([SPARKMERGE, "merge", probe, probe + ".out", "--dry-run"], capture_output=True, text=True,
+                           env=_env())
+    finally:
+        os.remove(probe)
+    m = re.search(r"available: ([a-z0-9_, ]+)", r.stderr + r.stdout)
+    if not m:
+        raise SystemExit("could not read the method list from bin/sparkmerge:\n" + r.stderr[-2000:])
+    return {x.strip() for x in m.group(1).split(",") if x.strip()}
+
+
+class MergeFailed(Exception):
+    pass
+
+
+def merge(config_text, config_path, out_dir, log_path):
+    """Writes the config and runs the merge; returns wall seconds. Reuses a finished OUT (_SUCCESS)."""
+    if os.path.exists(os.path.join(out_dir, "_SUCCESS")):
+        return 0.0
+    os.makedirs(os.path.dirname(config_path), exist_ok=True)
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    with open(config_path, "w") as f:
+        f.write(config_text)
+    t = time.time()
+    with open(log_path, "w") as log:
+        r = subprocess.run([SPARKMERGE, "merge", config_path, out_dir, "--overwrite"] + MERGE_FLAGS,
+                           stdout=log, stderr=subprocess.STDOUT, env=_env())
+    if r.returncode != 0:
+        with open(log_path) as f:
+            tail = [l for l in f.read().splitlines() if l.strip()][-1:]
+        raise MergeFailed(f"exit {r.returncode}: {tail[0] if tail else '?'} (log {log_path})")
+    return time.time() - t
