@@ -63,7 +63,8 @@ public final class MergeJob {
     timings.put("plan", System.currentTimeMillis() - t0);
     opts.console().println(describe(plan));
 
-    OutputCommitter committer = new OutputCommitter(outFs, outPath, plan.runId(), opts.overwrite());
+    OutputCommitter committer = new OutputCommitter(outFs, outPath, plan.runId(), opts.overwrite(),
+        OutputCommitter.lockTimeoutMs(spark.conf()));
     committer.setUp();
     // Spark reports task failures as SparkException, a checked exception Scala throws undeclared:
     // clean up on any throwable, not just the ones Java knows about.
@@ -154,6 +155,7 @@ public final class MergeJob {
             tensorsAcc.add(1);
             bytesAcc.add(bytes);
           });
+          faults.maybePause(p, tc.attemptNumber());
           return List.of(r).iterator();
         }
       }, true).collect();

@@ -27,13 +27,25 @@ public final class OutputCommitter {
   private final Path out;
   private final Path staging;
   private final boolean overwrite;
+  private final OutputLock lock;
   private boolean createdOut;
 
   public OutputCommitter(FileSystem fs, Path out, String runId, boolean overwrite) {
+    this(fs, out, runId, overwrite, OutputLock.DEFAULT_TIMEOUT_MS);
+  }
+
+  /** @param lockTimeoutMs how long another host's lock may go without a heartbeat before it counts as stale */
+  public OutputCommitter(FileSystem fs, Path out, String runId, boolean overwrite, long lockTimeoutMs) {
     this.fs = fs;
     this.out = fs.makeQualified(out);
     this.staging = new Path(this.out, STAGING_PREFIX + runId);
     this.overwrite = overwrite;
+    this.lock = new OutputLock(fs, this.out, runId, lockTimeoutMs);
+  }
+
+  /** The lock timeout a Spark session asks for ({@code spark.sparkmerge.lockTimeoutSeconds}, default 120 s). */
+  public static long lockTimeoutMs(org.apache.spark.sql.RuntimeConfig conf) {
+    return (long) (Double.parseDouble(conf.get(OutputLock.TIMEOUT_KEY, String.valueOf(OutputLock.DEFAULT_TIMEOUT_MS / 1000))) * 1000);
   }
 
   public Path staging() {
@@ -60,13 +72,23 @@ public final class OutputCommitter {
     }
   }
 
-  /** Creates OUT (if needed) and this run's staging directory; removes stale staging left by killed runs. */
+  /**
+   * Creates OUT (if needed), takes OUT's lock (a concurrent run into the same OUT fails with exit code
+   * 4), removes stale staging left by killed runs and creates this run's staging directory.
+   */
   public void setUp() throws IOException {
     checkOutput();
-    if (!fs.exists(out)) {
-      fs.mkdirs(out);
-      createdOut = true;
+    boolean existed = fs.exists(out);
+    fs.mkdirs(out);
+    lock.acquire();
+    try {
+      checkOutput(); // a run that held the lock may have committed between our first check and now
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
     }
+    createdOut = !existed;
+    // Holding the lock, every staging directory in OUT belongs to a run that is dead.
     for (FileStatus st : fs.listStatus(out)) {
       if (st.getPath().getName().startsWith(STAGING_PREFIX)) {
         LOG.warn("removing stale staging directory {} left by an earlier run that did not finish", st.getPath());
@@ -116,15 +138,19 @@ public final class OutputCommitter {
     }
     fs.delete(staging, true);
     fs.create(new Path(out, SUCCESS), true).close();
+    lock.close();
   }
 
   /** Undoes a failed run: staging goes, and an OUT this run created goes too. */
   public void abort() {
     try {
-      if (createdOut) {
-        fs.delete(out, true);
-      } else if (fs.exists(staging)) {
-        fs.delete(staging, true);
+      if (createdOut && lock.stopHeartbeat()) {
+        fs.delete(out, true); // our lock goes with it, so no other run can have started inside
+      } else {
+        if (fs.exists(staging)) {
+          fs.delete(staging, true);
+        }
+        lock.close();
       }
     } catch (IOException e) {
       LOG.error("could not remove the staging directory {}: {}; delete it by hand", staging, e.toString());
@@ -134,7 +160,8 @@ public final class OutputCommitter {
   private List<Path> userEntries() throws IOException {
     List<Path> l = new ArrayList<>();
     for (FileStatus st : fs.listStatus(out)) {
-      if (!st.getPath().getName().startsWith(STAGING_PREFIX)) {
+      String n = st.getPath().getName();
+      if (!n.startsWith(STAGING_PREFIX) && !n.startsWith(OutputLock.NAME)) {
         l.add(st.getPath());
       }
     }

@@ -19,6 +19,16 @@ public final class RawSafetensors {
     return writeWithLength(file, header.length, header, dataBytes);
   }
 
+  /** A file with the given header and these data bytes (real tensor values). */
+  public static Path write(Path file, String headerJson, byte[] data) throws IOException {
+    byte[] header = headerJson.getBytes(StandardCharsets.UTF_8);
+    Path p = writeWithLength(file, header.length, header, data.length);
+    byte[] all = Files.readAllBytes(p);
+    System.arraycopy(data, 0, all, 8 + header.length, data.length);
+    Files.write(p, all);
+    return p;
+  }
+
   /** A file whose 8-byte length field says {@code declaredLength} whatever the header's real size. */
   public static Path writeWithLength(Path file, long declaredLength, byte[] header, int dataBytes) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(8 + header.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);

@@ -41,7 +41,11 @@ public final class Checkpoints {
 
   /** Raw bytes of every tensor (to compare outputs bit for bit). */
   public static Map<String, byte[]> rawBytes(String dir) throws IOException {
-    FileSystem fs = localFs();
+    return rawBytes(localFs(), dir);
+  }
+
+  /** Raw bytes of every tensor of a model on any FileSystem (HDFS in the reliability tests). */
+  public static Map<String, byte[]> rawBytes(FileSystem fs, String dir) throws IOException {
     ModelDirectory md = ModelDirectory.open(fs, new Path(dir));
     Map<String, byte[]> out = new LinkedHashMap<>();
     for (TensorInfo t : md.tensors().values()) {

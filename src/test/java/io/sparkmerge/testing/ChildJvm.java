@@ -1,0 +1,37 @@
+package io.sparkmerge.testing;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Starts a class's main in a separate JVM on the test classpath, with this JVM's module options. */
+public final class ChildJvm {
+  private ChildJvm() {}
+
+  /** The java command line: this JVM's --add-opens and -D options, the heap given, the test classpath. */
+  public static List<String> command(String heap, String mainClass, List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+    for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (a.startsWith("--add-") || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions") || a.startsWith("-Djdk.reflect")
+          || a.startsWith("-Dio.netty")) {
+        cmd.add(a);
+      }
+    }
+    cmd.add("-Xmx" + heap);
+    cmd.add("-Dspark.ui.enabled=false");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(mainClass);
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  /** Starts the JVM with stdout and stderr going to {@code log}. */
+  public static Process start(String heap, String mainClass, List<String> args, File log) throws IOException {
+    return new ProcessBuilder(command(heap, mainClass, args)).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.to(log)).start();
+  }
+}
