@@ -46,6 +46,10 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT (the old OUT survives a failed run)")
   boolean overwrite;
 
+  @Option(names = "--resume", description = "reuse the shards a failed or killed run of the same plan left in OUT's staging "
+      + "(checked against the plan and their SHA-256), and keep this run's finished shards if it fails")
+  boolean resume;
+
   @Option(names = "--dry-run", description = "print the plan (shards, tensors, bytes, memory) and exit")
   boolean dryRun;
 
@@ -67,7 +71,7 @@ final class MergeCommand implements Callable<Integer> {
       return 0;
     }
     try (SparkSession spark = SparkSessions.create("sparkmerge merge " + cfg.mergeMethod(), master, confs)) {
-      MergeJob.Outcome o = MergeJob.run(spark, cfg, new MergeJob.Options(this.out, overwrite, partitions, System.out));
+      MergeJob.Outcome o = MergeJob.run(spark, cfg, new MergeJob.Options(this.out, overwrite, partitions, System.out, resume));
       out.println(String.format(Locale.ROOT, "merged %d tensors (%s) into %s: %d shard(s), %.3f GB written; timings %s ms%s",
           o.plan().tensorCount(), o.plan().method(), o.out(), o.plan().shards().size(), o.bytesWritten() / 1e9, o.timingsMs(),
           o.warnings().isEmpty() ? "" : "; " + o.warnings().size() + " warning(s) in sparkmerge.json"));

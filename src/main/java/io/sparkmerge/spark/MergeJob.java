@@ -35,8 +35,14 @@ public final class MergeJob {
    * @param overwrite replace an existing, non-empty OUT
    * @param partitions at least this many output shards (tasks), when there are enough tensors; 0 for
    *     Spark's default parallelism
+   * @param resume reuse the verified shards of an earlier run of the same plan left in OUT's staging,
+   *     and keep this run's finished shards if it fails (see {@link ShardReuse})
    */
-  public record Options(String out, boolean overwrite, int partitions, PrintStream console) {}
+  public record Options(String out, boolean overwrite, int partitions, PrintStream console, boolean resume) {
+    public Options(String out, boolean overwrite, int partitions, PrintStream console) {
+      this(out, overwrite, partitions, console, false);
+    }
+  }
 
   /** What a finished merge produced. */
   public record Outcome(MergePlan plan, String out, long bytesWritten, Map<String, Long> timingsMs, List<String> warnings) {}
@@ -63,15 +69,24 @@ public final class MergeJob {
     timings.put("plan", System.currentTimeMillis() - t0);
     opts.console().println(describe(plan));
 
-    OutputCommitter committer = new OutputCommitter(outFs, outPath, plan.runId(), opts.overwrite(),
-        OutputCommitter.lockTimeoutMs(spark.conf()));
+    String fingerprint = ShardReuse.fingerprint(plan);
+    String earlierRun = opts.resume() ? ShardReuse.findStaging(outFs, outFs.makeQualified(outPath), fingerprint) : null;
+    OutputCommitter committer = new OutputCommitter(outFs, outPath, earlierRun != null ? earlierRun : plan.runId(),
+        opts.overwrite(), OutputCommitter.lockTimeoutMs(spark.conf()));
     committer.setUp();
+    Map<Integer, ShardResult> reused = new TreeMap<>();
+    if (earlierRun != null) {
+      reused.putAll(ShardReuse.verified(outFs, committer.staging(), plan));
+      opts.console().println("resuming run " + earlierRun + ": reusing " + reused.size() + " of " + plan.shards().size()
+          + " shards already written and verified in " + committer.staging());
+    }
+    committer.writeStaged(ShardReuse.PLAN_FILE, fingerprint + "\n");
     // Spark reports task failures as SparkException, a checked exception Scala throws undeclared:
     // clean up on any throwable, not just the ones Java knows about.
     boolean committed = false;
     try {
       long t1 = System.currentTimeMillis();
-      List<ShardResult> results = runShards(spark, plan, committer.staging().toString(), opts.console());
+      List<ShardResult> results = runShards(spark, plan, committer.staging().toString(), opts.console(), reused);
       timings.put("merge", System.currentTimeMillis() - t1);
       Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis());
       committed = true;
@@ -79,7 +94,13 @@ public final class MergeJob {
     } finally {
       if (!committed) {
         stopRunningTasks(spark, plan.runId());
-        committer.abort();
+        if (opts.resume()) {
+          committer.abortKeepingStaging();
+          opts.console().println("the run failed; its finished shards stay in " + committer.staging()
+              + ": run the same command with --resume to reuse them");
+        } else {
+          committer.abort();
+        }
       }
     }
   }
@@ -124,30 +145,40 @@ public final class MergeJob {
     }
   }
 
-  private static List<ShardResult> runShards(SparkSession spark, MergePlan plan, String staging, PrintStream console) {
+  private static List<ShardResult> runShards(SparkSession spark, MergePlan plan, String staging, PrintStream console,
+      Map<Integer, ShardResult> reused) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int n = plan.shards().size();
     Broadcast<MergePlan> planB = jsc.broadcast(plan);
     HadoopConf hconf = new HadoopConf(jsc.hadoopConfiguration());
     FaultInjection faults = FaultInjection.from(spark.conf());
-    int[] tensorsPerShard = new int[n];
-    long[] readPerShard = new long[n];
-    for (ShardPlan s : plan.shards()) {
-      tensorsPerShard[s.index()] = s.tensors().size();
-      readPerShard[s.index()] = s.readBytes();
+    List<Integer> shards = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (!reused.containsKey(i)) {
+        shards.add(i);
+      }
+    }
+    if (shards.isEmpty()) {
+      return new ArrayList<>(reused.values());
+    }
+    // Spark partition k computes shards.get(k); progress counts the shards this run computes.
+    int[] tensorsPerShard = new int[shards.size()];
+    long[] readPerShard = new long[shards.size()];
+    for (int k = 0; k < shards.size(); k++) {
+      ShardPlan s = plan.shards().get(shards.get(k));
+      tensorsPerShard[k] = s.tensors().size();
+      readPerShard[k] = s.readBytes();
     }
     ProgressListener progress = new ProgressListener("merge " + plan.method(), tensorsPerShard, readPerShard, console);
     spark.sparkContext().addSparkListener(progress);
     var tensorsAcc = spark.sparkContext().longAccumulator(ProgressListener.TENSORS_ACC);
     var bytesAcc = spark.sparkContext().longAccumulator(ProgressListener.BYTES_ACC);
-    List<Integer> shards = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      shards.add(i);
-    }
     jsc.setJobGroup("sparkmerge-" + plan.runId(), String.format(Locale.ROOT, "sparkmerge merge (%s): %d tensors in %d shards, %.2f GB read",
         plan.method(), plan.tensorCount(), n, plan.totalReadBytes() / 1e9), true);
     try {
-      return jsc.parallelize(shards, n).mapPartitionsWithIndex((p, it) -> {
+      // One element per task: the shard index (not the partition index: a resumed run skips shards).
+      List<ShardResult> computed = jsc.parallelize(shards, shards.size()).mapPartitions(it -> {
+        int p = it.next();
         TaskContext tc = TaskContext.get();
         NativeThreads.use(tc.cpus());
         try (ShardTask task = new ShardTask(planB.value(), p, hconf.get())) {
@@ -155,10 +186,15 @@ public final class MergeJob {
             tensorsAcc.add(1);
             bytesAcc.add(bytes);
           });
+          ShardReuse.record(new Path(r.attemptFile()).getFileSystem(hconf.get()), r);
           faults.maybePause(p, tc.attemptNumber());
           return List.of(r).iterator();
         }
       }, true).collect();
+      List<ShardResult> all = new ArrayList<>(computed);
+      all.addAll(reused.values());
+      all.sort(java.util.Comparator.comparingInt(ShardResult::partition));
+      return all;
     } finally {
       spark.sparkContext().removeSparkListener(progress);
       jsc.clearJobGroup();

@@ -90,7 +90,7 @@ public final class OutputCommitter {
     createdOut = !existed;
     // Holding the lock, every staging directory in OUT belongs to a run that is dead.
     for (FileStatus st : fs.listStatus(out)) {
-      if (st.getPath().getName().startsWith(STAGING_PREFIX)) {
+      if (st.getPath().getName().startsWith(STAGING_PREFIX) && !st.getPath().equals(staging)) {
         LOG.warn("removing stale staging directory {} left by an earlier run that did not finish", st.getPath());
         fs.delete(st.getPath(), true);
       }
@@ -155,6 +155,11 @@ public final class OutputCommitter {
     } catch (IOException e) {
       LOG.error("could not remove the staging directory {}: {}; delete it by hand", staging, e.toString());
     }
+  }
+
+  /** Ends a failed run that may be resumed: its staging directory stays, the lock goes. */
+  public void abortKeepingStaging() {
+    lock.close();
   }
 
   private List<Path> userEntries() throws IOException {
