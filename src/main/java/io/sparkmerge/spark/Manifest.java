@@ -22,7 +22,7 @@ final class Manifest {
   private Manifest() {}
 
   static String build(MergeConfig cfg, MergePlan plan, Map<String, TensorResult> tensors, Map<String, String> weightMap,
-      Map<String, Long> timingsMs, List<String> warnings) {
+      Map<String, Long> timingsMs, List<String> warnings, Map<String, Object> sections) {
     ObjectNode root = JSON.createObjectNode();
     root.put("tool", "sparkmerge");
     root.put("version", Version.VERSION);
@@ -68,6 +68,7 @@ final class Manifest {
         t.put("inf", r.infCount());
       }
     });
+    sections.forEach((k, v) -> root.set(k, JSON.valueToTree(v)));
     ObjectNode tm = root.putObject("timings_ms");
     timingsMs.forEach(tm::put);
     ArrayNode w = root.putArray("warnings");
