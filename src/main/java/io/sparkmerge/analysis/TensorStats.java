@@ -1,14 +1,11 @@
 package io.sparkmerge.analysis;
 
+import io.sparkmerge.method.RunningMoments;
 import io.sparkmerge.method.WeightScope;
 import io.sparkmerge.plan.LayerPositions;
 import java.io.Serializable;
-import java.nio.ByteOrder;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -19,7 +16,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * non-zero); for 2-D+ tensors the fused scope of the models' weights and each model's KL to it.
  */
 public final class TensorStats {
-  private static final int BLOCK = 1 << 13;
+  private static final int BLOCK = RunningMoments.BLOCK;
 
   /** One row of tensor_stats; the boxed fields are null where the brief's schema says so. */
   public record StatRow(String tensor, int layer, String model, String kind, long numel, double mean, double variance, double min,
@@ -36,9 +33,9 @@ public final class TensorStats {
   private final String tensor;
   private final int rank;
   private final boolean hasBase;
-  private final Moments base = new Moments();
-  private final Moments[] weights;
-  private final Moments[] tau;
+  private final RunningMoments base = new RunningMoments();
+  private final RunningMoments[] weights;
+  private final RunningMoments[] tau;
   private final double[][] dot;
   private final long[][] conflicts;
   private final long[][] bothNonZero;
@@ -49,11 +46,11 @@ public final class TensorStats {
     this.tensor = tensor;
     this.rank = rank;
     this.hasBase = hasBase;
-    weights = new Moments[models];
-    tau = new Moments[models];
+    weights = new RunningMoments[models];
+    tau = new RunningMoments[models];
     for (int k = 0; k < models; k++) {
-      weights[k] = new Moments();
-      tau[k] = new Moments();
+      weights[k] = new RunningMoments();
+      tau[k] = new RunningMoments();
     }
     dot = new double[models][models];
     conflicts = new long[models][models];
@@ -68,12 +65,12 @@ public final class TensorStats {
     for (long from = 0; from < len; from += BLOCK) {
       int n = (int) Math.min(BLOCK, len - from);
       if (hasBase) {
-        copy(baseRows, from, n, buf);
+        RunningMoments.copy(baseRows, from, n, buf);
         base.add(buf, n);
       }
       for (int k = 0; k < modelRows.length; k++) {
         double[] t = tauBuf[k];
-        copy(modelRows[k], from, n, t);
+        RunningMoments.copy(modelRows[k], from, n, t);
         weights[k].add(t, n);
         if (hasBase) {
           for (int i = 0; i < n; i++) {
@@ -115,19 +112,6 @@ public final class TensorStats {
     }
   }
 
-  private static void copy(INDArray a, long from, int n, double[] out) {
-    int off = (int) (a.offset() + from);
-    if (a.dataType() == DataType.FLOAT) {
-      FloatBuffer f = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-      for (int i = 0; i < n; i++) {
-        out[i] = f.get(off + i);
-      }
-    } else {
-      DoubleBuffer d = a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
-      d.get(off, out, 0, n);
-    }
-  }
-
   /**
    * The rows of this tensor.
    *
@@ -159,8 +143,8 @@ public final class TensorStats {
       }
       for (int a = 0; a < tau.length; a++) {
         for (int b = a + 1; b < tau.length; b++) {
-          double na = tau[a].sumSq;
-          double nb = tau[b].sumSq;
+          double na = tau[a].sumOfSquares();
+          double nb = tau[b].sumOfSquares();
           Double cos = na > 0 && nb > 0 ? dot[a][b] / (Math.sqrt(na) * Math.sqrt(nb)) : null;
           Double sc = bothNonZero[a][b] > 0 ? (double) conflicts[a][b] / bothNonZero[a][b] : null;
           pairs.add(new PairRow(tensor, layer, labels.get(a), labels.get(b), cos, sc));
@@ -170,7 +154,7 @@ public final class TensorStats {
     return new Result(rows, pairs);
   }
 
-  private StatRow row(int layer, String model, String kind, Moments m, WeightScope.Scope fused, Double kl) {
+  private StatRow row(int layer, String model, String kind, RunningMoments m, WeightScope.Scope fused, Double kl) {
     return new StatRow(tensor, layer, model, kind, m.numel(), m.mean(), m.variance(), m.min(), m.max(), m.l2(), m.zeroFraction(),
         m.nonfinite(), fused == null ? null : fused.mean(), fused == null ? null : fused.variance(),
         kl == null || kl.isNaN() ? null : kl);

@@ -30,6 +30,10 @@ final class Manifest {
     root.put("config_yaml", cfg.rawYaml());
     ObjectNode resolved = root.putObject("resolved");
     resolved.put("merge_method", plan.method());
+    String note = io.sparkmerge.method.MethodRegistry.get(plan.method()).manifestNote();
+    if (note != null) {
+      resolved.put("method_note", note);
+    }
     resolved.put("base_model", plan.base() == null ? null : plan.base().path());
     resolved.put("base_in_merge", plan.baseInMerge());
     ArrayNode models = resolved.putArray("models");

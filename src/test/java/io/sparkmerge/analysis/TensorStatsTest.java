@@ -3,6 +3,7 @@ package io.sparkmerge.analysis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.sparkmerge.method.RunningMoments;
 import io.sparkmerge.method.WeightScope;
 import java.util.List;
 import java.util.Random;
@@ -16,7 +17,7 @@ class TensorStatsTest {
 
   @Test
   void momentsByHandAndNonFiniteValuesKeptOut() {
-    Moments m = new Moments();
+    RunningMoments m = new RunningMoments();
     m.add(new double[] {1, 2, Double.NaN}, 3);
     m.add(new double[] {3, 4, 0, Double.POSITIVE_INFINITY}, 4);
     // finite values 1, 2, 3, 4, 0: mean 2, population variance (1 + 0 + 1 + 4 + 4)/5 = 2
@@ -49,7 +50,7 @@ class TensorStatsTest {
     }
     var /= all.length;
     for (int block : new int[] {1, 7, 4096, all.length}) {
-      Moments m = new Moments();
+      RunningMoments m = new RunningMoments();
       for (int from = 0; from < all.length; from += block) {
         int n = Math.min(block, all.length - from);
         m.add(java.util.Arrays.copyOfRange(all, from, from + n), n);

@@ -1,6 +1,7 @@
-package io.sparkmerge.analysis;
+package io.sparkmerge.method;
 
 import java.io.Serializable;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Running statistics of a stream of values in double: count, mean and M2 (Σ(x − mean)²) combined
@@ -8,7 +9,10 @@ import java.io.Serializable;
  * passes), so the variance of a billion float32 values does not lose its digits to Σx² − n·mean²;
  * plus min, max, Σx², zeros and non-finite values (NaN/Inf are counted and kept out of the rest).
  */
-public final class Moments implements Serializable {
+public final class RunningMoments implements Serializable {
+  /** Values are taken from arrays in blocks of this many elements. */
+  public static final int BLOCK = 1 << 13;
+
   long numel;
   long count;
   double mean;
@@ -18,6 +22,21 @@ public final class Moments implements Serializable {
   double sumSq;
   long zeros;
   long nonfinite;
+
+  /** Adds every value of a contiguous FLOAT or DOUBLE array (e.g. a chunk's rows). */
+  public void add(INDArray a) {
+    double[] buf = new double[(int) Math.min(BLOCK, Math.max(1, a.length()))];
+    for (long from = 0; from < a.length(); from += BLOCK) {
+      int n = (int) Math.min(BLOCK, a.length() - from);
+      copy(a, from, n, buf);
+      add(buf, n);
+    }
+  }
+
+  /** Copies elements [from, from + n) of a contiguous FLOAT or DOUBLE array into out, as doubles. */
+  public static void copy(INDArray a, long from, int n, double[] out) {
+    Blocks.read(a, from, out, n);
+  }
 
   /** Adds v[0..n). */
   public void add(double[] v, int n) {
@@ -73,12 +92,12 @@ public final class Moments implements Serializable {
 
   /** Mean of the finite values (NaN when there are none). */
   public double mean() {
-    return count == 0 ? Double.NaN : mean;
+    return count == 0 ? Double.NaN : min == max ? min : mean;
   }
 
-  /** Population variance of the finite values. */
+  /** Population variance of the finite values; exactly 0 for a constant tensor (no rounding residue of the mean). */
   public double variance() {
-    return count == 0 ? Double.NaN : m2 / count;
+    return count == 0 ? Double.NaN : min == max ? 0 : m2 / count;
   }
 
   public double min() {
@@ -87,6 +106,11 @@ public final class Moments implements Serializable {
 
   public double max() {
     return count == 0 ? Double.NaN : max;
+  }
+
+  /** Σx² of the finite values. */
+  public double sumOfSquares() {
+    return sumSq;
   }
 
   public double l2() {
