@@ -70,6 +70,14 @@ public interface MergeMethod {
     return 0;
   }
 
+  /**
+   * A sentence the manifest records about what this method is (e.g. that it is an analogue of a
+   * paper's training-time method), or null.
+   */
+  default String manifestNote() {
+    return null;
+  }
+
   /** Starts merging one tensor. The returned object holds per-tensor state and is closed after the last chunk. */
   TensorMerge begin(TensorMergeContext ctx);
 }

@@ -112,18 +112,23 @@ public final class Planner {
     if (cfg.baseModel() == null) {
       throw new ConfigException(job + " analyses task vectors: add 'base_model: <path>' to the config");
     }
-    InputModel base = new InputModel("base", cfg.baseModel(), open(cfg.baseModel(), "base_model"));
+    return openWithOptionalBase(cfg);
+  }
+
+  /** Like {@link #openForAnalysis(MergeConfig, String)}, but the base is optional (null in the result when absent). */
+  public AnalysisInputs openWithOptionalBase(MergeConfig cfg) {
+    InputModel base = cfg.baseModel() == null ? null : new InputModel("base", cfg.baseModel(), open(cfg.baseModel(), "base_model"));
     List<InputModel> models = new ArrayList<>();
     for (int i = 0; i < cfg.models().size(); i++) {
       String path = cfg.models().get(i).path();
-      if (!samePath(path, cfg.baseModel())) {
+      if (cfg.baseModel() == null || !samePath(path, cfg.baseModel())) {
         models.add(new InputModel("models[" + i + "]", path, open(path, "models[" + i + "]")));
       }
     }
     if (models.isEmpty()) {
       throw new ConfigException("every entry under 'models:' is the base model; list at least one fine-tuned model");
     }
-    checkCompatible(base, base, models);
+    checkCompatible(base != null ? base : models.get(0), base, models);
     return new AnalysisInputs(base, models);
   }
 

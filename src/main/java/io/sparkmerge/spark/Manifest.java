@@ -22,7 +22,7 @@ final class Manifest {
   private Manifest() {}
 
   static String build(MergeConfig cfg, MergePlan plan, Map<String, TensorResult> tensors, Map<String, String> weightMap,
-      Map<String, Long> timingsMs, List<String> warnings) {
+      Map<String, Long> timingsMs, List<String> warnings, Map<String, Object> sections) {
     ObjectNode root = JSON.createObjectNode();
     root.put("tool", "sparkmerge");
     root.put("version", Version.VERSION);
@@ -30,6 +30,10 @@ final class Manifest {
     root.put("config_yaml", cfg.rawYaml());
     ObjectNode resolved = root.putObject("resolved");
     resolved.put("merge_method", plan.method());
+    String note = io.sparkmerge.method.MethodRegistry.get(plan.method()).manifestNote();
+    if (note != null) {
+      resolved.put("method_note", note);
+    }
     resolved.put("base_model", plan.base() == null ? null : plan.base().path());
     resolved.put("base_in_merge", plan.baseInMerge());
     ArrayNode models = resolved.putArray("models");
@@ -68,6 +72,7 @@ final class Manifest {
         t.put("inf", r.infCount());
       }
     });
+    sections.forEach((k, v) -> root.set(k, JSON.valueToTree(v)));
     ObjectNode tm = root.putObject("timings_ms");
     timingsMs.forEach(tm::put);
     ArrayNode w = root.putArray("warnings");

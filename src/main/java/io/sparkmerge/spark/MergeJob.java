@@ -57,6 +57,15 @@ public final class MergeJob {
   }
 
   public static Outcome run(SparkSession spark, MergeConfig cfg, Options opts) throws IOException {
+    return run(spark, cfg, opts, Map.of());
+  }
+
+  /**
+   * A merge whose manifest carries extra top-level sections (e.g. the checkpoint-series merge's
+   * checkpoints, steps, weights and schedule); values are plain maps, lists, strings and numbers.
+   */
+  public static Outcome run(SparkSession spark, MergeConfig cfg, Options opts, Map<String, Object> manifestSections)
+      throws IOException {
     Map<String, Long> timings = new LinkedHashMap<>();
     long t0 = System.currentTimeMillis();
     Configuration conf = io.sparkmerge.io.Storage.apply(spark.sparkContext().hadoopConfiguration());
@@ -88,7 +97,7 @@ public final class MergeJob {
       long t1 = System.currentTimeMillis();
       List<ShardResult> results = runShards(spark, plan, committer.staging().toString(), opts.console(), reused);
       timings.put("merge", System.currentTimeMillis() - t1);
-      Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis());
+      Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis(), manifestSections);
       committed = true;
       return o;
     } finally {
@@ -202,7 +211,7 @@ public final class MergeJob {
   }
 
   private static Outcome commit(Configuration conf, MergeConfig cfg, MergePlan plan, OutputCommitter committer,
-      List<ShardResult> results, Map<String, Long> timings, long t2) throws IOException {
+      List<ShardResult> results, Map<String, Long> timings, long t2, Map<String, Object> manifestSections) throws IOException {
     // Every planned tensor must have come back exactly once, from the shard it was planned in.
     Map<String, TensorResult> byName = new TreeMap<>();
     Map<String, String> weightMap = new TreeMap<>();
@@ -253,7 +262,7 @@ public final class MergeJob {
     committer.writeStaged("README.md", ModelCard.build(cfg, plan));
     staged.add("README.md");
     timings.put("commit", System.currentTimeMillis() - t2);
-    committer.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings));
+    committer.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings, manifestSections));
     staged.add("sparkmerge.json");
     committer.commit(staged);
     return new Outcome(plan, committer.out().toString(), bytes, timings, warnings);
