@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "sparkmerge", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
     description = "Merge neural-network checkpoints (safetensors) as an Apache Spark job.",
     subcommands = {MergeCommand.class, SubspacesCommand.class, InspectCommand.class, SynthCommand.class, DemoCommand.class,
+        ReportCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)
