@@ -24,13 +24,13 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 public final class ConfigLoader {
   static final Set<String> TOP_KEYS = Set.of("merge_method", "base_model", "models", "parameters", "dtype", "out_dtype",
-      "compute_dtype", "seed", "tensors", "out_shard_size", "copy", "allow_nonfinite");
-  /** mergekit keys we know but do not support yet: a clear error rather than "unknown key". */
+      "compute_dtype", "seed", "tensors", "out_shard_size", "copy", "allow_nonfinite", "slices", "tokenizer_source",
+      "chat_template");
+  /** mergekit keys we know but do not support: a clear error rather than "unknown key". */
   static final Map<String, String> NOT_YET = Map.of(
-      "slices", "slices/layer_range are not supported yet; list whole models under 'models:'",
-      "tokenizer_source", "tokenizer_source is not supported yet; tokenizer files are copied from the base (or first) model",
-      "tokenizer", "tokenizer surgery is not supported; tokenizer files are copied from the base (or first) model",
-      "chat_template", "chat_template is not supported yet; the base model's tokenizer_config.json is copied as is");
+      "tokenizer", "'tokenizer:' (added tokens, vocabulary surgery) is not supported; use 'tokenizer_source: base' or "
+          + "'tokenizer_source: <model path>' to copy one model's tokenizer files unchanged",
+      "modules", "'modules:' (per-module slices of multimodal models) is not supported; use top-level 'slices:'");
   static final Set<String> MODEL_KEYS = Set.of("model", "parameters");
   static final Set<String> TENSOR_KEYS = Set.of("filter", "merge_method", "parameters");
 
@@ -59,9 +59,15 @@ public final class ConfigLoader {
     String method = string(m, "merge_method", file, true);
     String base = string(m, "base_model", file, false);
     Object modelsObj = m.get("models");
-    if (!(modelsObj instanceof List<?> modelList) || modelList.isEmpty()) {
-      throw new ConfigException(file + ": 'models' must be a non-empty list of {model: PATH, parameters: {...}}");
+    List<MergeConfig.SliceEntry> slices = m.get("slices") == null ? List.of() : MergekitKeys.slices(m.get("slices"), file);
+    if (!slices.isEmpty() && modelsObj != null) {
+      throw new ConfigException(file + ": give either 'models:' (whole models) or 'slices:' (layer ranges), not both");
     }
+    if (slices.isEmpty() && (!(modelsObj instanceof List<?> ml) || ml.isEmpty())) {
+      throw new ConfigException(file + ": 'models' must be a non-empty list of {model: PATH, parameters: {...}} "
+          + "(or give mergekit 'slices:')");
+    }
+    List<?> modelList = modelsObj == null ? List.of() : (List<?>) modelsObj;
     List<MergeConfig.ModelEntry> models = new ArrayList<>();
     for (int i = 0; i < modelList.size(); i++) {
       String where = file + ": models[" + i + "]";
@@ -95,20 +101,11 @@ public final class ConfigLoader {
             params(entry.get("parameters"), where + ".parameters")));
       }
     }
-    DType out = null;
-    String dtypeKey = m.containsKey("out_dtype") ? "out_dtype" : "dtype";
-    if (m.containsKey("out_dtype") && m.containsKey("dtype")) {
-      throw new ConfigException(file + ": give either 'dtype' or 'out_dtype' (they mean the same: the output dtype), not both");
-    }
-    String dtype = string(m, dtypeKey, file, false);
-    if (dtype != null) {
-      out = DType.fromConfigName(dtype);
-      if (out == null) {
-        throw new ConfigException(file + ": " + dtypeKey + " '" + dtype + "' is not one of bfloat16, float16, float32, float64");
-      }
-    }
+    // mergekit: 'dtype' is the dtype it computes in and, without 'out_dtype', the output dtype.
+    DType out = dtype(m, m.containsKey("out_dtype") ? "out_dtype" : "dtype", file);
+    DType mergekitCompute = m.containsKey("out_dtype") ? dtype(m, "dtype", file) : null;
     String compute = string(m, "compute_dtype", file, false);
-    boolean dbl = false;
+    boolean dbl = mergekitCompute == DType.F64;
     if (compute != null) {
       DType c = DType.fromConfigName(compute);
       if (c != DType.F32 && c != DType.F64) {
@@ -147,7 +144,20 @@ public final class ConfigLoader {
       allowNonfinite = b;
     }
     return new MergeConfig(method, base, models, params(m.get("parameters"), file + ": parameters"), out, dbl, seed, tensors,
-        shardSize, copy, allowNonfinite, yamlText);
+        shardSize, copy, allowNonfinite, yamlText, slices, MergekitKeys.tokenizerSource(string(m, "tokenizer_source", file, false),
+        base, file), MergekitKeys.chatTemplate(string(m, "chat_template", file, false), file));
+  }
+
+  private static DType dtype(Map<String, Object> m, String key, String file) {
+    String name = string(m, key, file, false);
+    if (name == null) {
+      return null;
+    }
+    DType d = DType.fromConfigName(name);
+    if (d == null) {
+      throw new ConfigException(file + ": " + key + " '" + name + "' is not one of bfloat16, float16, float32, float64");
+    }
+    return d;
   }
 
   /** "5GB", "500MB", "1.5GiB", "1024" (bytes); decimal units are powers of 1000, binary (KiB, MiB, GiB) of 1024. */
@@ -170,7 +180,7 @@ public final class ConfigLoader {
     return bytes;
   }
 
-  private static Map<String, ParameterValue> params(Object o, String where) {
+  static Map<String, ParameterValue> params(Object o, String where) {
     if (o == null) {
       return Map.of();
     }
@@ -182,14 +192,14 @@ public final class ConfigLoader {
     return out;
   }
 
-  private static void checkKey(String k, Set<String> valid, String file, String section) {
+  static void checkKey(String k, Set<String> valid, String file, String section) {
     if (!valid.contains(k)) {
       throw new ConfigException(file + ": unknown key '" + k + "' at " + section + Names.suggestion(k, valid)
           + "; valid keys: " + String.join(", ", new java.util.TreeSet<>(valid)));
     }
   }
 
-  private static Map<String, Object> stringKeys(Map<?, ?> map, String where) {
+  static Map<String, Object> stringKeys(Map<?, ?> map, String where) {
     Map<String, Object> out = new LinkedHashMap<>();
     map.forEach((k, v) -> {
       if (!(k instanceof String s)) {
@@ -200,7 +210,7 @@ public final class ConfigLoader {
     return out;
   }
 
-  private static String string(Map<String, Object> m, String key, String where, boolean required) {
+  static String string(Map<String, Object> m, String key, String where, boolean required) {
     Object v = m.get(key);
     if (v == null) {
       if (required) {

@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
     description = "Per-layer SVD of the task vectors of CONFIG's models: spectra, effective rank, top-k energy and "
         + "task-subspace overlap, as Parquet + CSV tables and PNG plots in OUT.",
     footer = {"", "Examples:", "  sparkmerge subspaces jobs/iso_cts.yml /data/analysis/subspaces",
-        "  sparkmerge subspaces merge.yml hdfs:///analysis/sub --top-k 128 --k 32 --plot 'layers.(0|15).'"})
+        "  sparkmerge subspaces merge.yml hdfs:///analysis/sub --top-k 128 --k 32 --plot 'layers.(0|15).'",
+        "  sparkmerge subspaces jobs/ties.yml /data/analysis/sub --report sub.html"})
 final class SubspacesCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "CONFIG", description = "config naming base_model and models (merge_method is ignored)")
   String config;
@@ -44,6 +45,9 @@ final class SubspacesCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
   boolean overwrite;
 
+  @Option(names = "--report", paramLabel = "FILE", description = "also write the HTML report of OUT to FILE (as 'sparkmerge report')")
+  String report;
+
   @Override
   public Integer call() throws IOException {
     if (topK < 1 || k < 1) {
@@ -52,7 +56,11 @@ final class SubspacesCommand implements Callable<Integer> {
     MergeConfig cfg = MergeCommand.load(config);
     try (SparkSession spark = SparkSessions.create("sparkmerge subspaces", master, confs)) {
       SubspacesJob.run(spark, cfg, new SubspacesJob.Options(out, overwrite, topK, k, plot, maxPlots, System.out));
-      return 0;
     }
+    if (report != null) {
+      ReportWriter.write(out, report, overwrite);
+      System.out.println("report: " + report);
+    }
+    return 0;
   }
 }

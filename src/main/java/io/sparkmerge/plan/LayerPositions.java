@@ -34,6 +34,20 @@ public final class LayerPositions {
     return m.find() ? Integer.parseInt(m.group(1)) : -1;
   }
 
+  /** The name with its layer index replaced (model.layers.3.x → model.layers.7.x); names outside the layers unchanged. */
+  public static String withLayerIndex(String tensorName, int index) {
+    Matcher m = LAYER.matcher(tensorName);
+    if (!m.find()) {
+      return tensorName;
+    }
+    return tensorName.substring(0, m.start(1)) + index + tensorName.substring(m.end(1));
+  }
+
+  /** Whether a tensor outside the layers comes before them (embeddings: t = 0) rather than after (t = 1). */
+  public static boolean beforeLayers(String tensorName) {
+    return BEFORE_LAYERS.matcher(tensorName).find();
+  }
+
   public double position(String tensorName) {
     int idx = layerIndex(tensorName);
     if (idx < 0) {

@@ -24,6 +24,9 @@ import java.util.Map;
  * @param copy file names copied from the base (or first model) when present
  * @param allowNonfinite whether NaN/Inf in inputs or outputs is only reported, not an error
  * @param rawYaml the config as given, for the manifest and model card
+ * @param slices mergekit's output slices (empty: the whole models listed under {@code models:})
+ * @param tokenizerSource null (tokenizer files from the base, else the first model), "base", or a model path
+ * @param chatTemplate null, "auto" (the template most input models share) or a Jinja template text
  */
 public record MergeConfig(
     String mergeMethod,
@@ -37,7 +40,35 @@ public record MergeConfig(
     long outShardSize,
     List<String> copy,
     boolean allowNonfinite,
-    String rawYaml) implements Serializable {
+    String rawYaml,
+    List<SliceEntry> slices,
+    String tokenizerSource,
+    String chatTemplate) implements Serializable {
+
+  /** The config without mergekit's slices, tokenizer source or chat template. */
+  public MergeConfig(String mergeMethod, String baseModel, List<ModelEntry> models, Map<String, ParameterValue> parameters,
+      DType outDtype, boolean computeDouble, long seed, List<TensorOverride> tensors, long outShardSize, List<String> copy,
+      boolean allowNonfinite, String rawYaml) {
+    this(mergeMethod, baseModel, models, parameters, outDtype, computeDouble, seed, tensors, outShardSize, copy,
+        allowNonfinite, rawYaml, List.of(), null, null);
+  }
+
+  public boolean hasSlices() {
+    return slices != null && !slices.isEmpty();
+  }
+
+  /**
+   * One output slice (mergekit's {@code slices[].sources}): every source contributes the same number
+   * of consecutive layers; output layer j of the slice merges layer {@code from + j} of each source.
+   */
+  public record SliceEntry(List<SliceSource> sources, Map<String, ParameterValue> parameters) implements Serializable {
+    public int layerCount() {
+      return sources.get(0).to() - sources.get(0).from();
+    }
+  }
+
+  /** A slice source: layers [from, to) of a model, with that model's parameters in this slice. */
+  public record SliceSource(String path, int from, int to, Map<String, ParameterValue> parameters) implements Serializable {}
 
   /** One entry of {@code models:}: a model directory and its parameters. */
   public record ModelEntry(String path, Map<String, ParameterValue> parameters) implements Serializable {}
@@ -57,5 +88,6 @@ public record MergeConfig(
 
   public static final List<String> DEFAULT_COPY = List.of(
       "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
-      "special_tokens_map.json", "tokenizer.model", "vocab.json", "merges.txt", "added_tokens.json");
+      "special_tokens_map.json", "tokenizer.model", "vocab.json", "merges.txt", "added_tokens.json",
+      "chat_template.jinja");
 }

@@ -46,7 +46,7 @@ public final class Planner {
     if (method.baseUse() == MergeMethod.BaseUse.REQUIRED && cfg.baseModel() == null) {
       throw new ConfigException("merge_method '" + method.name() + "' needs a base model: add 'base_model: <path>' to the config");
     }
-    if (cfg.models().isEmpty()) {
+    if (cfg.models().isEmpty() && !cfg.hasSlices()) {
       throw new ConfigException("the config lists no models: add at least one entry under 'models:'");
     }
     for (Map.Entry<String, ParameterValue> e : cfg.parameters().entrySet()) {
@@ -54,6 +54,12 @@ public final class Planner {
     }
     InputModel base = cfg.baseModel() == null ? null : new InputModel("base", cfg.baseModel(), open(cfg.baseModel(), "base_model"));
     boolean usesBase = method.baseUse() != MergeMethod.BaseUse.NOT_USED && base != null;
+    DataType computeType = cfg.computeDouble() ? DataType.DOUBLE : DataType.FLOAT;
+    if (cfg.hasSlices()) {
+      List<InputModel> models = new ArrayList<>();
+      List<TensorTask> tasks = planSlices(cfg, method, base, usesBase, models, computeType);
+      return pack(cfg, method, runId, minPartitions, base, usesBase, models, tasks);
+    }
     List<InputModel> models = new ArrayList<>();
     List<Map<String, ParameterValue>> modelParams = new ArrayList<>();
     for (int i = 0; i < cfg.models().size(); i++) {
@@ -75,11 +81,18 @@ public final class Planner {
 
     Map<String, TensorInfo> tensors = reference.dir().tensors();
     LayerPositions positions = new LayerPositions(tensors.keySet());
-    DataType computeType = cfg.computeDouble() ? DataType.DOUBLE : DataType.FLOAT;
     List<TensorTask> tasks = new ArrayList<>();
     for (TensorInfo info : tensors.values()) {
-      tasks.add(planTensor(cfg, method, info, positions.position(info.name()), base, models, modelParams, usesBase, computeType));
+      TensorInputs in = new TensorInputs(info.name(), models, java.util.Collections.nCopies(models.size(), info.name()),
+          modelParams, Map.of(), null);
+      tasks.add(planTensor(cfg, method, info, info.name(), positions.position(info.name()), base, usesBase, in, computeType));
     }
+    return pack(cfg, method, runId, minPartitions, base, usesBase, models, tasks);
+  }
+
+  /** Bin-packs the planned tensors into output shards and sums what each shard reads, writes and needs. */
+  private static MergePlan pack(MergeConfig cfg, MergeMethod method, String runId, int minPartitions, InputModel base,
+      boolean usesBase, List<InputModel> models, List<TensorTask> tasks) {
     long maxShard = cfg.outShardSize();
     List<List<TensorTask>> packed = ShardPacker.pack(tasks, maxShard, Math.max(1, minPartitions));
     List<ShardPlan> shards = new ArrayList<>();
@@ -132,23 +145,100 @@ public final class Planner {
     return new AnalysisInputs(base, models);
   }
 
-  private TensorTask planTensor(MergeConfig cfg, MergeMethod jobMethod, TensorInfo info, double t, InputModel base,
-      List<InputModel> models, List<Map<String, ParameterValue>> modelParams, boolean usesBase, DataType computeType) {
-    String name = info.name();
-    InputModel reference = base != null ? base : models.get(0);
-    // bytes a task reads once through: the base (when the method uses it) and every model
-    long read = usesBase ? base.dir().tensors().get(name).byteLength() : 0;
-    for (InputModel m : models) {
-      read += m.dir().tensors().get(name).byteLength();
+  /**
+   * The inputs of one output tensor: the base's tensor name (null: the base is not read), the models
+   * it merges with the tensor name read from each and their parameters, the slice's parameters, and
+   * (slices only) the models' indices in the plan.
+   */
+  private record TensorInputs(String baseName, List<InputModel> models, List<String> names,
+      List<Map<String, ParameterValue>> params, Map<String, ParameterValue> sliceParams, int[] modelIndices) {}
+
+  /** mergekit slices: every output tensor with its sources (SliceLayout), the base taken out of each slice's sources. */
+  private List<TensorTask> planSlices(MergeConfig cfg, MergeMethod method, InputModel base, boolean usesBase,
+      List<InputModel> models, DataType computeType) {
+    List<String> paths = SliceLayout.paths(cfg.slices());
+    List<ModelDirectory> dirs = new ArrayList<>();
+    int[] planIndex = new int[paths.size()];
+    for (int i = 0; i < paths.size(); i++) {
+      String p = paths.get(i);
+      boolean isBase = base != null && samePath(p, base.path());
+      dirs.add(isBase ? base.dir() : open(p, "slices: model"));
+      planIndex[i] = isBase && usesBase ? -1 : models.size();
+      if (planIndex[i] >= 0) {
+        models.add(new InputModel("slices model[" + models.size() + "]", p, dirs.get(i)));
+      }
     }
+    if (models.isEmpty()) {
+      throw new ConfigException("every source under 'slices:' is the base model; list at least one other model to merge with it");
+    }
+    for (int s = 0; s < cfg.slices().size(); s++) {
+      MergeConfig.SliceEntry slice = cfg.slices().get(s);
+      long bases = slice.sources().stream().filter(src -> usesBase && samePath(src.path(), base.path())).count();
+      if (usesBase && bases == 0) {
+        throw new ConfigException("slices[" + s + "]: merge_method '" + method.name() + "' uses the base model (" + base.path()
+            + ") but it is not among the slice's sources; add '- model: " + base.path() + "' with a layer_range to the slice");
+      }
+      ParameterResolver.checkKnown(method, slice.parameters(), "slices[" + s + "].parameters");
+      for (int j = 0; j < slice.sources().size(); j++) {
+        ParameterResolver.checkKnown(method, slice.sources().get(j).parameters(), "slices[" + s + "].sources[" + j + "]");
+      }
+      method.validateModels(slice.sources().size() - (usesBase ? 1 : 0), usesBase);
+    }
+    List<TensorTask> tasks = new ArrayList<>();
+    for (SliceLayout.OutputTensor o : SliceLayout.expand(cfg.slices(), paths, dirs)) {
+      String baseName = null;
+      List<InputModel> ms = new ArrayList<>();
+      List<String> names = new ArrayList<>();
+      List<Map<String, ParameterValue>> params = new ArrayList<>();
+      List<Integer> idx = new ArrayList<>();
+      for (SliceLayout.Source src : o.sources()) {
+        if (planIndex[src.model()] < 0 && baseName == null) {
+          baseName = src.tensor();
+          continue;
+        }
+        int pi = planIndex[src.model()] < 0 ? models.size() : planIndex[src.model()];
+        if (pi == models.size()) {
+          throw new ConfigException("slices[" + o.slice() + "]: the base model is listed twice among the slice's sources; list it once");
+        }
+        ms.add(models.get(pi));
+        names.add(src.tensor());
+        params.add(src.parameters());
+        idx.add(pi);
+      }
+      TensorInputs in = new TensorInputs(baseName, ms, names, params, o.sliceParameters(),
+          idx.stream().mapToInt(Integer::intValue).toArray());
+      tasks.add(planTensor(cfg, method, o.reference(), o.name(), o.t(), base, usesBase, in, computeType));
+    }
+    return tasks;
+  }
+
+  private TensorTask planTensor(MergeConfig cfg, MergeMethod jobMethod, TensorInfo info, String name, double t, InputModel base,
+      boolean usesBase, TensorInputs in, DataType computeType) {
+    List<InputModel> models = in.models();
+    // bytes a task reads once through: the base (when the method uses it) and every model
+    long read = usesBase ? base.dir().tensors().get(in.baseName()).byteLength() : 0;
     boolean allFloat = info.dtype().isFloating();
-    for (InputModel m : models) {
-      allFloat &= m.dir().tensors().get(name).dtype().isFloating();
+    for (int i = 0; i < models.size(); i++) {
+      TensorInfo mi = models.get(i).dir().tensors().get(in.names().get(i));
+      read += mi.byteLength();
+      allFloat &= mi.dtype().isFloating();
+    }
+    // The tensor integer tensors are copied from and whose dtype the output keeps: the base's if read, else the first model's.
+    TensorInfo reference = base != null && in.baseName() != null ? base.dir().tensors().get(in.baseName())
+        : models.get(0).dir().tensors().get(in.names().get(0));
+    String[] sourceNames = null;
+    if (in.modelIndices() != null) {
+      sourceNames = new String[models.size() + 1];
+      sourceNames[0] = in.baseName();
+      for (int i = 0; i < models.size(); i++) {
+        sourceNames[i + 1] = in.names().get(i);
+      }
     }
     if (!allFloat) {
       // Integer and bool tensors (position ids, masks) are copied from the base or first model unchanged.
-      long bytes = reference.dir().tensors().get(name).byteLength();
-      return new TensorTask(name, info.shape(), info.dtype(), null, null, null, 0, t, bytes, 2.0 * bytes);
+      long bytes = reference.byteLength();
+      return new TensorTask(name, info.shape(), info.dtype(), null, null, null, 0, t, bytes, 2.0 * bytes, in.modelIndices(),
+          sourceNames);
     }
     MergeConfig.TensorOverride override = null;
     for (MergeConfig.TensorOverride o : cfg.tensors()) {
@@ -158,7 +248,7 @@ public final class Planner {
       }
     }
     MergeMethod method = override != null && override.mergeMethod() != null ? MethodRegistry.get(override.mergeMethod()) : jobMethod;
-    if (method != jobMethod) {
+    if (method != jobMethod || in.modelIndices() != null) {
       if (method.baseUse() == MergeMethod.BaseUse.REQUIRED && !usesBase) {
         throw new ConfigException("tensors: filter '" + override.filter() + "' sends " + name + " to merge_method '" + method.name()
             + "', which needs a base model the job does not use; set base_model or choose another method");
@@ -167,14 +257,16 @@ public final class Planner {
     }
     Map<String, ParameterValue> overrideParams = override == null ? Map.of() : override.parameters();
     ParameterResolver.Resolved resolved = ParameterResolver.resolve(method, name, t, overrideParams,
-        onlyKnown(method, jobMethod, modelParams), Map.of(), onlyKnown(method, jobMethod, cfg.parameters()));
+        onlyKnown(method, jobMethod, in.params()), onlyKnown(method, jobMethod, in.sliceParams()),
+        onlyKnown(method, jobMethod, cfg.parameters()));
     TensorMergeContext ctx = new TensorMergeContext(name, info.shape(), computeType, cfg.seed(), usesBase,
         resolved.global(), resolved.perModel());
     method.validateTensor(ctx);
-    DType out = cfg.outDtype() != null ? cfg.outDtype() : reference.dir().tensors().get(name).dtype();
+    DType out = cfg.outDtype() != null ? cfg.outDtype() : reference.dtype();
     long outBytes = info.numel() * out.size();
     double cost = read + outBytes + method.computeCost(info.shape(), models.size()) / FLOPS_PER_BYTE;
-    return new TensorTask(name, info.shape(), out, method.name(), resolved.global(), resolved.perModel(), -1, t, read, cost);
+    return new TensorTask(name, info.shape(), out, method.name(), resolved.global(), resolved.perModel(), -1, t, read, cost,
+        in.modelIndices(), sourceNames);
   }
 
   /**
@@ -236,7 +328,7 @@ public final class Planner {
     }
   }
 
-  private static boolean samePath(String a, String b) {
+  static boolean samePath(String a, String b) {
     return new Path(a).toUri().normalize().getPath().replaceAll("/+$", "")
         .equals(new Path(b).toUri().normalize().getPath().replaceAll("/+$", ""));
   }

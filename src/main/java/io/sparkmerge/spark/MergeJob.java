@@ -250,15 +250,7 @@ public final class MergeJob {
       committer.writeStaged("model.safetensors.index.json", HfIndex.json(tensorBytes, weightMap));
       staged.add("model.safetensors.index.json");
     }
-    InputModel src = plan.rawSource();
-    for (String name : cfg.copy()) {
-      Path p = new Path(src.path(), name);
-      FileSystem fs = p.getFileSystem(conf);
-      if (fs.exists(p)) {
-        committer.copyIntoStaging(fs, p, name);
-        staged.add(name);
-      }
-    }
+    staged.addAll(ModelFiles.stage(conf, cfg, plan, committer, warnings));
     committer.writeStaged("README.md", ModelCard.build(cfg, plan));
     staged.add("README.md");
     timings.put("commit", System.currentTimeMillis() - t2);

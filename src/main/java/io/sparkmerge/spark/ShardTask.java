@@ -88,13 +88,16 @@ public final class ShardTask implements AutoCloseable {
   }
 
   private TensorResult copyRaw(TensorTask t, SafetensorsWriter writer) throws IOException {
-    InputModel src = plan.rawSource();
-    TensorInfo info = src.dir().tensors().get(t.name());
+    // the base's tensor when there is a base and it is read, else the first model's (slices rename sources)
+    boolean fromBase = plan.base() != null && t.baseSource() != null;
+    InputModel src = fromBase ? plan.base() : plan.models().get(t.modelIndex(0));
+    String srcName = fromBase ? t.baseSource() : t.modelSource(0);
+    TensorInfo info = src.dir().tensors().get(srcName);
     long remaining = info.byteLength();
     long pos = info.fileOffset();
     while (remaining > 0) {
       int n = (int) Math.min(remaining, 16 << 20);
-      writer.write(loader.raw(src.dir().fileOf(t.name()), pos, n));
+      writer.write(loader.raw(src.dir().fileOf(srcName), pos, n));
       pos += n;
       remaining -= n;
     }
@@ -105,7 +108,7 @@ public final class ShardTask implements AutoCloseable {
     MergeMethod method = MethodRegistry.get(t.method());
     TensorMergeContext ctx = new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(),
         t.global(), t.perModel());
-    TensorInfo shapeInfo = plan.models().get(0).dir().tensors().get(t.name());
+    TensorInfo shapeInfo = plan.models().get(t.modelIndex(0)).dir().tensors().get(t.modelSource(0));
     long rows = shapeInfo.rows();
     long rowLength = shapeInfo.rowLength();
     int elem = computeType == DataType.DOUBLE ? 8 : 4;
@@ -160,10 +163,10 @@ public final class ShardTask implements AutoCloseable {
 
   /** Reads and decodes rows [firstRow, firstRow + n) of the tensor from every input the method uses. */
   private TensorChunk load(TensorTask t, long firstRow, long n, long rowLength, boolean checkFinite) throws IOException {
-    INDArray base = plan.baseInMerge() ? decode(plan.base(), t.name(), firstRow, n, rowLength, checkFinite) : null;
-    INDArray[] models = new INDArray[plan.models().size()];
+    INDArray base = plan.baseInMerge() ? decode(plan.base(), t.baseSource(), firstRow, n, rowLength, checkFinite) : null;
+    INDArray[] models = new INDArray[t.modelCount(plan.models().size())];
     for (int i = 0; i < models.length; i++) {
-      models[i] = decode(plan.models().get(i), t.name(), firstRow, n, rowLength, checkFinite);
+      models[i] = decode(plan.models().get(t.modelIndex(i)), t.modelSource(i), firstRow, n, rowLength, checkFinite);
     }
     return new TensorChunk(firstRow, firstRow * rowLength, base, models);
   }
