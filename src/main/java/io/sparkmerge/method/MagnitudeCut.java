@@ -2,10 +2,11 @@ package io.sparkmerge.method;
 
 /**
  * The set of the j largest magnitudes of a tensor under the total order "larger magnitude first,
- * then lower flat index" (methods.md §1: TIES' tie rule). Found by selection (O(n) quickselect on a
- * scratch buffer of magnitudes), never by sorting. Membership is then decided in flat index order:
- * an entry is in the set when its magnitude is above the threshold, or equal to it and among the
- * first {@code ties} such entries seen.
+ * then lower flat index" (methods.md §1: TIES' tie rule). Found by selection, never by sorting:
+ * float keys by a two-level radix select on their bits (two counting passes, no data movement;
+ * non-negative floats order like their bit patterns), double keys by quickselect. Membership is then
+ * decided in flat index order: an entry is in the set when its magnitude is above the threshold, or
+ * equal to it and among the first {@code ties} such entries seen.
  */
 final class MagnitudeCut {
   static final MagnitudeCut NONE = new MagnitudeCut(Double.POSITIVE_INFINITY, 0, false);
@@ -39,6 +40,73 @@ final class MagnitudeCut {
       }
     }
     return new MagnitudeCut(v, j - greater, false);
+  }
+
+  /**
+   * The top-j set of n float magnitudes given as their bit patterns ({@code Float.floatToIntBits} of
+   * non-negative floats, so int order is magnitude order; NaN sorts above +Inf). Reads, never reorders.
+   */
+  static MagnitudeCut topOfFloatBits(int[] bits, int n, long j) {
+    if (j <= 0) {
+      return NONE;
+    }
+    if (j >= n) {
+      return ALL;
+    }
+    long rank = n - j; // ascending rank of the j-th largest
+    int[] hist = new int[1 << 16];
+    for (int i = 0; i < n; i++) {
+      hist[bits[i] >>> 16]++;
+    }
+    int hi = 0;
+    long below = 0;
+    while (below + hist[hi] <= rank) {
+      below += hist[hi++];
+    }
+    java.util.Arrays.fill(hist, 0);
+    for (int i = 0; i < n; i++) {
+      int b = bits[i];
+      if (b >>> 16 == hi) {
+        hist[b & 0xFFFF]++;
+      }
+    }
+    int lo = 0;
+    while (below + hist[lo] <= rank) {
+      below += hist[lo++];
+    }
+    long atOrBelow = below + hist[lo];
+    int v = (hi << 16) | lo;
+    return new MagnitudeCut(Float.intBitsToFloat(v), j - (n - atOrBelow), false);
+  }
+
+  /**
+   * Membership of the next n entries in flat order, their magnitudes being |tau[i]| (rounded to float
+   * when {@code floatKeys}): {@code keep[i] = in set}. Same result as n calls of {@link #next}.
+   */
+  void mark(double[] tau, int n, boolean floatKeys, boolean[] keep) {
+    if (this == ALL || this == NONE) {
+      java.util.Arrays.fill(keep, 0, n, all);
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      keep[i] = next(key(tau[i], floatKeys));
+    }
+  }
+
+  /** {@code keep[i] &= !in set} for the next n entries in flat order (counters advance as in {@link #mark}). */
+  void exclude(double[] tau, int n, boolean floatKeys, boolean[] keep) {
+    if (this == NONE) {
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      keep[i] &= !next(key(tau[i], floatKeys));
+    }
+  }
+
+  /** The magnitude key of an entry: |tau|, rounded to float when computing in float32. */
+  static double key(double tau, boolean floatKeys) {
+    double a = Math.abs(tau);
+    return floatKeys ? (double) (float) a : a;
   }
 
   /** Whether the next entry in flat order, of magnitude {@code key}, is in the set. */

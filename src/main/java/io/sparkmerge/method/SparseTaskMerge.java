@@ -30,10 +30,12 @@ final class SparseTaskMerge implements TensorMerge {
   private final double lambda;
   private final boolean normalize;
   private final Object rescale;
+  private final boolean inverseRescale;
   private final boolean sparsifies;
   private final int passes;
 
-  // selection state (magnitude sparsifiers)
+  // selection state (magnitude sparsifiers): float keys as bit patterns, double keys as doubles
+  private int[][] magnitudeBits;
   private double[][] magnitudes;
   private int filled;
   private MagnitudeCut[] upper;
@@ -69,10 +71,13 @@ final class SparseTaskMerge implements TensorMerge {
     this.lambda = ctx.global().getDouble("lambda");
     this.normalize = ctx.global().getBoolean("normalize");
     this.rescale = ctx.global().has("rescale") ? ctx.global().get("rescale") : Boolean.FALSE;
+    this.inverseRescale = "inverse".equals(rescale);
     boolean selects = sparsifies && (sparsifier == Sparsifier.MAGNITUDE || sparsifier == Sparsifier.MAGNITUDE_OUTLIERS);
     boolean l1 = sparsifies && Boolean.TRUE.equals(rescale);
     this.passes = selects || l1 ? 1 : 0;
-    if (selects) {
+    if (selects && floatKeys) {
+      magnitudeBits = new int[models][(int) numel];
+    } else if (selects) {
       magnitudes = new double[models][(int) numel];
     }
     this.l1All = new double[models];
@@ -86,7 +91,18 @@ final class SparseTaskMerge implements TensorMerge {
 
   @Override
   public void prepare(int pass, TensorChunk chunk) {
-    if (magnitudes != null) {
+    if (magnitudeBits != null) {
+      forEachBlock(chunk, (from, n, rowLength, b, x, tau) -> {
+        for (int t = 0; t < models; t++) {
+          int[] bits = magnitudeBits[t];
+          double[] tt = tau[t];
+          for (int i = 0; i < n; i++) {
+            bits[filled + i] = Float.floatToIntBits((float) Math.abs(tt[i]));
+          }
+        }
+        filled += n;
+      });
+    } else if (magnitudes != null) {
       forEachBlock(chunk, (from, n, rowLength, b, x, tau) -> {
         for (int t = 0; t < models; t++) {
           for (int i = 0; i < n; i++) {
@@ -135,10 +151,26 @@ final class SparseTaskMerge implements TensorMerge {
         scratch[2] = r;
       }
       for (int t = 0; t < models; t++) {
-        d[t] = tau[t];
-        sparsify(t, chunk.firstElement() + from, tau[t], n, rowLength, k, p);
-        for (int i = 0; i < n; i++) {
-          d[t][i] = k[i] ? weight[t] * tau[t][i] * scaleOf(t, p[i]) : 0.0;
+        double[] dt = tau[t];
+        d[t] = dt;
+        if (sparsifies) {
+          sparsify(t, chunk.firstElement() + from, dt, n, rowLength, k, p);
+        }
+        double w = weight[t];
+        if (!sparsifies) {
+          for (int i = 0; i < n; i++) {
+            dt[i] = w * dt[i];
+          }
+        } else if (inverseRescale) {
+          for (int i = 0; i < n; i++) {
+            dt[i] = k[i] ? w * dt[i] * (1.0 / p[i]) : 0.0;
+          }
+        } else {
+          // (w·τ)·1.0 is w·τ exactly, so the constant factor is applied in every case
+          double f = rescaleFactor[t];
+          for (int i = 0; i < n; i++) {
+            dt[i] = k[i] ? w * dt[i] * f : 0.0;
+          }
         }
       }
       combine(b, d, n, r);
@@ -147,41 +179,72 @@ final class SparseTaskMerge implements TensorMerge {
     return out;
   }
 
-  /** θ₀ + λ·mixed per element, with or without sign consensus. */
+  /**
+   * θ₀ + λ·mixed per element, with or without sign consensus. Loops run model-major over the block
+   * (vectorisable) but add in model order per element, as the definition does.
+   */
   private void combine(double[] base, double[][] d, int n, double[] out) {
-    double wSum = 0;
-    for (double w : weight) {
-      wSum += w;
-    }
-    double plainDivisor = Math.abs(wSum) < 1e-8 ? 1.0 : wSum;
-    for (int i = 0; i < n; i++) {
-      double mixed = 0;
-      double divisor;
-      if (consensus) {
-        double sum = 0;
-        for (int t = 0; t < models; t++) {
-          sum += d[t][i];
+    double[] mixed = scratchMixed(n);
+    double[] divisor = scratchDivisor(n);
+    java.util.Arrays.fill(mixed, 0, n, 0.0);
+    if (consensus) {
+      double[] sum = out; // the sign sum lives in the output until the output is written
+      java.util.Arrays.fill(sum, 0, n, 0.0);
+      for (int t = 0; t < models; t++) {
+        double[] dt = d[t];
+        for (int i = 0; i < n; i++) {
+          sum[i] += dt[i];
         }
-        boolean positive = sum >= 0; // a zero sum elects +
-        divisor = 0;
-        for (int t = 0; t < models; t++) {
-          double v = d[t][i];
-          if (v != 0 && (v > 0) == positive) {
-            mixed += v;
-            divisor += weight[t];
+      }
+      java.util.Arrays.fill(divisor, 0, n, 0.0);
+      for (int t = 0; t < models; t++) {
+        double[] dt = d[t];
+        double w = weight[t];
+        for (int i = 0; i < n; i++) {
+          double v = dt[i];
+          if (v != 0 && (v > 0) == (sum[i] >= 0)) { // a zero sum elects +
+            mixed[i] += v;
+            divisor[i] += w;
           }
         }
-        if (divisor == 0) {
-          divisor = 1;
-        }
-      } else {
-        for (int t = 0; t < models; t++) {
-          mixed += d[t][i];
-        }
-        divisor = plainDivisor;
       }
-      out[i] = base[i] + lambda * (normalize ? mixed / divisor : mixed);
+      for (int i = 0; i < n; i++) {
+        double div = divisor[i] == 0 ? 1 : divisor[i];
+        out[i] = base[i] + lambda * (normalize ? mixed[i] / div : mixed[i]);
+      }
+    } else {
+      double wSum = 0;
+      for (double w : weight) {
+        wSum += w;
+      }
+      double plainDivisor = Math.abs(wSum) < 1e-8 ? 1.0 : wSum;
+      for (int t = 0; t < models; t++) {
+        double[] dt = d[t];
+        for (int i = 0; i < n; i++) {
+          mixed[i] += dt[i];
+        }
+      }
+      for (int i = 0; i < n; i++) {
+        out[i] = base[i] + lambda * (normalize ? mixed[i] / plainDivisor : mixed[i]);
+      }
     }
+  }
+
+  private double[] mixedScratch = new double[0];
+  private double[] divisorScratch = new double[0];
+
+  private double[] scratchMixed(int n) {
+    if (mixedScratch.length < n) {
+      mixedScratch = new double[n];
+    }
+    return mixedScratch;
+  }
+
+  private double[] scratchDivisor(int n) {
+    if (divisorScratch.length < n) {
+      divisorScratch = new double[n];
+    }
+    return divisorScratch;
   }
 
   /** Fills keep[0..n) (and the keep probability, for inverse rescaling) of model t's block. */
@@ -193,13 +256,8 @@ final class SparseTaskMerge implements TensorMerge {
     }
     switch (sparsifier) {
       case MAGNITUDE, MAGNITUDE_OUTLIERS -> {
-        for (int i = 0; i < n; i++) {
-          double k = key(tau[i]);
-          boolean inUpper = upper[t].next(k);
-          boolean inLower = lower[t].next(k);
-          keep[i] = inLower && !inUpper;
-          prob[i] = 1.0;
-        }
+        lower[t].mark(tau, n, floatKeys, keep);
+        upper[t].exclude(tau, n, floatKeys, keep);
       }
       case RANDOM, DELLA -> randomMask(t, flat0, tau, n, rowLength, keep, prob);
       default -> throw new IllegalStateException(sparsifier.toString());
@@ -243,29 +301,15 @@ final class SparseTaskMerge implements TensorMerge {
     }
   }
 
-  /** Multiplier of a kept entry: the L1 rescale, 1/p for inverse, or 1. */
-  private double scaleOf(int t, double p) {
-    if (!sparsifies) {
-      return 1.0;
-    }
-    if (Boolean.TRUE.equals(rescale)) {
-      return rescaleFactor[t];
-    }
-    if ("inverse".equals(rescale)) {
-      return 1.0 / p;
-    }
-    return 1.0;
-  }
-
   private void prepareCutsOnce() {
-    if (magnitudes != null && upper == null) {
+    if ((magnitudes != null || magnitudeBits != null) && upper == null) {
       upper = new MagnitudeCut[models];
       lower = new MagnitudeCut[models];
       int n = (int) numel;
       for (int t = 0; t < models; t++) {
         if (sparsifier == Sparsifier.MAGNITUDE) {
           upper[t] = MagnitudeCut.NONE;
-          lower[t] = density[t] >= 1 ? MagnitudeCut.ALL : MagnitudeCut.top(magnitudes[t], n, (long) Math.floor(density[t] * n));
+          lower[t] = density[t] >= 1 ? MagnitudeCut.ALL : top(t, n, (long) Math.floor(density[t] * n));
         } else {
           long nTop = (long) Math.floor(gamma[t] * n);
           long keepN = (long) Math.floor(density[t] * n);
@@ -274,24 +318,34 @@ final class SparseTaskMerge implements TensorMerge {
             nTop += nBottom;
           }
           // drop the nTop largest; keep the next keepN (differs from mergekit when nTop = 0, see methods.md)
-          upper[t] = MagnitudeCut.top(magnitudes[t], n, nTop);
-          lower[t] = MagnitudeCut.top(magnitudes[t], n, nTop + keepN);
+          upper[t] = top(t, n, nTop);
+          lower[t] = top(t, n, nTop + keepN);
         }
-        magnitudes[t] = null;
+        if (magnitudes != null) {
+          magnitudes[t] = null;
+        } else {
+          magnitudeBits[t] = null;
+        }
       }
       magnitudes = null;
+      magnitudeBits = null;
     }
     if (rescaleFactor == null) {
       rescaleFactor = new double[models];
       for (int t = 0; t < models; t++) {
-        rescaleFactor[t] = l1All[t] < 1e-7 || l1Kept[t] < 1e-7 ? 1.0 : l1All[t] / l1Kept[t];
+        boolean l1 = sparsifies && Boolean.TRUE.equals(rescale);
+        rescaleFactor[t] = !l1 || l1All[t] < 1e-7 || l1Kept[t] < 1e-7 ? 1.0 : l1All[t] / l1Kept[t];
       }
     }
   }
 
+  /** Model t's top-j set (the double keys' buffer is reordered, the float bits are only read). */
+  private MagnitudeCut top(int t, int n, long j) {
+    return magnitudeBits != null ? MagnitudeCut.topOfFloatBits(magnitudeBits[t], n, j) : MagnitudeCut.top(magnitudes[t], n, j);
+  }
+
   private double key(double tau) {
-    double a = Math.abs(tau);
-    return floatKeys ? (double) (float) a : a;
+    return MagnitudeCut.key(tau, floatKeys);
   }
 
   /** A block of whole rows: {@code from} is the block's flat offset inside the chunk. */
@@ -323,5 +377,6 @@ final class SparseTaskMerge implements TensorMerge {
   @Override
   public void close() {
     magnitudes = null;
+    magnitudeBits = null;
   }
 }

@@ -20,7 +20,9 @@ final class NativeThreads {
     }
     Nd4j.getEnvironment().setMaxMasterThreads(n);
     Nd4j.getEnvironment().setMaxThreads(n);
-    org.bytedeco.openblas.global.openblas.blas_set_num_threads(n);
+    if (io.sparkmerge.method.linalg.Svd.cpuBackend()) { // OpenBLAS is the CPU backend's BLAS
+      org.bytedeco.openblas.global.openblas.blas_set_num_threads(n);
+    }
     current = n;
   }
 }

@@ -116,18 +116,29 @@ public final class ShardTask implements AutoCloseable {
         ? rows : Math.max(1, Math.min(rows, plan.chunkBytes() / Math.max(1, rowLength * elem)));
     ValueStats outStats = new ValueStats();
     try (TensorMerge m = method.begin(ctx)) {
-      for (int pass = 0; pass < m.preparationPasses(); pass++) {
-        for (long r = 0; r < rows; r += rowsPerChunk) {
-          TensorChunk chunk = load(t, r, Math.min(rowsPerChunk, rows - r), rowLength, false);
-          try {
-            m.prepare(pass, chunk);
-          } finally {
-            close(chunk);
+      // A tensor that is one chunk is read once: the preparation passes and the merge share it.
+      TensorChunk whole = rowsPerChunk >= rows && m.preparationPasses() > 0 ? load(t, 0, rows, rowLength, true) : null;
+      try {
+        for (int pass = 0; pass < m.preparationPasses(); pass++) {
+          for (long r = 0; r < rows; r += rowsPerChunk) {
+            TensorChunk chunk = whole != null ? whole : load(t, r, Math.min(rowsPerChunk, rows - r), rowLength, false);
+            try {
+              m.prepare(pass, chunk);
+            } finally {
+              if (chunk != whole) {
+                close(chunk);
+              }
+            }
           }
         }
+      } catch (RuntimeException | IOException e) {
+        if (whole != null) {
+          close(whole);
+        }
+        throw e;
       }
       for (long r = 0; r < rows; r += rowsPerChunk) {
-        TensorChunk chunk = load(t, r, Math.min(rowsPerChunk, rows - r), rowLength, true);
+        TensorChunk chunk = whole != null ? whole : load(t, r, Math.min(rowsPerChunk, rows - r), rowLength, true);
         INDArray out = null;
         try {
           out = m.merge(chunk);

@@ -39,7 +39,25 @@ public final class Svd {
     }
   }
 
+  /**
+   * Whether ND4J runs on its CPU backend (nd4j-native), whose buffers live in host memory and whose
+   * OpenBLAS carries LAPACK. The SVD below needs both; on another backend (-Pcuda) it fails with
+   * a message instead of reading device buffers.
+   */
+  public static boolean cpuBackend() {
+    return Nd4j.getBackend().getClass().getName().startsWith("org.nd4j.linalg.cpu.");
+  }
+
+  private static void requireCpuBackend(String label) {
+    if (!cpuBackend()) {
+      throw new UnsupportedOperationException(label + ": the SVD methods call LAPACK (OpenBLAS) on host buffers and need"
+          + " ND4J's CPU backend (nd4j-native), but " + Nd4j.getBackend().getClass().getSimpleName() + " is loaded;"
+          + " build without -Pcuda to run iso_c, iso_cts, tsv_m and the subspaces job");
+    }
+  }
+
   public static Result thin(INDArray a, String label) {
+    requireCpuBackend(label);
     if (a.rank() != 2) {
       throw new IllegalArgumentException(label + ": SVD needs a 2-D array, got shape " + java.util.Arrays.toString(a.shape()));
     }
@@ -76,6 +94,7 @@ public final class Svd {
 
   /** Runs gesvd directly (tests of the fallback path). */
   public static Result thinWithGesvd(INDArray a) {
+    requireCpuBackend("gesvd");
     int m = (int) a.size(0);
     int n = (int) a.size(1);
     int r = Math.min(m, n);
