@@ -43,9 +43,15 @@ def machine():
     return f"{os.cpu_count()} × {cpu}, {mem} RAM, {platform.system()} {platform.release()}"
 
 
+def finished_seeds(res, exp):
+    """Seeds whose every step finished (an interrupted run reports only those)."""
+    done = res.get("seeds_done", 0)
+    return sorted((s for s in res.get(exp, {}) if int(s[len("seed"):]) < done), key=lambda s: int(s[len("seed"):]))
+
+
 def exp1_summary(res):
     """{label: {'test': {task: [per seed]}, 'avg': [...], 'norm': [...], 'lambda': [...], 'status': str}}."""
-    seeds = sorted(res.get("exp1", {}))
+    seeds = finished_seeds(res, "exp1")
     indiv = {s: res["exp1"][s]["individual"] for s in seeds}
     out = {}
 
@@ -110,7 +116,7 @@ def claims(summary):
 
 
 def exp2_tables(res):
-    seeds = sorted(res.get("exp2", {}))
+    seeds = finished_seeds(res, "exp2")
     if not seeds:
         return "(not run)", ""
     r = {s: res["exp2"][s] for s in seeds}
