@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
     subcommands = {MergeCommand.class, SubspacesCommand.class, InspectCommand.class, SynthCommand.class, DemoCommand.class,
         CheckpointsCommand.class,
         StatsCommand.class,
+        ScopesCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)
