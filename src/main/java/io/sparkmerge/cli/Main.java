@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
         CheckpointsCommand.class,
         StatsCommand.class,
         ReportCommand.class,
+        ScopesCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)

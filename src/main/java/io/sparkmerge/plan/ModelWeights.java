@@ -31,7 +31,8 @@ public final class ModelWeights {
     return w;
   }
 
-  static int configIndex(InputModel m) {
+  /** The index under models: of a model opened from a config (its role is "models[i]"). */
+  public static int configIndex(InputModel m) {
     String r = m.role();
     return Integer.parseInt(r.substring(r.indexOf('[') + 1, r.indexOf(']')));
   }

@@ -51,31 +51,16 @@ public final class StatsJob {
     FileSystem fs = outPath.getFileSystem(conf);
     new OutputCommitter(fs, outPath, "check", o.overwrite()).checkOutput();
     Planner.AnalysisInputs inputs = new Planner(conf).openWithOptionalBase(cfg);
-    InputModel reference = inputs.base() != null ? inputs.base() : inputs.models().get(0);
-    List<TensorInfo> tensors = new ArrayList<>();
-    for (TensorInfo t : reference.dir().tensors().values()) {
-      boolean floating = true;
-      for (InputModel m : inputs.models()) {
-        floating &= m.dir().tensors().get(t.name()).dtype().isFloating();
-      }
-      if (floating && t.dtype().isFloating()) {
-        tensors.add(t);
-      }
-    }
-    // largest first, so the long tasks start early
-    tensors.sort(Comparator.comparingLong((TensorInfo t) -> -t.numel()).thenComparing(TensorInfo::name));
-    LayerPositions positions = new LayerPositions(reference.dir().tensors().keySet());
-    Map<String, double[]> weights = new LinkedHashMap<>();
-    for (TensorInfo t : tensors) {
-      weights.put(t.name(), ModelWeights.of(cfg, inputs.models(), t.name(), positions.position(t.name())));
-    }
+    List<TensorInfo> tensors = floatingTensors(inputs, false);
+    Map<String, double[]> weights = fusionWeights(cfg, inputs, tensors);
     List<String> labels = ModelWeights.labels(inputs.models());
     OutputCommitter committer = new OutputCommitter(fs, outPath, java.util.UUID.randomUUID().toString().substring(0, 8), o.overwrite());
     committer.setUp();
     boolean done = false;
     try {
       List<TensorStats.Result> results = tensors.isEmpty() ? List.of()
-          : analyse(spark, inputs, tensors.stream().map(TensorInfo::name).toList(), weights, labels, cfg.computeDouble(), o);
+          : analyse(spark, inputs, tensors.stream().map(TensorInfo::name).toList(), weights, labels, cfg.computeDouble(), o.fusion(),
+              o.console());
       List<TensorStats.StatRow> stats = new ArrayList<>();
       List<TensorStats.PairRow> pairs = new ArrayList<>();
       results.forEach(r -> {
@@ -95,13 +80,13 @@ public final class StatsJob {
     }
   }
 
-  private static List<TensorStats.Result> analyse(SparkSession spark, Planner.AnalysisInputs inputs, List<String> names,
-      Map<String, double[]> weights, List<String> labels, boolean dbl, Options o) {
+  /** One Spark task per tensor name: {@link TensorStats} over every model (and the base, when inputs have one). */
+  static List<TensorStats.Result> analyse(SparkSession spark, Planner.AnalysisInputs inputs, List<String> names,
+      Map<String, double[]> weights, List<String> labels, boolean dbl, WeightScope.Fusion fusion, PrintStream console) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<Planner.AnalysisInputs> in = jsc.broadcast(inputs);
     Broadcast<Map<String, double[]>> wB = jsc.broadcast(weights);
     HadoopConf hconf = new HadoopConf(jsc.hadoopConfiguration());
-    WeightScope.Fusion fusion = o.fusion();
     int[] counts = new int[names.size()];
     long[] bytes = new long[names.size()];
     java.util.Arrays.fill(counts, 1);
@@ -111,7 +96,7 @@ public final class StatsJob {
       }
       bytes[i] += inputs.base() == null ? 0 : inputs.base().dir().tensors().get(names.get(i)).byteLength();
     }
-    ProgressListener progress = new ProgressListener("stats", counts, bytes, o.console());
+    ProgressListener progress = new ProgressListener("stats", counts, bytes, console);
     spark.sparkContext().addSparkListener(progress);
     jsc.setJobDescription(String.format(Locale.ROOT, "sparkmerge stats: %d tensors × %d models%s", names.size(),
         inputs.models().size(), inputs.base() != null ? " + base" : ""));
@@ -151,6 +136,34 @@ public final class StatsJob {
     } finally {
       spark.sparkContext().removeSparkListener(progress);
     }
+  }
+
+  /** The floating tensors of every input (only 2-D+ ones when asked), largest first so the long tasks start early. */
+  static List<TensorInfo> floatingTensors(Planner.AnalysisInputs inputs, boolean matricesOnly) {
+    InputModel reference = inputs.base() != null ? inputs.base() : inputs.models().get(0);
+    List<TensorInfo> tensors = new ArrayList<>();
+    for (TensorInfo t : reference.dir().tensors().values()) {
+      boolean floating = t.dtype().isFloating() && (!matricesOnly || t.shape().length >= 2);
+      for (InputModel m : inputs.models()) {
+        floating &= m.dir().tensors().get(t.name()).dtype().isFloating();
+      }
+      if (floating) {
+        tensors.add(t);
+      }
+    }
+    tensors.sort(Comparator.comparingLong((TensorInfo t) -> -t.numel()).thenComparing(TensorInfo::name));
+    return tensors;
+  }
+
+  /** The models' weights (per-model {@code weight} parameters) for each tensor's scope fusion. */
+  static Map<String, double[]> fusionWeights(MergeConfig cfg, Planner.AnalysisInputs inputs, List<TensorInfo> tensors) {
+    InputModel reference = inputs.base() != null ? inputs.base() : inputs.models().get(0);
+    LayerPositions positions = new LayerPositions(reference.dir().tensors().keySet());
+    Map<String, double[]> weights = new LinkedHashMap<>();
+    for (TensorInfo t : tensors) {
+      weights.put(t.name(), ModelWeights.of(cfg, inputs.models(), t.name(), positions.position(t.name())));
+    }
+    return weights;
   }
 
   static final StructType STATS_SCHEMA = new StructType().add("tensor", DataTypes.StringType).add("layer", DataTypes.IntegerType)
