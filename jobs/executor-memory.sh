@@ -7,7 +7,7 @@
 set -euo pipefail
 CONFIG="$1"; OUT="$2"; PARTITIONS="$3"; CORES="$4"
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
-JAR="$(ls "$HERE"/target/sparkmerge-*.jar | grep -v original | head -1)"
+JAR="${SPARKMERGE_JAR:-$(ls "$HERE"/target/sparkmerge-*.jar | grep -v original | head -1)}"
 PLAN="$(spark-submit --master 'local[1]' --class io.sparkmerge.cli.Main "$JAR" merge "$CONFIG" "$OUT" --dry-run --partitions "$PARTITIONS")"
 echo "$PLAN" >&2
 TASK_MB="$(echo "$PLAN" | sed -n 's/^estimated executor memory per task (largest): \([0-9.]*\) MB$/\1/p')"
