@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(mixinStandardHelpOptions = true, name = "demo", description = "Generate a tiny model family, merge it with TIES in local mode, and print a summary.")
+@Command(mixinStandardHelpOptions = true, name = "demo", description = "Generate a tiny model family, merge it with TIES in local mode, and print a summary.",
+    footer = {"", "Examples:", "  sparkmerge demo", "  sparkmerge demo --dir /tmp/sparkmerge-demo"})
 final class DemoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

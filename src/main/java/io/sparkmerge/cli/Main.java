@@ -15,6 +15,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "sparkmerge", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
     description = "Merge neural-network checkpoints (safetensors) as an Apache Spark job.",
+    footer = {"", "Examples:", "  sparkmerge demo", "  sparkmerge merge jobs/mergekit/ties.yml /data/merged --dry-run",
+        "  sparkmerge subspaces jobs/ties.yml /data/sub --report sub.html", "  sparkmerge report /data/merged merged.html",
+        "  sparkmerge COMMAND --help      (examples for each command)"},
     subcommands = {MergeCommand.class, SubspacesCommand.class, InspectCommand.class, SynthCommand.class, DemoCommand.class,
         CheckpointsCommand.class,
         StatsCommand.class,

@@ -87,7 +87,7 @@ class ReportTest {
     for (String t : List.of("summary", "spectra", "overlap")) {
       Files.copy(Path.of(sub, t + ".csv"), all.resolve(t + ".csv"));
     }
-    writeStatsAndMasks(all);
+    writeStatsAndMasks(all, dirs);
     Path allHtml = work.resolve("all.html");
     assertEquals(0, MainTest.run("report", all.toString(), allHtml.toString()).code());
     String full = Files.readString(allHtml);
@@ -115,7 +115,7 @@ class ReportTest {
   }
 
   /** tensor_stats, pair_stats, mask_density, mask_overlap for base, ft-1, ft-2 (TIES-style top-30% masks). */
-  static void writeStatsAndMasks(Path dir) throws IOException {
+  static void writeStatsAndMasks(Path dir, List<org.apache.hadoop.fs.Path> dirs) throws IOException {
     Map<String, double[]> b = Checkpoints.read(dirs.get(0).toString());
     List<Map<String, double[]>> ft = List.of(Checkpoints.read(dirs.get(1).toString()), Checkpoints.read(dirs.get(2).toString()));
     String[] names = {"base", dirs.get(1).getName(), dirs.get(2).getName()};

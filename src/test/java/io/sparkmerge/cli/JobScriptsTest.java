@@ -1,0 +1,91 @@
+package io.sparkmerge.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkmerge.synth.FamilyPreset;
+import io.sparkmerge.synth.ModelFamilyGenerator;
+import io.sparkmerge.testing.Checkpoints;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The YARN and Kubernetes wrappers, run as real processes with a stand-in {@code spark-submit} on PATH
+ * that logs its arguments and, for {@code --dry-run}, runs sparkmerge's Main on this JVM's classpath
+ * (or prints a canned plan): executors are sized from the dry-run's per-task estimate.
+ */
+class JobScriptsTest {
+  @TempDir Path work;
+
+  static final String FAKE = """
+      #!/usr/bin/env bash
+      echo "$*" >> "$FAKE_LOG"
+      app=(); seen=0
+      for a in "$@"; do if [ $seen = 1 ]; then app+=("$a"); elif [[ "$a" == *.jar ]]; then seen=1; fi; done
+      case " $* " in
+        *" --dry-run "*) if [ -n "${FAKE_PLAN:-}" ]; then echo "$FAKE_PLAN"; else exec java -cp "$FAKE_CP" io.sparkmerge.cli.Main "${app[@]}"; fi;;
+      esac
+      """;
+
+  record Result(int code, String out, List<String> calls) {}
+
+  Result run(Map<String, String> env, String... cmd) throws Exception {
+    Path bin = Files.createDirectories(work.resolve("bin"));
+    Path fake = bin.resolve("spark-submit");
+    Files.writeString(fake, FAKE);
+    Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path log = work.resolve("calls-" + System.nanoTime() + ".log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    pb.environment().put("FAKE_LOG", log.toString());
+    pb.environment().put("FAKE_CP", System.getProperty("java.class.path"));
+    pb.environment().put("SPARKMERGE_JAR", "/opt/sparkmerge/sparkmerge.jar");
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    int code = p.waitFor();
+    return new Result(code, out, Files.exists(log) ? Files.readAllLines(log) : List.of());
+  }
+
+  @Test
+  void yarnWrapperSizesExecutorsFromARealDryRun() throws Exception {
+    var dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 2).generate(Checkpoints.localFs(),
+        new org.apache.hadoop.fs.Path(work.resolve("family").toString()), 2);
+    Path cfg = work.resolve("ties.yml");
+    Files.writeString(cfg, "merge_method: ties\nbase_model: " + dirs.get(0) + "\nmodels:\n  - model: " + dirs.get(1)
+        + "\n    parameters: {weight: 0.5, density: 0.3}\n");
+    Result r = run(Map.of(), "bash", "jobs/spark-submit-yarn.sh", cfg.toString(), "hdfs:///out/m", "8", "2", "--overwrite");
+    assertEquals(0, r.code(), r.out());
+    assertTrue(r.out().contains("estimated executor memory per task (largest):"), "the dry-run plan is shown:\n" + r.out());
+    assertEquals(2, r.calls().size(), r.calls().toString());
+    assertTrue(r.calls().get(0).endsWith("merge " + cfg + " hdfs:///out/m --dry-run --partitions 8"), r.calls().get(0));
+    String submit = r.calls().get(1);
+    assertTrue(submit.startsWith("--master yarn --deploy-mode cluster"), submit);
+    assertTrue(submit.contains("--num-executors 4 ") && submit.contains("spark.executor.cores=2")
+        && submit.contains("spark.executor.memory=2560m") && submit.contains("spark.executor.memoryOverhead=1024m"), submit);
+    assertTrue(submit.endsWith("--files " + cfg + " /opt/sparkmerge/sparkmerge.jar merge ties.yml hdfs:///out/m --partitions 8 --overwrite"),
+        submit);
+  }
+
+  @Test
+  void kubernetesWrapperScalesOverheadWithTheEstimateAndCores() throws Exception {
+    Map<String, String> env = Map.of("IMAGE", "reg/sparkmerge:1", "FAKE_PLAN",
+        "plan x: ...\nestimated executor memory per task (largest): 3000.0 MB");
+    Result r = run(env, "bash", "jobs/spark-submit-k8s.sh", "k8s://https://api:6443", "jobs/ties.yml", "s3a://b/m", "16", "4");
+    assertEquals(0, r.code(), r.out());
+    String submit = r.calls().get(1);
+    // 3000 MB per task × 4 concurrent tasks × 1.5 + 512 MB = 18512 MB off-heap; heap 2048 + 4 × 256 MB
+    assertTrue(submit.contains("spark.executor.memoryOverhead=18512m") && submit.contains("spark.executor.memory=3072m")
+        && submit.contains("spark.executor.instances=4") && submit.contains("spark.kubernetes.container.image=reg/sparkmerge:1"), submit);
+    assertTrue(submit.endsWith("local:///opt/sparkmerge/sparkmerge.jar merge /opt/sparkmerge/ties.yml s3a://b/m --partitions 16"), submit);
+    Result bad = run(Map.of("IMAGE", "x", "FAKE_PLAN", "no estimate here"), "bash", "jobs/spark-submit-k8s.sh", "k8s://x",
+        "jobs/ties.yml", "s3a://b/m");
+    assertTrue(bad.code() != 0 && bad.out().contains("no memory estimate"), bad.out());
+  }
+}
