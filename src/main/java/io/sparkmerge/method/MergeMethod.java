@@ -70,6 +70,42 @@ public interface MergeMethod {
     return 0;
   }
 
+  /**
+   * Per-model resolved value the runner adds when a model carries a given mask ({@code masks:} on its
+   * entry): {@code true}; the chunks then carry the mask's rows ({@link TensorChunk#mask}).
+   */
+  String MASK_GIVEN = "mask_given";
+
+  /**
+   * Per-model resolved value the runner adds for methods that select over a whole model
+   * ({@link #selectsGlobally}): the exact k-th largest |τ_t| over every tensor the method merges
+   * (magnitudes compared at the compute precision), k from {@link #globalTopCount}.
+   */
+  String GLOBAL_THRESHOLD = "global_magnitude_threshold";
+
+  /**
+   * Whether this tensor's model t needs a whole-model magnitude threshold (methods.md §3, global
+   * masks), which the runner computes in a distributed pre-pass before the merge.
+   */
+  default boolean selectsGlobally(ResolvedParams global, ResolvedParams perModel) {
+    return false;
+  }
+
+  /** For a whole-model selection: how many entries of model t's task vector to keep, out of all N. */
+  default long globalTopCount(ResolvedParams perModel, long totalEntries) {
+    throw new UnsupportedOperationException(name() + " makes no whole-model selection");
+  }
+
+  /**
+   * Turns the sums over all tensors of the per-tensor {@link TensorMerge#counters()} into the job's
+   * report (log and manifest), e.g. mask densities and overlaps. Empty for most methods.
+   *
+   * @param bytesPerElement bytes of one element of the models' dense checkpoints (for storage figures)
+   */
+  default java.util.Map<String, Object> summarize(java.util.Map<String, Double> totals, int modelCount, int bytesPerElement) {
+    return java.util.Map.of();
+  }
+
   /** Starts merging one tensor. The returned object holds per-tensor state and is closed after the last chunk. */
   TensorMerge begin(TensorMergeContext ctx);
 }

@@ -17,7 +17,8 @@ public final class MethodRegistry {
     for (List<MergeMethod> family : List.<List<MergeMethod>>of(
         BaselineMethods.all(),
         InterpolationMethods.all(),
-        SubspaceMethods.all())) {
+        SubspaceMethods.all(),
+        SparseMethods.all())) {
       for (MergeMethod m : family) {
         if (METHODS.put(m.name(), m) != null) {
           throw new IllegalStateException("two merge methods are named '" + m.name() + "'");

@@ -5,6 +5,10 @@ import java.io.Serializable;
 
 /**
  * One model the merge reads: its role ("base" or "model N"), the path as configured, and its
- * validated headers. Shipped to executors inside the plan (headers only, no tensor data).
+ * validated headers, and the headers of its given masks ({@code masks:}, or null). Shipped to executors inside the plan (headers only, no tensor data).
  */
-public record InputModel(String role, String path, ModelDirectory dir) implements Serializable {}
+public record InputModel(String role, String path, ModelDirectory dir, ModelDirectory masks) implements Serializable {
+  public InputModel(String role, String path, ModelDirectory dir) {
+    this(role, path, dir, null);
+  }
+}

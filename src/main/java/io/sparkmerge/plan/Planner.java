@@ -63,7 +63,9 @@ public final class Planner {
         continue;
       }
       ParameterResolver.checkKnown(method, e.parameters(), "models[" + i + "] (" + e.path() + ")");
-      models.add(new InputModel("models[" + i + "]", e.path(), open(e.path(), "models[" + i + "]")));
+      String role = "models[" + i + "]";
+      ModelDirectory masks = e.masks() == null ? null : open(e.masks(), role + ".masks");
+      models.add(new InputModel(role, e.path(), open(e.path(), role), masks));
       modelParams.add(e.parameters());
     }
     if (models.isEmpty()) {
@@ -72,6 +74,11 @@ public final class Planner {
     method.validateModels(models.size(), usesBase);
     InputModel reference = base != null ? base : models.get(0);
     checkCompatible(reference, base, models);
+    for (InputModel m : models) {
+      if (m.masks() != null) {
+        MaskInputs.check(reference.dir(), m);
+      }
+    }
 
     Map<String, TensorInfo> tensors = reference.dir().tensors();
     LayerPositions positions = new LayerPositions(tensors.keySet());
@@ -163,13 +170,14 @@ public final class Planner {
     Map<String, ParameterValue> overrideParams = override == null ? Map.of() : override.parameters();
     ParameterResolver.Resolved resolved = ParameterResolver.resolve(method, name, t, overrideParams,
         onlyKnown(method, jobMethod, modelParams), Map.of(), onlyKnown(method, jobMethod, cfg.parameters()));
+    List<ResolvedParams> perModel = MaskInputs.mark(models, resolved.perModel());
     TensorMergeContext ctx = new TensorMergeContext(name, info.shape(), computeType, cfg.seed(), usesBase,
-        resolved.global(), resolved.perModel());
+        resolved.global(), perModel);
     method.validateTensor(ctx);
     DType out = cfg.outDtype() != null ? cfg.outDtype() : reference.dir().tensors().get(name).dtype();
     long outBytes = info.numel() * out.size();
     double cost = read + outBytes + method.computeCost(info.shape(), models.size()) / FLOPS_PER_BYTE;
-    return new TensorTask(name, info.shape(), out, method.name(), resolved.global(), resolved.perModel(), -1, t, read, cost);
+    return new TensorTask(name, info.shape(), out, method.name(), resolved.global(), perModel, -1, t, read, cost);
   }
 
   /**

@@ -23,6 +23,12 @@ final class Manifest {
 
   static String build(MergeConfig cfg, MergePlan plan, Map<String, TensorResult> tensors, Map<String, String> weightMap,
       Map<String, Long> timingsMs, List<String> warnings) {
+    return build(cfg, plan, tensors, weightMap, timingsMs, warnings, Map.of());
+  }
+
+  /** @param methodSummary the method's report over all tensors (e.g. mask densities), written as "method_summary" */
+  static String build(MergeConfig cfg, MergePlan plan, Map<String, TensorResult> tensors, Map<String, String> weightMap,
+      Map<String, Long> timingsMs, List<String> warnings, Map<String, Object> methodSummary) {
     ObjectNode root = JSON.createObjectNode();
     root.put("tool", "sparkmerge");
     root.put("version", Version.VERSION);
@@ -67,7 +73,13 @@ final class Manifest {
         t.put("nan", r.nanCount());
         t.put("inf", r.infCount());
       }
+      if (r.counters() != null && !r.counters().isEmpty()) {
+        t.putPOJO("counters", r.counters());
+      }
     });
+    if (!methodSummary.isEmpty()) {
+      root.putPOJO("method_summary", methodSummary);
+    }
     ObjectNode tm = root.putObject("timings_ms");
     timingsMs.forEach(tm::put);
     ArrayNode w = root.putArray("warnings");

@@ -59,9 +59,11 @@ public final class MergeJob {
     // Fail on an existing OUT before reading anything (exit 4).
     new OutputCommitter(outFs, outPath, "check", opts.overwrite()).checkOutput();
     int partitions = opts.partitions() > 0 ? opts.partitions() : spark.sparkContext().defaultParallelism();
-    MergePlan plan = plan(conf, cfg, partitions);
+    MergePlan planned = plan(conf, cfg, partitions);
+    opts.console().println(describe(planned));
+    // whole-model selections (e.g. global Localize-and-Stitch masks) are resolved before the merge
+    MergePlan plan = GlobalThresholdJob.resolve(spark, planned, partitions, opts.console());
     timings.put("plan", System.currentTimeMillis() - t0);
-    opts.console().println(describe(plan));
 
     OutputCommitter committer = new OutputCommitter(outFs, outPath, plan.runId(), opts.overwrite());
     committer.setUp();
@@ -72,7 +74,7 @@ public final class MergeJob {
       long t1 = System.currentTimeMillis();
       List<ShardResult> results = runShards(spark, plan, committer.staging().toString(), opts.console());
       timings.put("merge", System.currentTimeMillis() - t1);
-      Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis());
+      Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis(), opts.console());
       committed = true;
       return o;
     } finally {
@@ -164,7 +166,7 @@ public final class MergeJob {
   }
 
   private static Outcome commit(Configuration conf, MergeConfig cfg, MergePlan plan, OutputCommitter committer,
-      List<ShardResult> results, Map<String, Long> timings, long t2) throws IOException {
+      List<ShardResult> results, Map<String, Long> timings, long t2, PrintStream console) throws IOException {
     // Every planned tensor must have come back exactly once, from the shard it was planned in.
     Map<String, TensorResult> byName = new TreeMap<>();
     Map<String, String> weightMap = new TreeMap<>();
@@ -215,7 +217,9 @@ public final class MergeJob {
     committer.writeStaged("README.md", ModelCard.build(cfg, plan));
     staged.add("README.md");
     timings.put("commit", System.currentTimeMillis() - t2);
-    committer.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings));
+    Map<String, Object> summary = MethodSummary.of(plan, byName.values());
+    summary.forEach((k, v) -> console.println(plan.method() + " " + k + ": " + v));
+    committer.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings, summary));
     staged.add("sparkmerge.json");
     committer.commit(staged);
     return new Outcome(plan, committer.out().toString(), bytes, timings, warnings);
