@@ -41,6 +41,11 @@ final class LocalizeStitchMerge implements MergeMethod {
   }
 
   @Override
+  public boolean usesMasks() {
+    return true;
+  }
+
+  @Override
   public void validateTensor(TensorMergeContext ctx) {
     if (SCOPE_TENSOR.equals(ctx.global().getString("mask_scope")) && ctx.numel() > Integer.MAX_VALUE) {
       throw new ConfigException("tensor " + ctx.tensorName() + " has " + ctx.numel() + " entries; mask_scope: tensor selects"

@@ -70,6 +70,11 @@ public interface MergeMethod {
     return 0;
   }
 
+  /** Whether the method reads given masks ({@code masks:} on a model entry). */
+  default boolean usesMasks() {
+    return false;
+  }
+
   /**
    * Per-model resolved value the runner adds when a model carries a given mask ({@code masks:} on its
    * entry): {@code true}; the chunks then carry the mask's rows ({@link TensorChunk#mask}).
@@ -104,6 +109,30 @@ public interface MergeMethod {
    */
   default java.util.Map<String, Object> summarize(java.util.Map<String, Double> totals, int modelCount, int bytesPerElement) {
     return java.util.Map.of();
+  }
+
+  /**
+   * Per-model resolved value the runner adds for methods that read module importances
+   * ({@link #usesImportance}): this tensor's density for that model (absent for an unscored tensor).
+   */
+  String IMPORTANCE_DENSITY = "importance_density";
+
+  /**
+   * Whether the method reads per-model module importances ({@code importance:} or {@code activations:}
+   * on the model entries, methods.md §4), which the runner turns into per-tensor densities.
+   */
+  default boolean usesImportance() {
+    return false;
+  }
+
+  /** The scored module (layer, component; importances 0) a tensor is, or null when it is not scored. */
+  default ImportanceRow importanceModule(String tensorName) {
+    return null;
+  }
+
+  /** One model's density per module key ({@link ImportanceRow#key()}), from its importance rows and the method-wide parameters. */
+  default java.util.Map<String, Double> importanceDensities(java.util.List<ImportanceRow> rows, ResolvedParams global) {
+    throw new UnsupportedOperationException(name() + " reads no importances");
   }
 
   /** Starts merging one tensor. The returned object holds per-tensor state and is closed after the last chunk. */

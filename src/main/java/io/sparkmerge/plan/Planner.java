@@ -64,8 +64,16 @@ public final class Planner {
       }
       ParameterResolver.checkKnown(method, e.parameters(), "models[" + i + "] (" + e.path() + ")");
       String role = "models[" + i + "]";
+      if (e.masks() != null && !method.usesMasks()) {
+        throw new ConfigException(role + " (" + e.path() + "): 'masks:' is read by localize_stitch, not by merge_method '"
+            + method.name() + "'; remove it or change the method");
+      }
+      if ((e.importance() != null || e.activations() != null) && !method.usesImportance()) {
+        throw new ConfigException(role + " (" + e.path() + "): 'importance:'/'activations:' are read by lewis, not by"
+            + " merge_method '" + method.name() + "'; remove them or change the method");
+      }
       ModelDirectory masks = e.masks() == null ? null : open(e.masks(), role + ".masks");
-      models.add(new InputModel(role, e.path(), open(e.path(), role), masks));
+      models.add(new InputModel(role, e.path(), open(e.path(), role), masks, e.importance(), e.activations()));
       modelParams.add(e.parameters());
     }
     if (models.isEmpty()) {

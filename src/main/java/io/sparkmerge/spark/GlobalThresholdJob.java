@@ -44,29 +44,15 @@ final class GlobalThresholdJob {
     if (thresholds == null) {
       return plan;
     }
-    List<ShardPlan> shards = new ArrayList<>();
-    for (ShardPlan s : plan.shards()) {
-      List<TensorTask> tasks = new ArrayList<>();
-      for (TensorTask t : s.tensors()) {
-        if (t.isRawCopy()) {
-          tasks.add(t);
-          continue;
+    return PlanRewrite.withPerModel(plan, (t, pm) -> {
+      MergeMethod m = MethodRegistry.get(t.method());
+      for (int i = 0; i < pm.size(); i++) {
+        if (m.selectsGlobally(t.global(), pm.get(i))) {
+          pm.set(i, pm.get(i).with(MergeMethod.GLOBAL_THRESHOLD, thresholds[i]));
         }
-        MergeMethod m = MethodRegistry.get(t.method());
-        List<ResolvedParams> pm = new ArrayList<>(t.perModel());
-        for (int i = 0; i < pm.size(); i++) {
-          if (m.selectsGlobally(t.global(), pm.get(i))) {
-            pm.set(i, pm.get(i).with(MergeMethod.GLOBAL_THRESHOLD, thresholds[i]));
-          }
-        }
-        tasks.add(new TensorTask(t.name(), t.shape(), t.outDtype(), t.method(), t.global(), List.copyOf(pm), t.copyFrom(),
-            t.position(), t.readBytes(), t.cost()));
       }
-      shards.add(new ShardPlan(s.index(), s.fileName(), List.copyOf(tasks), s.outBytes(), s.readBytes(), s.cost(),
-          s.peakMemoryBytes()));
-    }
-    return new MergePlan(plan.runId(), plan.method(), plan.base(), plan.baseInMerge(), plan.models(), List.copyOf(shards),
-        plan.computeDouble(), plan.seed(), plan.allowNonfinite(), plan.chunkBytes(), plan.globalDefaults());
+      return pm;
+    });
   }
 
   /**

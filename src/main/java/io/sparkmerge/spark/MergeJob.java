@@ -62,7 +62,8 @@ public final class MergeJob {
     MergePlan planned = plan(conf, cfg, partitions);
     opts.console().println(describe(planned));
     // whole-model selections (e.g. global Localize-and-Stitch masks) are resolved before the merge
-    MergePlan plan = GlobalThresholdJob.resolve(spark, planned, partitions, opts.console());
+    ImportanceSideInputs.Resolved importances = ImportanceSideInputs.resolve(spark, planned, partitions, opts.console());
+    MergePlan plan = GlobalThresholdJob.resolve(spark, importances.plan(), partitions, opts.console());
     timings.put("plan", System.currentTimeMillis() - t0);
 
     OutputCommitter committer = new OutputCommitter(outFs, outPath, plan.runId(), opts.overwrite());
@@ -74,7 +75,8 @@ public final class MergeJob {
       long t1 = System.currentTimeMillis();
       List<ShardResult> results = runShards(spark, plan, committer.staging().toString(), opts.console());
       timings.put("merge", System.currentTimeMillis() - t1);
-      Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis(), opts.console());
+      Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis(), opts.console(),
+          importances.report());
       committed = true;
       return o;
     } finally {
@@ -166,7 +168,8 @@ public final class MergeJob {
   }
 
   private static Outcome commit(Configuration conf, MergeConfig cfg, MergePlan plan, OutputCommitter committer,
-      List<ShardResult> results, Map<String, Long> timings, long t2, PrintStream console) throws IOException {
+      List<ShardResult> results, Map<String, Long> timings, long t2, PrintStream console, Map<String, Object> sideInputs)
+      throws IOException {
     // Every planned tensor must have come back exactly once, from the shard it was planned in.
     Map<String, TensorResult> byName = new TreeMap<>();
     Map<String, String> weightMap = new TreeMap<>();
@@ -219,6 +222,7 @@ public final class MergeJob {
     timings.put("commit", System.currentTimeMillis() - t2);
     Map<String, Object> summary = MethodSummary.of(plan, byName.values());
     summary.forEach((k, v) -> console.println(plan.method() + " " + k + ": " + v));
+    summary.putAll(sideInputs);
     committer.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings, summary));
     staged.add("sparkmerge.json");
     committer.commit(staged);
