@@ -64,6 +64,10 @@ public final class Planner {
       }
       ParameterResolver.checkKnown(method, e.parameters(), "models[" + i + "] (" + e.path() + ")");
       String role = "models[" + i + "]";
+      if (e.taskVector()) {
+        throw new ConfigException(role + " (" + e.path() + "): 'task_vector: true' (a task-vectors checkpoint as a model)"
+            + " is not supported yet; give the fine-tuned model directory instead");
+      }
       if (e.masks() != null && !method.usesMasks()) {
         throw new ConfigException(role + " (" + e.path() + "): 'masks:' is read by localize_stitch, not by merge_method '"
             + method.name() + "'; remove it or change the method");
