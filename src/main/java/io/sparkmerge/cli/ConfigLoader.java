@@ -31,7 +31,7 @@ public final class ConfigLoader {
       "tokenizer", "'tokenizer:' (added tokens, vocabulary surgery) is not supported; use 'tokenizer_source: base' or "
           + "'tokenizer_source: <model path>' to copy one model's tokenizer files unchanged",
       "modules", "'modules:' (per-module slices of multimodal models) is not supported; use top-level 'slices:'");
-  static final Set<String> MODEL_KEYS = Set.of("model", "parameters");
+  static final Set<String> MODEL_KEYS = Set.of("model", "parameters", "masks", "importance", "activations", "task_vector");
   static final Set<String> TENSOR_KEYS = Set.of("filter", "merge_method", "parameters");
 
   private ConfigLoader() {}
@@ -82,7 +82,13 @@ public final class ConfigLoader {
       Map<String, Object> entry = stringKeys(em, where);
       entry.keySet().forEach(k -> checkKey(k, MODEL_KEYS, file, "models[]"));
       String path = string(entry, "model", where, true);
-      models.add(new MergeConfig.ModelEntry(path, params(entry.get("parameters"), where + " (" + path + ").parameters")));
+      Object tv = entry.get("task_vector");
+      if (tv != null && !(tv instanceof Boolean)) {
+        throw new ConfigException(where + ": task_vector must be true or false, got '" + tv + "'");
+      }
+      models.add(new MergeConfig.ModelEntry(path, params(entry.get("parameters"), where + " (" + path + ").parameters"),
+          string(entry, "masks", where, false), string(entry, "importance", where, false),
+          string(entry, "activations", where, false), Boolean.TRUE.equals(tv)));
     }
     List<MergeConfig.TensorOverride> tensors = new ArrayList<>();
     if (m.get("tensors") != null) {

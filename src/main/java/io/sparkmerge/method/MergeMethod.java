@@ -78,6 +78,71 @@ public interface MergeMethod {
     return null;
   }
 
+  /** Whether the method reads given masks ({@code masks:} on a model entry). */
+  default boolean usesMasks() {
+    return false;
+  }
+
+  /**
+   * Per-model resolved value the runner adds when a model carries a given mask ({@code masks:} on its
+   * entry): {@code true}; the chunks then carry the mask's rows ({@link TensorChunk#mask}).
+   */
+  String MASK_GIVEN = "mask_given";
+
+  /**
+   * Per-model resolved value the runner adds for methods that select over a whole model
+   * ({@link #selectsGlobally}): the exact k-th largest |τ_t| over every tensor the method merges
+   * (magnitudes compared at the compute precision), k from {@link #globalTopCount}.
+   */
+  String GLOBAL_THRESHOLD = "global_magnitude_threshold";
+
+  /**
+   * Whether this tensor's model t needs a whole-model magnitude threshold (methods.md §3, global
+   * masks), which the runner computes in a distributed pre-pass before the merge.
+   */
+  default boolean selectsGlobally(ResolvedParams global, ResolvedParams perModel) {
+    return false;
+  }
+
+  /** For a whole-model selection: how many entries of model t's task vector to keep, out of all N. */
+  default long globalTopCount(ResolvedParams perModel, long totalEntries) {
+    throw new UnsupportedOperationException(name() + " makes no whole-model selection");
+  }
+
+  /**
+   * Turns the sums over all tensors of the per-tensor {@link TensorMerge#counters()} into the job's
+   * report (log and manifest), e.g. mask densities and overlaps. Empty for most methods.
+   *
+   * @param bytesPerElement bytes of one element of the models' dense checkpoints (for storage figures)
+   */
+  default java.util.Map<String, Object> summarize(java.util.Map<String, Double> totals, int modelCount, int bytesPerElement) {
+    return java.util.Map.of();
+  }
+
+  /**
+   * Per-model resolved value the runner adds for methods that read module importances
+   * ({@link #usesImportance}): this tensor's density for that model (absent for an unscored tensor).
+   */
+  String IMPORTANCE_DENSITY = "importance_density";
+
+  /**
+   * Whether the method reads per-model module importances ({@code importance:} or {@code activations:}
+   * on the model entries, methods.md §4), which the runner turns into per-tensor densities.
+   */
+  default boolean usesImportance() {
+    return false;
+  }
+
+  /** The scored module (layer, component; importances 0) a tensor is, or null when it is not scored. */
+  default ImportanceRow importanceModule(String tensorName) {
+    return null;
+  }
+
+  /** One model's density per module key ({@link ImportanceRow#key()}), from its importance rows and the method-wide parameters. */
+  default java.util.Map<String, Double> importanceDensities(java.util.List<ImportanceRow> rows, ResolvedParams global) {
+    throw new UnsupportedOperationException(name() + " reads no importances");
+  }
+
   /** Starts merging one tensor. The returned object holds per-tensor state and is closed after the last chunk. */
   TensorMerge begin(TensorMergeContext ctx);
 }

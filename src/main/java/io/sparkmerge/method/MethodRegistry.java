@@ -18,7 +18,8 @@ public final class MethodRegistry {
         BaselineMethods.all(),
         InterpolationMethods.all(),
         SubspaceMethods.all(),
-        ScopeMethods.all())) {
+        ScopeMethods.all(),
+        SparseMethods.all())) {
       for (MergeMethod m : family) {
         if (METHODS.put(m.name(), m) != null) {
           throw new IllegalStateException("two merge methods are named '" + m.name() + "'");

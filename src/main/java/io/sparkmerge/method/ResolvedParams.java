@@ -17,6 +17,13 @@ public final class ResolvedParams implements Serializable {
     this.values = new LinkedHashMap<>(values);
   }
 
+  /** A copy with one more value (e.g. a side input the runner resolved, such as a global threshold). */
+  public ResolvedParams with(String name, Object value) {
+    LinkedHashMap<String, Object> m = new LinkedHashMap<>(values);
+    m.put(name, value);
+    return new ResolvedParams(m);
+  }
+
   public Map<String, Object> asMap() {
     return Collections.unmodifiableMap(values);
   }

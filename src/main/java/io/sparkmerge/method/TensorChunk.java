@@ -12,8 +12,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * @param base the base model's rows, or null when the method has no base
  * @param models the rows of each model under {@code models:}, in config order
+ * @param masks per model, the same rows of a given binary mask (a side input: 0/1 in the compute
+ *     dtype), or null (no model has one; an entry is null for a model without one)
  */
-public record TensorChunk(long firstRow, long firstElement, INDArray base, INDArray[] models) {
+public record TensorChunk(long firstRow, long firstElement, INDArray base, INDArray[] models, INDArray[] masks) {
+
+  public TensorChunk(long firstRow, long firstElement, INDArray base, INDArray[] models) {
+    this(firstRow, firstElement, base, models, null);
+  }
+
+  /** Model t's given mask rows, or null. */
+  public INDArray mask(int t) {
+    return masks == null ? null : masks[t];
+  }
 
   public int rows() {
     return (int) models[0].size(0);

@@ -23,6 +23,14 @@ public interface TensorMerge extends AutoCloseable {
    */
   INDArray merge(TensorChunk chunk);
 
+  /**
+   * Counts this tensor's merge reports after its last chunk (e.g. kept entries per model); the job
+   * stores them per tensor and sums them over tensors for {@link MergeMethod#summarize}.
+   */
+  default java.util.Map<String, Double> counters() {
+    return java.util.Map.of();
+  }
+
   /** Releases per-tensor state (off-heap buffers, selections). */
   @Override
   default void close() {}

@@ -70,8 +70,18 @@ public record MergeConfig(
   /** A slice source: layers [from, to) of a model, with that model's parameters in this slice. */
   public record SliceSource(String path, int from, int to, Map<String, ParameterValue> parameters) implements Serializable {}
 
-  /** One entry of {@code models:}: a model directory and its parameters. */
-  public record ModelEntry(String path, Map<String, ParameterValue> parameters) implements Serializable {}
+  /**
+   * One entry of {@code models:}: a model directory and its parameters, plus optional side inputs:
+   * {@code masks} a checkpoint of BOOL/U8 masks (Localize-and-Stitch), {@code importance} a LEWIS
+   * importance table (or {@code task_vector_norm}), {@code activations} a directory of activation
+   * statistics, and {@code taskVector} when the directory holds τ = fine-tuned − base (task-vectors job).
+   */
+  public record ModelEntry(String path, Map<String, ParameterValue> parameters, String masks, String importance,
+      String activations, boolean taskVector) implements Serializable {
+    public ModelEntry(String path, Map<String, ParameterValue> parameters) {
+      this(path, parameters, null, null, null, false);
+    }
+  }
 
   /**
    * One entry of {@code tensors:}: tensors whose name matches {@code filter} (substring, else regex)

@@ -69,7 +69,21 @@ public final class Planner {
         continue;
       }
       ParameterResolver.checkKnown(method, e.parameters(), "models[" + i + "] (" + e.path() + ")");
-      models.add(new InputModel("models[" + i + "]", e.path(), open(e.path(), "models[" + i + "]")));
+      String role = "models[" + i + "]";
+      if (e.taskVector()) {
+        throw new ConfigException(role + " (" + e.path() + "): 'task_vector: true' (a task-vectors checkpoint as a model)"
+            + " is not supported yet; give the fine-tuned model directory instead");
+      }
+      if (e.masks() != null && !method.usesMasks()) {
+        throw new ConfigException(role + " (" + e.path() + "): 'masks:' is read by localize_stitch, not by merge_method '"
+            + method.name() + "'; remove it or change the method");
+      }
+      if ((e.importance() != null || e.activations() != null) && !method.usesImportance()) {
+        throw new ConfigException(role + " (" + e.path() + "): 'importance:'/'activations:' are read by lewis, not by"
+            + " merge_method '" + method.name() + "'; remove them or change the method");
+      }
+      ModelDirectory masks = e.masks() == null ? null : open(e.masks(), role + ".masks");
+      models.add(new InputModel(role, e.path(), open(e.path(), role), masks, e.importance(), e.activations()));
       modelParams.add(e.parameters());
     }
     if (models.isEmpty()) {
@@ -78,6 +92,11 @@ public final class Planner {
     method.validateModels(models.size(), usesBase);
     InputModel reference = base != null ? base : models.get(0);
     checkCompatible(reference, base, models);
+    for (InputModel m : models) {
+      if (m.masks() != null) {
+        MaskInputs.check(reference.dir(), m);
+      }
+    }
 
     Map<String, TensorInfo> tensors = reference.dir().tensors();
     LayerPositions positions = new LayerPositions(tensors.keySet());
@@ -259,13 +278,14 @@ public final class Planner {
     ParameterResolver.Resolved resolved = ParameterResolver.resolve(method, name, t, overrideParams,
         onlyKnown(method, jobMethod, in.params()), onlyKnown(method, jobMethod, in.sliceParams()),
         onlyKnown(method, jobMethod, cfg.parameters()));
+    List<ResolvedParams> perModel = MaskInputs.mark(models, resolved.perModel());
     TensorMergeContext ctx = new TensorMergeContext(name, info.shape(), computeType, cfg.seed(), usesBase,
-        resolved.global(), resolved.perModel());
+        resolved.global(), perModel);
     method.validateTensor(ctx);
     DType out = cfg.outDtype() != null ? cfg.outDtype() : reference.dtype();
     long outBytes = info.numel() * out.size();
     double cost = read + outBytes + method.computeCost(info.shape(), models.size()) / FLOPS_PER_BYTE;
-    return new TensorTask(name, info.shape(), out, method.name(), resolved.global(), resolved.perModel(), -1, t, read, cost,
+    return new TensorTask(name, info.shape(), out, method.name(), resolved.global(), perModel, -1, t, read, cost,
         in.modelIndices(), sourceNames);
   }
 

@@ -71,6 +71,9 @@ final class Manifest {
         t.put("nan", r.nanCount());
         t.put("inf", r.infCount());
       }
+      if (r.counters() != null && !r.counters().isEmpty()) {
+        t.putPOJO("counters", r.counters());
+      }
     });
     sections.forEach((k, v) -> root.set(k, JSON.valueToTree(v)));
     ObjectNode tm = root.putObject("timings_ms");

@@ -74,9 +74,12 @@ public final class MergeJob {
     // Fail on an existing OUT before reading anything (exit 4).
     new OutputCommitter(outFs, outPath, "check", opts.overwrite()).checkOutput();
     int partitions = opts.partitions() > 0 ? opts.partitions() : spark.sparkContext().defaultParallelism();
-    MergePlan plan = plan(conf, cfg, partitions);
+    MergePlan planned = plan(conf, cfg, partitions);
+    opts.console().println(describe(planned));
+    // whole-model selections (e.g. global Localize-and-Stitch masks) are resolved before the merge
+    ImportanceSideInputs.Resolved importances = ImportanceSideInputs.resolve(spark, planned, partitions, opts.console());
+    MergePlan plan = GlobalThresholdJob.resolve(spark, importances.plan(), partitions, opts.console());
     timings.put("plan", System.currentTimeMillis() - t0);
-    opts.console().println(describe(plan));
 
     String fingerprint = ShardReuse.fingerprint(plan);
     String earlierRun = opts.resume() ? ShardReuse.findStaging(outFs, outFs.makeQualified(outPath), fingerprint) : null;
@@ -97,7 +100,8 @@ public final class MergeJob {
       long t1 = System.currentTimeMillis();
       List<ShardResult> results = runShards(spark, plan, committer.staging().toString(), opts.console(), reused);
       timings.put("merge", System.currentTimeMillis() - t1);
-      Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis(), manifestSections);
+      Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis(), opts.console(),
+          manifestSections, importances.report());
       committed = true;
       return o;
     } finally {
@@ -211,7 +215,8 @@ public final class MergeJob {
   }
 
   private static Outcome commit(Configuration conf, MergeConfig cfg, MergePlan plan, OutputCommitter committer,
-      List<ShardResult> results, Map<String, Long> timings, long t2, Map<String, Object> manifestSections) throws IOException {
+      List<ShardResult> results, Map<String, Long> timings, long t2, PrintStream console, Map<String, Object> manifestSections,
+      Map<String, Object> sideInputs) throws IOException {
     // Every planned tensor must have come back exactly once, from the shard it was planned in.
     Map<String, TensorResult> byName = new TreeMap<>();
     Map<String, String> weightMap = new TreeMap<>();
@@ -254,7 +259,14 @@ public final class MergeJob {
     committer.writeStaged("README.md", ModelCard.build(cfg, plan));
     staged.add("README.md");
     timings.put("commit", System.currentTimeMillis() - t2);
-    committer.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings, manifestSections));
+    Map<String, Object> sections = new java.util.LinkedHashMap<>(manifestSections);
+    Map<String, Object> summary = MethodSummary.of(plan, byName.values());
+    summary.forEach((k, v) -> console.println(plan.method() + " " + k + ": " + v));
+    summary.putAll(sideInputs);
+    if (!summary.isEmpty()) {
+      sections.put("method_summary", summary);
+    }
+    committer.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings, sections));
     staged.add("sparkmerge.json");
     committer.commit(staged);
     return new Outcome(plan, committer.out().toString(), bytes, timings, warnings);

@@ -80,7 +80,7 @@ public final class ShardTask implements AutoCloseable {
       List<TensorResult> withDigests = new ArrayList<>();
       for (TensorResult r : results) {
         withDigests.add(new TensorResult(r.name(), r.dtype(), r.shape(), r.bytes(), digests.get(r.name()), r.min(), r.max(),
-            r.nanCount(), r.infCount()));
+            r.nanCount(), r.infCount(), r.counters()));
       }
       return new ShardResult(shard.index(), attempt, file.toString(), writer.fileSize(), withDigests, loader.bytesRead(),
           System.currentTimeMillis() - start, warnings);
@@ -115,6 +115,7 @@ public final class ShardTask implements AutoCloseable {
     long rowsPerChunk = method.chunking() == MergeMethod.Chunking.WHOLE_TENSOR
         ? rows : Math.max(1, Math.min(rows, plan.chunkBytes() / Math.max(1, rowLength * elem)));
     ValueStats outStats = new ValueStats();
+    Map<String, Double> counters;
     try (TensorMerge m = method.begin(ctx)) {
       // A tensor that is one chunk is read once: the preparation passes and the merge share it.
       TensorChunk whole = rowsPerChunk >= rows && m.preparationPasses() > 0 ? load(t, 0, rows, rowLength, true) : null;
@@ -159,6 +160,7 @@ public final class ShardTask implements AutoCloseable {
           close(chunk);
         }
       }
+      counters = new java.util.TreeMap<>(m.counters());
     }
     if (outStats.hasNonFinite()) {
       String msg = "tensor " + t.name() + ": the merged values contain " + outStats.nan + " NaN and " + outStats.inf
@@ -169,7 +171,7 @@ public final class ShardTask implements AutoCloseable {
       warnings.add(msg);
     }
     return new TensorResult(t.name(), t.outDtype(), t.shape(), t.outBytes(), null, outStats.min, outStats.max,
-        outStats.nan, outStats.inf);
+        outStats.nan, outStats.inf, counters);
   }
 
   /** Reads and decodes rows [firstRow, firstRow + n) of the tensor from every input the method uses. */
@@ -179,7 +181,15 @@ public final class ShardTask implements AutoCloseable {
     for (int i = 0; i < models.length; i++) {
       models[i] = decode(plan.models().get(t.modelIndex(i)), t.modelSource(i), firstRow, n, rowLength, checkFinite);
     }
-    return new TensorChunk(firstRow, firstRow * rowLength, base, models);
+    INDArray[] masks = null;
+    for (int i = 0; i < models.length; i++) {
+      InputModel m = plan.models().get(i);
+      if (m.masks() != null) {
+        masks = masks == null ? new INDArray[models.length] : masks;
+        masks[i] = loader.maskRows(m, t.name(), firstRow, n);
+      }
+    }
+    return new TensorChunk(firstRow, firstRow * rowLength, base, models, masks);
   }
 
   private INDArray decode(InputModel model, String name, long firstRow, long n, long rowLength, boolean checkFinite)
@@ -201,6 +211,13 @@ public final class ShardTask implements AutoCloseable {
     }
     for (INDArray a : c.models()) {
       a.close();
+    }
+    if (c.masks() != null) {
+      for (INDArray a : c.masks()) {
+        if (a != null) {
+          a.close();
+        }
+      }
     }
   }
 

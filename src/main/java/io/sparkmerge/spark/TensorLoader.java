@@ -67,6 +67,29 @@ final class TensorLoader implements AutoCloseable {
     return a;
   }
 
+  /**
+   * Rows [firstRow, firstRow + n) of a BOOL/U8 mask tensor as 0/1 in the compute dtype; any other
+   * byte value is bad input.
+   */
+  INDArray maskRows(InputModel model, String name, long firstRow, long n) throws IOException {
+    TensorInfo info = model.masks().tensors().get(name);
+    String file = model.masks().fileOf(name);
+    long rowLength = info.rowLength();
+    int bytes = Math.toIntExact(n * rowLength);
+    ByteBuffer buf = raw(file, info.fileOffset() + firstRow * rowLength, bytes);
+    double[] v = new double[bytes];
+    byte[] a = buf.array();
+    for (int i = 0; i < bytes; i++) {
+      int b = a[i] & 0xff;
+      if (b > 1) {
+        throw new InputDataException(file + ": mask tensor " + name + " (" + model.role() + ".masks) holds the value " + b
+            + " in rows " + firstRow + ".." + (firstRow + n - 1) + "; a mask holds only 0 and 1");
+      }
+      v[i] = b;
+    }
+    return Nd4j.createFromArray(v).castTo(computeType).reshape(n, rowLength);
+  }
+
   /** Raw bytes [position, position + len) of a file into a reused heap buffer. */
   ByteBuffer raw(String file, long position, int len) throws IOException {
     ByteBuffer buf = buffer(len);

@@ -1,0 +1,41 @@
+package io.sparkmerge.spark;
+
+import io.sparkmerge.method.MergeMethod;
+import io.sparkmerge.method.MethodRegistry;
+import io.sparkmerge.plan.MergePlan;
+import io.sparkmerge.plan.TensorTask;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The job method's report over the whole model: the per-tensor counters its tasks returned, summed
+ * by name and handed to {@link MergeMethod#summarize} (the interpretation is the method's).
+ */
+final class MethodSummary {
+  private MethodSummary() {}
+
+  static Map<String, Object> of(MergePlan plan, Collection<TensorResult> results) {
+    Map<String, TensorTask> tasks = new TreeMap<>();
+    plan.shards().forEach(s -> s.tensors().forEach(t -> tasks.put(t.name(), t)));
+    Map<String, Double> totals = new TreeMap<>();
+    long denseBytes = 0;
+    long entries = 0;
+    for (TensorResult r : results) {
+      TensorTask t = tasks.get(r.name());
+      if (t == null || !plan.method().equals(t.method()) || r.counters() == null) {
+        continue;
+      }
+      r.counters().forEach((k, v) -> totals.merge(k, v, Double::sum));
+      denseBytes += plan.models().get(0).dir().tensors().get(r.name()).byteLength();
+      entries += t.numel();
+    }
+    if (totals.isEmpty()) {
+      return new LinkedHashMap<>();
+    }
+    int bytesPerElement = entries == 0 ? 4 : (int) Math.max(1, Math.round((double) denseBytes / entries));
+    MergeMethod m = MethodRegistry.get(plan.method());
+    return new LinkedHashMap<>(m.summarize(totals, plan.models().size(), bytesPerElement));
+  }
+}
