@@ -85,6 +85,9 @@ public final class CheckpointDiscovery {
       return null;
     } catch (InputDataException e) {
       return e.getMessage();
+    } catch (java.io.FileNotFoundException e) {
+      // a file listed a moment ago was moved away (a writer renaming its temporary files): not complete yet
+      return "file vanished while checking: " + e.getMessage();
     }
   }
 }

@@ -180,12 +180,12 @@ public final class CheckpointMergeJob {
     StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "WSM merge of step %d, schedule %s, window %d:%n", win.step(),
         w.schedule(), win.checkpoints().size()));
     if (win.anchor() != null || w.anchor() > 0) {
-      sb.append(String.format(Locale.ROOT, "  anchor %-28s step %-10d weight %.4f%n",
+      sb.append(String.format(Locale.ROOT, "  %-8s %-28s step %-10d weight %.4f%n", "anchor",
           win.anchor() == null ? "-" : win.anchor().dir().getName(), win.anchor() == null ? -1 : win.anchor().step(), w.anchor()));
     }
     for (int j = 0; j < win.checkpoints().size(); j++) {
       Checkpoint c = win.checkpoints().get(j);
-      sb.append(String.format(Locale.ROOT, "  c_%-5d %-28s step %-10d weight %.4f%n", j + 1, c.dir().getName(), c.step(),
+      sb.append(String.format(Locale.ROOT, "  %-8s %-28s step %-10d weight %.4f%n", "c_" + (j + 1), c.dir().getName(), c.step(),
           w.window()[j]));
     }
     return sb.toString().stripTrailing();

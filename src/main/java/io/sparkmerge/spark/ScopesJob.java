@@ -76,7 +76,7 @@ public final class ScopesJob {
     List<TargetScope> scopes = new ArrayList<>();
     if (!tensors.isEmpty()) {
       for (TensorStats.Result r : StatsJob.analyse(spark, inputs, tensors.stream().map(TensorInfo::name).toList(), weights, labels,
-          cfg.computeDouble(), o.fusion(), o.console())) {
+          cfg.computeDouble(), o.fusion(), "scopes", o.console())) {
         TensorStats.StatRow row = r.stats().get(0);
         scopes.add(new TargetScope(row.tensor(), row.layer(), row.numel(), row.fusedMean(), row.fusedVariance()));
       }

@@ -60,7 +60,7 @@ public final class StatsJob {
     try {
       List<TensorStats.Result> results = tensors.isEmpty() ? List.of()
           : analyse(spark, inputs, tensors.stream().map(TensorInfo::name).toList(), weights, labels, cfg.computeDouble(), o.fusion(),
-              o.console());
+              "stats", o.console());
       List<TensorStats.StatRow> stats = new ArrayList<>();
       List<TensorStats.PairRow> pairs = new ArrayList<>();
       results.forEach(r -> {
@@ -82,7 +82,7 @@ public final class StatsJob {
 
   /** One Spark task per tensor name: {@link TensorStats} over every model (and the base, when inputs have one). */
   static List<TensorStats.Result> analyse(SparkSession spark, Planner.AnalysisInputs inputs, List<String> names,
-      Map<String, double[]> weights, List<String> labels, boolean dbl, WeightScope.Fusion fusion, PrintStream console) {
+      Map<String, double[]> weights, List<String> labels, boolean dbl, WeightScope.Fusion fusion, String stage, PrintStream console) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<Planner.AnalysisInputs> in = jsc.broadcast(inputs);
     Broadcast<Map<String, double[]>> wB = jsc.broadcast(weights);
@@ -96,9 +96,9 @@ public final class StatsJob {
       }
       bytes[i] += inputs.base() == null ? 0 : inputs.base().dir().tensors().get(names.get(i)).byteLength();
     }
-    ProgressListener progress = new ProgressListener("stats", counts, bytes, console);
+    ProgressListener progress = new ProgressListener(stage, counts, bytes, console);
     spark.sparkContext().addSparkListener(progress);
-    jsc.setJobDescription(String.format(Locale.ROOT, "sparkmerge stats: %d tensors × %d models%s", names.size(),
+    jsc.setJobDescription(String.format(Locale.ROOT, "sparkmerge " + stage + ": %d tensors × %d models%s", names.size(),
         inputs.models().size(), inputs.base() != null ? " + base" : ""));
     try {
       return jsc.parallelize(names, names.size()).map(name -> {
