@@ -245,6 +245,7 @@ def main():
     t0 = time.time()
     available = sorted(sparkmerge_cli.available_methods())
     res.put(available, "available_methods")
+    res.put(settings(args), "run")
     log(f"sparkmerge accepts: {', '.join(available)}")
     raw = data.load()
     splits = {t: {s: data.task_split(raw, t, s) for s in ("train", "val", "test")} for t in ["original"] + data.TASKS}
@@ -257,12 +258,17 @@ def main():
         if "2" in exps:
             experiment2(seed, work, splits, res)
         res.put(seed + 1, "seeds_done")
-    res.put({"seeds": args.seeds, "seconds": time.time() - t0, "python": platform.python_version(),
+    res.put(settings(args), "run")
+    log(f"done in {time.time() - t0:.0f}s")
+
+
+def settings(args):
+    """What the report states about the run; written at the start, so an interrupted run still has it."""
+    return {"seeds": args.seeds, "python": platform.python_version(),
              "torch": torch.__version__, "threads": torch.get_num_threads(),
              "quick": args.quick, "settings": {"hidden": zoo.HIDDEN, "batch": zoo.BATCH, "lr": LR, "base_epochs": BASE_EPOCHS,
                           "ft_lr": FT_LR, "ft_epochs": FT_EPOCHS, "wsm_steps": WSM_STEPS, "wsm_every": WSM_EVERY,
-                          "tasks": data.TASKS, "validation": data.VALIDATION}}, "run")
-    log(f"done in {time.time() - t0:.0f}s")
+                          "tasks": data.TASKS, "validation": data.VALIDATION}}
 
 
 if __name__ == "__main__":

@@ -152,6 +152,16 @@ def exp2_tables(res):
     return "\n".join(lines), "\n".join(statements)
 
 
+def harness_settings():
+    """For results.json files from runs stopped before they recorded their settings: the harness's constants."""
+    import experiments
+    return {"python": platform.python_version(), "torch": experiments.torch.__version__,
+            "settings": {"hidden": experiments.zoo.HIDDEN, "lr": experiments.LR, "base_epochs": experiments.BASE_EPOCHS,
+                         "ft_lr": experiments.FT_LR, "ft_epochs": experiments.FT_EPOCHS,
+                         "wsm_steps": experiments.WSM_STEPS, "wsm_every": experiments.WSM_EVERY,
+                         "validation": experiments.data.VALIDATION}}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
@@ -161,7 +171,7 @@ def main():
     ap.add_argument("--sparkmerge-version", default="?")
     args = ap.parse_args()
     res = json.load(open(args.results))
-    run = res.get("run", {})
+    run = res.get("run") or harness_settings()
     summary, n = exp1_summary(res)
     t2, s2 = exp2_tables(res)
     st = run.get("settings", {})
@@ -170,7 +180,7 @@ def main():
     text = TEMPLATE.format(
         command=args.command, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=machine(),
         runtime=runtime, seeds=n, torch=run.get("torch", "?"), python=run.get("python", "?"),
-        version=args.sparkmerge_version, hidden="-".join(["784"] + [str(h) for h in st.get("hidden", [])] + ["10"]),
+        version=args.sparkmerge_version.replace("sparkmerge ", ""), hidden="-".join(["784"] + [str(h) for h in st.get("hidden", [])] + ["10"]),
         lr=st.get("lr"), ft_lr=st.get("ft_lr"), base_epochs=st.get("base_epochs"), ft_epochs=st.get("ft_epochs"),
         wsm_steps=st.get("wsm_steps"), wsm_every=st.get("wsm_every"), validation=st.get("validation"),
         available=", ".join(res.get("available_methods", [])), table1=exp1_table(summary), claims=claims(summary),
