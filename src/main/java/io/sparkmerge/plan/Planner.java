@@ -267,6 +267,11 @@ public final class Planner {
       }
     }
     MergeMethod method = override != null && override.mergeMethod() != null ? MethodRegistry.get(override.mergeMethod()) : jobMethod;
+    if (in.modelIndices() != null && (method.usesMasks() || method.usesImportance())) {
+      // their whole-model side inputs (global thresholds, given masks, importances) are per model, not per slice
+      throw new ConfigException("merge_method '" + method.name() + "' cannot merge tensors of 'slices:' (" + name
+          + "); list whole models under 'models:' for it");
+    }
     if (method != jobMethod || in.modelIndices() != null) {
       if (method.baseUse() == MergeMethod.BaseUse.REQUIRED && !usesBase) {
         throw new ConfigException("tensors: filter '" + override.filter() + "' sends " + name + " to merge_method '" + method.name()

@@ -66,7 +66,8 @@ final class GlobalThresholdJob {
     boolean any = false;
     for (ShardPlan s : plan.shards()) {
       for (TensorTask t : s.tensors()) {
-        if (t.isRawCopy()) {
+        // sliced tensors (mergekit slices) never select over a whole model: the planner rejects that
+        if (t.isRawCopy() || t.modelIndices() != null) {
           continue;
         }
         MergeMethod m = MethodRegistry.get(t.method());
@@ -171,7 +172,8 @@ final class GlobalThresholdJob {
     String[] first = new String[models];
     for (ShardPlan s : plan.shards()) {
       for (TensorTask t : s.tensors()) {
-        if (t.isRawCopy()) {
+        // sliced tensors (mergekit slices) never select over a whole model: the planner rejects that
+        if (t.isRawCopy() || t.modelIndices() != null) {
           continue;
         }
         MergeMethod m = MethodRegistry.get(t.method());

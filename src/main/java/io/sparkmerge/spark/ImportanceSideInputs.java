@@ -68,7 +68,7 @@ final class ImportanceSideInputs {
     Map<String, ImportanceRow> modules = new TreeMap<>();
     for (ShardPlan s : plan.shards()) {
       for (TensorTask t : s.tensors()) {
-        ImportanceRow m = t.isRawCopy() || !plan.method().equals(t.method()) ? null : method.importanceModule(t.name());
+        ImportanceRow m = t.isRawCopy() || t.modelIndices() != null || !plan.method().equals(t.method()) ? null : method.importanceModule(t.name());
         if (m != null) {
           modules.put(t.name(), m);
         }

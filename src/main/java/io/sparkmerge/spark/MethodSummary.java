@@ -24,11 +24,12 @@ final class MethodSummary {
     long entries = 0;
     for (TensorResult r : results) {
       TensorTask t = tasks.get(r.name());
-      if (t == null || !plan.method().equals(t.method()) || r.counters() == null) {
+      if (t == null || !plan.method().equals(t.method()) || r.counters() == null || r.counters().isEmpty()) {
         continue;
       }
       r.counters().forEach((k, v) -> totals.merge(k, v, Double::sum));
-      denseBytes += plan.models().get(0).dir().tensors().get(r.name()).byteLength();
+      // the first model's input tensor (under slices it may have another name and model)
+      denseBytes += plan.models().get(t.modelIndex(0)).dir().tensors().get(t.modelSource(0)).byteLength();
       entries += t.numel();
     }
     if (totals.isEmpty()) {

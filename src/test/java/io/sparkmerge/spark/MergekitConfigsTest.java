@@ -209,5 +209,10 @@ class MergekitConfigsTest {
         ConfigLoader.parse("merge_method: slerp\nbase_model: " + b + "\nparameters: {t: 0.5}\nslices:\n  - sources:\n"
             + "      - model: " + f + "\n        layer_range: [0, 4]\n", "x.yml"), 1));
     assertTrue(noBase.getMessage().contains("not among the slice's sources"), noBase.getMessage());
+    ConfigException wholeModel = assertThrows(ConfigException.class, () -> MergeJob.plan(new org.apache.hadoop.conf.Configuration(),
+        ConfigLoader.parse("merge_method: localize_stitch\nbase_model: " + b + "\nslices:\n  - sources:\n"
+            + "      - model: " + b + "\n        layer_range: [0, 4]\n      - model: " + f + "\n        layer_range: [0, 4]\n",
+            "x.yml"), 1));
+    assertTrue(wholeModel.getMessage().contains("cannot merge tensors of 'slices:'"), wholeModel.getMessage());
   }
 }
