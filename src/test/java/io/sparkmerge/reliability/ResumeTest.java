@@ -96,7 +96,7 @@ class ResumeTest {
   }
 
   @Test
-  void resumedRunReusesVerifiedShardsAndEqualsACleanRun() throws IOException {
+  void resumedRunReusesVerifiedShardsRecomputesChangedOnesAndEqualsACleanRun() throws IOException {
     Path clean = work.resolve("clean");
     run(clean, false);
 
@@ -105,38 +105,27 @@ class ResumeTest {
     assertThrows(Exception.class, () -> run(out, true));
     Path staging = staging(out);
     List<Path> kept = finished(staging);
-    assertTrue(!kept.isEmpty() && kept.size() < SHARDS, "the failed run kept its finished shards: " + kept);
+    // tasks start in partition order on two cores: shards 0 and 1 finish before shard 3 can start
+    assertTrue(kept.size() >= 2 && kept.size() < SHARDS, "the failed run kept its finished shards: " + kept);
     assertTrue(Files.notExists(out.resolve("_SUCCESS")) && Files.notExists(out.resolve("_sparkmerge.lock")));
 
-    // Resume with a fault on a shard that was kept: it must be reused, not computed again (or the job fails).
-    String firstKept = kept.get(0).getFileName().toString();
-    int keptPartition = Integer.parseInt(firstKept.substring("part-".length(), "part-".length() + 5));
-    fail(keptPartition);
+    // One kept shard changes on disk (one byte of its last tensor): it must be computed again.
+    Path changed = staging.resolve(kept.get(1).getFileName().toString().replace(".result", ""));
+    byte[] b = Files.readAllBytes(changed);
+    b[b.length - 1] ^= 0x01;
+    Files.write(changed, b);
+    // Another kept shard gets a fault: it must be reused, not computed again (or the job fails).
+    fail(partition(kept.get(0)));
     String log = run(out, true);
-    assertTrue(log.contains("reusing " + kept.size() + " of " + SHARDS + " shards"), log);
+    assertTrue(log.contains("reusing " + (kept.size() - 1) + " of " + SHARDS + " shards"), log);
     assertSameFiles(clean, out);
     try (Stream<Path> s = Files.list(out)) {
       assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith("_staging")), "staging gone after commit");
     }
   }
 
-  @Test
-  void aShardThatChangedSinceItWasWrittenIsComputedAgain() throws IOException {
-    Path clean = work.resolve("clean");
-    run(clean, false);
-    Path out = work.resolve("out");
-    fail(SHARDS - 1);
-    assertThrows(Exception.class, () -> run(out, true));
-    Path staging = staging(out);
-    List<Path> kept = finished(staging);
-    // flip one byte of the last tensor in the first kept shard
-    Path shard = staging.resolve(kept.get(0).getFileName().toString().replace(".result", ""));
-    byte[] b = Files.readAllBytes(shard);
-    b[b.length - 1] ^= 0x01;
-    Files.write(shard, b);
-    clearFaults();
-    String log = run(out, true);
-    assertTrue(log.contains("reusing " + (kept.size() - 1) + " of " + SHARDS + " shards"), log);
-    assertSameFiles(clean, out);
+  private static int partition(Path result) {
+    String n = result.getFileName().toString();
+    return Integer.parseInt(n.substring("part-".length(), "part-".length() + 5));
   }
 }
