@@ -210,4 +210,11 @@ class MergekitConfigsTest {
             + "      - model: " + f + "\n        layer_range: [0, 4]\n", "x.yml"), 1));
     assertTrue(noBase.getMessage().contains("not among the slice's sources"), noBase.getMessage());
   }
+
+  @Test
+  void analysisJobsTakeTheWholeModelsASlicesConfigNames() throws IOException {
+    var in = new io.sparkmerge.plan.Planner(new org.apache.hadoop.conf.Configuration())
+        .openForAnalysis(ConfigLoader.parse(job("slerp.yml"), "slerp.yml"), "subspaces");
+    assertEquals(List.of(dirs.get(1).toString()), in.models().stream().map(m -> m.path()).toList());
+  }
 }
