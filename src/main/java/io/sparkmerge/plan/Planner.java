@@ -151,8 +151,11 @@ public final class Planner {
   public AnalysisInputs openWithOptionalBase(MergeConfig cfg) {
     InputModel base = cfg.baseModel() == null ? null : new InputModel("base", cfg.baseModel(), open(cfg.baseModel(), "base_model"));
     List<InputModel> models = new ArrayList<>();
-    for (int i = 0; i < cfg.models().size(); i++) {
-      String path = cfg.models().get(i).path();
+    // a mergekit slices config analyses the whole models its slices name
+    List<String> paths = cfg.hasSlices() ? SliceLayout.paths(cfg.slices())
+        : cfg.models().stream().map(MergeConfig.ModelEntry::path).toList();
+    for (int i = 0; i < paths.size(); i++) {
+      String path = paths.get(i);
       if (cfg.baseModel() == null || !samePath(path, cfg.baseModel())) {
         models.add(new InputModel("models[" + i + "]", path, open(path, "models[" + i + "]")));
       }

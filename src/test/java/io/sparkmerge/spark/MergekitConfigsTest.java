@@ -215,4 +215,11 @@ class MergekitConfigsTest {
             "x.yml"), 1));
     assertTrue(wholeModel.getMessage().contains("cannot merge tensors of 'slices:'"), wholeModel.getMessage());
   }
+
+  @Test
+  void analysisJobsTakeTheWholeModelsASlicesConfigNames() throws IOException {
+    var in = new io.sparkmerge.plan.Planner(new org.apache.hadoop.conf.Configuration())
+        .openForAnalysis(ConfigLoader.parse(job("slerp.yml"), "slerp.yml"), "subspaces");
+    assertEquals(List.of(dirs.get(1).toString()), in.models().stream().map(m -> m.path()).toList());
+  }
 }
