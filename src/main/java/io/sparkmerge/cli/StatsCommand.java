@@ -17,7 +17,8 @@ import picocli.CommandLine.Parameters;
         + "base the same for task vectors plus pairwise cosine and sign conflicts; fused scope and each model's KL to it) "
         + "as tables tensor_stats and pair_stats (Parquet + CSV) in OUT.",
     footer = {"", "Examples:", "  sparkmerge stats jobs/ties.yml /data/analysis/stats",
-        "  sparkmerge stats merge.yml hdfs:///analysis/stats --fusion mean --top 20"})
+        "  sparkmerge stats merge.yml hdfs:///analysis/stats --fusion mean --top 20",
+        "  sparkmerge stats jobs/ties.yml /data/analysis/stats --report stats.html"})
 final class StatsCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "CONFIG", description = "config naming models (and optionally base_model); "
       + "per-model 'weight' parameters weigh the scope fusion; merge_method is ignored")
@@ -41,13 +42,20 @@ final class StatsCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
   boolean overwrite;
 
+  @Option(names = "--report", paramLabel = "FILE", description = "also write the HTML report of OUT to FILE (as 'sparkmerge report')")
+  String report;
+
   @Override
   public Integer call() throws IOException {
     WeightScope.Fusion f = WeightScope.Fusion.parse(fusion);
     MergeConfig cfg = MergeCommand.load(config);
     try (SparkSession spark = SparkSessions.create("sparkmerge stats", master, confs)) {
       StatsJob.run(spark, cfg, new StatsJob.Options(out, overwrite, f, top, System.out));
-      return 0;
     }
+    if (report != null) {
+      ReportWriter.write(out, report, overwrite);
+      System.out.println("report: " + report);
+    }
+    return 0;
   }
 }

@@ -95,6 +95,15 @@ class ReportTest {
     assertTrue(images(full).size() >= 10, "norms, 2 heatmaps, μ, σ, spectra, rank, overlap, density, jaccard");
     assertTrue(full.contains("tensor_stats") && full.contains("mask_overlap"));
 
+    // a real stats output, reported by the stats command itself
+    String stats = work.resolve("stats").toString();
+    Path statsHtml = work.resolve("stats.html");
+    MainTest.Run st = MainTest.run("stats", cfg.toString(), stats, "--master", "local[2]", "--report", statsHtml.toString());
+    assertEquals(0, st.code(), st.err());
+    String sp = Files.readString(statsHtml);
+    sections(sp, "norms", "cosine", "scope");
+    assertTrue(images(sp).size() >= 5, "norms, cosine and sign heatmaps, μ, σ from the job's own tables");
+
     // a merge output: what sparkmerge.json says
     String merged = work.resolve("merged").toString();
     assertEquals(0, MainTest.run("merge", cfg.toString(), merged, "--master", "local[2]").code());
