@@ -24,7 +24,7 @@ final class SynthCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "OUT")
   String out;
 
-  @Option(names = "--family", description = "tiny (~1 MB), small (~60 MB) or 1b (~2.5 GB per model, BF16); default tiny")
+  @Option(names = "--family", description = "tiny (~1 MB), small (~60 MB), medium (~270 MB) or 1b (~2.5 GB per model, BF16); default tiny")
   String family = "tiny";
 
   @Option(names = "--fine-tunes", description = "number of fine-tuned models (default 3)")

@@ -102,11 +102,15 @@ public final class TensorCodec {
     return nonFinite;
   }
 
-  /** NaN and ±Inf have all exponent bits set. */
-  private static int countNonFinite(float[] f, int k) {
+  /**
+   * NaN and ±Inf have all exponent bits set: adding one unit of exponent then carries into bit 31
+   * exactly for them. Branch-free, so the JIT vectorises it (profiled: the branchy form cost as much
+   * as the BF16 decode itself).
+   */
+  public static int countNonFinite(float[] f, int k) {
     int bad = 0;
     for (int i = 0; i < k; i++) {
-      bad += (Float.floatToRawIntBits(f[i]) & 0x7F800000) == 0x7F800000 ? 1 : 0;
+      bad += ((Float.floatToRawIntBits(f[i]) & 0x7F800000) + 0x00800000) >>> 31;
     }
     return bad;
   }

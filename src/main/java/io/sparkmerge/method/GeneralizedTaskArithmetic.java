@@ -124,7 +124,8 @@ final class GeneralizedTaskArithmetic implements MergeMethod {
       n *= d;
     }
     boolean selects = sparsifier == Sparsifier.MAGNITUDE || sparsifier == Sparsifier.MAGNITUDE_OUTLIERS;
-    return selects ? modelCount * n * 8 : (long) modelCount * Blocks.BLOCK * 8 * 3;
+    // selection keeps one magnitude key per element and model: float bits (4 bytes) or doubles (8)
+    return selects ? modelCount * n * elementSize : (long) modelCount * Blocks.BLOCK * 8 * 3;
   }
 
   @Override

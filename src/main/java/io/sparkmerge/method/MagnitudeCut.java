@@ -88,8 +88,15 @@ final class MagnitudeCut {
       java.util.Arrays.fill(keep, 0, n, all);
       return;
     }
+    double thr = threshold;
     for (int i = 0; i < n; i++) {
-      keep[i] = next(key(tau[i], floatKeys));
+      double k = key(tau[i], floatKeys);
+      boolean in = k > thr; // no branch on the common, unpredictable comparison
+      if (k == thr) { // rare: ties at the threshold, in flat order
+        in = tiesSeen < ties;
+        tiesSeen += in ? 1 : 0;
+      }
+      keep[i] = in;
     }
   }
 

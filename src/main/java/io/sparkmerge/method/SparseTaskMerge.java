@@ -202,10 +202,11 @@ final class SparseTaskMerge implements TensorMerge {
         double w = weight[t];
         for (int i = 0; i < n; i++) {
           double v = dt[i];
-          if (v != 0 && (v > 0) == (sum[i] >= 0)) { // a zero sum elects +
-            mixed[i] += v;
-            divisor[i] += w;
-          }
+          boolean agrees = v != 0 && (v > 0) == (sum[i] >= 0); // a zero sum elects +
+          // branch-free (signs are a coin flip for the branch predictor); adding +0.0 changes nothing:
+          // mixed and divisor start at +0.0 and a sum is never −0.0 in round-to-nearest
+          mixed[i] += agrees ? v : 0.0;
+          divisor[i] += agrees ? w : 0.0;
         }
       }
       for (int i = 0; i < n; i++) {

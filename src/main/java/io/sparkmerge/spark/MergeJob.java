@@ -282,6 +282,15 @@ public final class MergeJob {
       sb.append(String.format(Locale.ROOT, "  %s: %d tensors, %.3f GB out, %.3f GB read, est. task memory %.1f MB%n",
           s.fileName(), s.tensors().size(), s.outBytes() / 1e9, s.readBytes() / 1e9, s.peakMemoryBytes() / 1e6));
     }
+    double maxCost = 0;
+    double sumCost = 0;
+    for (ShardPlan s : plan.shards()) {
+      maxCost = Math.max(maxCost, s.cost());
+      sumCost += s.cost();
+    }
+    // the slowest task sets the stage time: max / mean cost is the plan's balance (1 = perfect)
+    sb.append(String.format(Locale.ROOT, "shard cost balance (max / mean): %.3f%n",
+        plan.shards().isEmpty() ? 1.0 : maxCost / (sumCost / plan.shards().size())));
     sb.append(String.format(Locale.ROOT, "estimated executor memory per task (largest): %.1f MB", plan.peakMemoryBytes() / 1e6));
     return sb.toString();
   }
