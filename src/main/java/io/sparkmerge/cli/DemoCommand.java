@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(mixinStandardHelpOptions = true, name = "demo", description = "Generate a tiny model family, merge it with TIES in local mode, and print a summary.",
+@Command(mixinStandardHelpOptions = true, name = "demo", description = "Generate a tiny model family, merge it with TIES in local mode, write an HTML report of the merge, and print a summary.",
     footer = {"", "Examples:", "  sparkmerge demo", "  sparkmerge demo --dir /tmp/sparkmerge-demo"})
 final class DemoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -39,7 +39,7 @@ final class DemoCommand implements Callable<Integer> {
     FileSystem fs = root.getFileSystem(io.sparkmerge.io.Storage.configuration());
     long t0 = System.currentTimeMillis();
     List<Path> dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 1).generate(fs, root, 2);
-    out.printf(Locale.ROOT, "1/3 generated a tiny family (base + 2 fine-tunes) under %s%n", root);
+    out.printf(Locale.ROOT, "1/4 generated a tiny family (base + 2 fine-tunes) under %s%n", root);
     String yaml = String.format(Locale.ROOT, """
         merge_method: ties
         base_model: %s
@@ -58,10 +58,13 @@ final class DemoCommand implements Callable<Integer> {
     String outDir = work.resolve("merged").toString();
     try (SparkSession spark = SparkSessions.create("sparkmerge demo", master, List.of())) {
       MergeJob.Outcome o = MergeJob.run(spark, cfg, new MergeJob.Options(outDir, true, 2, System.out));
-      out.printf(Locale.ROOT, "2/3 merged with TIES (density 0.5, seed 42): %d tensors, %d shard(s), %.2f MB, timings %s ms%n",
+      out.printf(Locale.ROOT, "2/4 merged with TIES (density 0.5, seed 42): %d tensors, %d shard(s), %.2f MB, timings %s ms%n",
           o.plan().tensorCount(), o.plan().shards().size(), o.bytesWritten() / 1e6, o.timingsMs());
     }
-    out.printf(Locale.ROOT, "3/3 output in %s (config: %s); inspect it with: bin/sparkmerge inspect %s%n", outDir, cfgFile, outDir);
+    String report = work.resolve("report.html").toString();
+    ReportWriter.write(outDir, report, true);
+    out.printf(Locale.ROOT, "3/4 report of the merge (inputs, method, parameters, timings): %s%n", report);
+    out.printf(Locale.ROOT, "4/4 output in %s (config: %s); inspect it with: bin/sparkmerge inspect %s%n", outDir, cfgFile, outDir);
     out.printf(Locale.ROOT, "demo finished in %.1fs%n", (System.currentTimeMillis() - t0) / 1e3);
     return 0;
   }

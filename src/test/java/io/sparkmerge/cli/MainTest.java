@@ -122,6 +122,17 @@ class MainTest {
   }
 
   @Test
+  void demoGeneratesMergesAndReports(@TempDir Path demo) throws IOException {
+    Run r = run("demo", "--dir", demo.toString(), "--master", "local[2]");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.exists(demo.resolve("merged/_SUCCESS")), r.out());
+    assertTrue(Files.exists(demo.resolve("merged/sparkmerge.json")));
+    String page = Files.readString(demo.resolve("report.html"));
+    assertTrue(page.contains("<section id=\"merge\">") && page.contains("ties"), "the report shows the merge");
+    assertTrue(r.out().contains("4/4 output in"), r.out());
+  }
+
+  @Test
   void versionAndHelp() {
     Run v = run("--version");
     assertEquals(0, v.code());
