@@ -3,7 +3,6 @@ package io.sparkmerge.cli;
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.method.WsmWeights;
 import io.sparkmerge.spark.CheckpointMergeJob;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -65,11 +64,7 @@ final class CheckpointsCommand implements Callable<Integer> {
   @Option(names = "--partitions", description = "at least N output shards / Spark tasks (default: Spark's default parallelism)")
   int partitions = 0;
 
-  @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
-  String master;
-
-  @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
-  List<String> confs = new ArrayList<>();
+  @picocli.CommandLine.Mixin SparkSessions.Options sparkOptions;
 
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT (one-shot mode)")
   boolean overwrite;
@@ -97,7 +92,7 @@ final class CheckpointsCommand implements Callable<Integer> {
     var console = spec.commandLine().getOut();
     console.println("weights " + w);
     var o = new CheckpointMergeJob.Options(root, marker, window, w, partitions, System.out);
-    try (SparkSession spark = SparkSessions.create("sparkmerge checkpoints", master, confs)) {
+    try (SparkSession spark = sparkOptions.create("sparkmerge checkpoints")) {
       if (watch || once) {
         List<Long> merged = CheckpointMergeJob.watch(spark, o, out, once, Math.round(pollInterval * 1000), maxPolls);
         console.println(merged.isEmpty() ? "no new step merged" : "merged steps " + merged);

@@ -8,8 +8,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
@@ -33,11 +31,7 @@ final class MergeCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "OUT", description = "output directory (local path, hdfs://, s3a://)")
   String out;
 
-  @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
-  String master;
-
-  @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
-  List<String> confs = new ArrayList<>();
+  @picocli.CommandLine.Mixin SparkSessions.Options sparkOptions;
 
   @Option(names = "--partitions", description = "at least N output shards / Spark tasks, when there are enough tensors "
       + "(default: Spark's default parallelism, and more if out_shard_size needs them)")
@@ -70,7 +64,7 @@ final class MergeCommand implements Callable<Integer> {
       }
       return 0;
     }
-    try (SparkSession spark = SparkSessions.create("sparkmerge merge " + cfg.mergeMethod(), master, confs)) {
+    try (SparkSession spark = sparkOptions.create("sparkmerge merge " + cfg.mergeMethod())) {
       MergeJob.Outcome o = MergeJob.run(spark, cfg, new MergeJob.Options(this.out, overwrite, partitions, System.out, resume));
       out.println(String.format(Locale.ROOT, "merged %d tensors (%s) into %s: %d shard(s), %.3f GB written; timings %s ms%s",
           o.plan().tensorCount(), o.plan().method(), o.out(), o.plan().shards().size(), o.bytesWritten() / 1e9, o.timingsMs(),

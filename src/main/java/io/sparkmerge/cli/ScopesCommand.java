@@ -4,8 +4,6 @@ import io.sparkmerge.method.WeightScope;
 import io.sparkmerge.plan.MergeConfig;
 import io.sparkmerge.spark.ScopesJob;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -28,11 +26,7 @@ final class ScopesCommand implements Callable<Integer> {
   @Option(names = "--fusion", description = "moment (mixture moments, default) or mean (mean of the variances)")
   String fusion = "moment";
 
-  @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
-  String master;
-
-  @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
-  List<String> confs = new ArrayList<>();
+  @picocli.CommandLine.Mixin SparkSessions.Options sparkOptions;
 
   @Option(names = "--overwrite", description = "replace existing OUT.json / OUT.parquet")
   boolean overwrite;
@@ -41,7 +35,7 @@ final class ScopesCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     WeightScope.Fusion f = WeightScope.Fusion.parse(fusion);
     MergeConfig cfg = MergeCommand.load(config);
-    try (SparkSession spark = SparkSessions.create("sparkmerge scopes", master, confs)) {
+    try (SparkSession spark = sparkOptions.create("sparkmerge scopes")) {
       ScopesJob.run(spark, cfg, new ScopesJob.Options(out, overwrite, f, System.out));
       return 0;
     }

@@ -8,6 +8,19 @@ import org.apache.spark.sql.SparkSession;
 final class SparkSessions {
   private SparkSessions() {}
 
+  /** The {@code --master} and {@code --conf} options every Spark command takes (a picocli mixin). */
+  static final class Options {
+    @picocli.CommandLine.Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
+    String master;
+
+    @picocli.CommandLine.Option(names = "--conf", description = "Spark setting key=value (repeatable)")
+    List<String> confs = new java.util.ArrayList<>();
+
+    SparkSession create(String appName) {
+      return SparkSessions.create(appName, master, confs);
+    }
+  }
+
   static SparkSession create(String appName, String master, List<String> confs) {
     SparkConf conf = new SparkConf(true);
     if (master != null) {

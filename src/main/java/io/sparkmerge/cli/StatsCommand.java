@@ -4,8 +4,6 @@ import io.sparkmerge.method.WeightScope;
 import io.sparkmerge.plan.MergeConfig;
 import io.sparkmerge.spark.StatsJob;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -33,11 +31,7 @@ final class StatsCommand implements Callable<Integer> {
   @Option(names = "--top", description = "layers listed in the console summary (default 10)")
   int top = 10;
 
-  @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
-  String master;
-
-  @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
-  List<String> confs = new ArrayList<>();
+  @picocli.CommandLine.Mixin SparkSessions.Options sparkOptions;
 
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
   boolean overwrite;
@@ -49,7 +43,7 @@ final class StatsCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     WeightScope.Fusion f = WeightScope.Fusion.parse(fusion);
     MergeConfig cfg = MergeCommand.load(config);
-    try (SparkSession spark = SparkSessions.create("sparkmerge stats", master, confs)) {
+    try (SparkSession spark = sparkOptions.create("sparkmerge stats")) {
       StatsJob.run(spark, cfg, new StatsJob.Options(out, overwrite, f, top, System.out));
     }
     if (report != null) {

@@ -3,8 +3,6 @@ package io.sparkmerge.cli;
 import io.sparkmerge.plan.MergeConfig;
 import io.sparkmerge.spark.SubspacesJob;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -36,11 +34,7 @@ final class SubspacesCommand implements Callable<Integer> {
   @Option(names = "--max-plots", description = "at most this many plots (default 8)")
   int maxPlots = 8;
 
-  @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
-  String master;
-
-  @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
-  List<String> confs = new ArrayList<>();
+  @picocli.CommandLine.Mixin SparkSessions.Options sparkOptions;
 
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
   boolean overwrite;
@@ -54,7 +48,7 @@ final class SubspacesCommand implements Callable<Integer> {
       throw new io.sparkmerge.ConfigException("--top-k and --k must be at least 1");
     }
     MergeConfig cfg = MergeCommand.load(config);
-    try (SparkSession spark = SparkSessions.create("sparkmerge subspaces", master, confs)) {
+    try (SparkSession spark = sparkOptions.create("sparkmerge subspaces")) {
       SubspacesJob.run(spark, cfg, new SubspacesJob.Options(out, overwrite, topK, k, plot, maxPlots, System.out));
     }
     if (report != null) {
