@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
         StatsCommand.class,
         ReportCommand.class,
         ScopesCommand.class,
+        MasksCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)

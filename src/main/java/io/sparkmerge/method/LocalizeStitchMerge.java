@@ -26,6 +26,11 @@ final class LocalizeStitchMerge implements MergeMethod {
           v -> SCOPE_GLOBAL.equals(v) || SCOPE_TENSOR.equals(v), "global or tensor");
 
   @Override
+  public boolean appliesMasks() {
+    return true;
+  }
+
+  @Override
   public String name() {
     return NAME;
   }

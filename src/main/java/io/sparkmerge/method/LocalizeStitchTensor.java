@@ -21,6 +21,7 @@ final class LocalizeStitchTensor implements TensorMerge {
   private final double[] threshold;
   private final double[] sparsity;
   private double[][] magnitudes;
+  private MaskObserver observer;
   private int filled;
   // counters
   private final long[] kept;
@@ -131,6 +132,9 @@ final class LocalizeStitchTensor implements TensorMerge {
           keep[t][i] = given[t] ? m[i] != 0 : key(tau[t][i]) >= threshold[t];
         }
       }
+      if (observer != null) {
+        observer.block(chunk.firstElement() + from, n, keep);
+      }
       for (int i = 0; i < n; i++) {
         int c = 0;
         double sum = 0;
@@ -159,6 +163,12 @@ final class LocalizeStitchTensor implements TensorMerge {
       Blocks.write(out, from, r, n);
     }
     return out;
+  }
+
+  @Override
+  public boolean observeMasks(MaskObserver o) {
+    this.observer = o;
+    return true;
   }
 
   private double key(double tau) {

@@ -84,6 +84,14 @@ public interface MergeMethod {
   }
 
   /**
+   * Whether the method applies a binary mask per model and entry, which its {@link TensorMerge}
+   * reports through {@link TensorMerge#observeMasks} ({@code sparkmerge masks}).
+   */
+  default boolean appliesMasks() {
+    return false;
+  }
+
+  /**
    * Per-model resolved value the runner adds when a model carries a given mask ({@code masks:} on its
    * entry): {@code true}; the chunks then carry the mask's rows ({@link TensorChunk#mask}).
    */
