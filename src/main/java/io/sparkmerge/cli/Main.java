@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
         ReportCommand.class,
         ScopesCommand.class,
         MasksCommand.class,
+        TaskVectorsCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)

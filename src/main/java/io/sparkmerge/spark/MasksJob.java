@@ -27,9 +27,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -120,38 +117,9 @@ public final class MasksJob {
 
   private static List<ShardMasks> runShards(SparkSession spark, MergePlan plan, List<String> labels, String staging,
       PrintStream console) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    int n = plan.shards().size();
-    Broadcast<MergePlan> planB = jsc.broadcast(plan);
-    HadoopConf hconf = new HadoopConf(jsc.hadoopConfiguration());
-    int[] tensorsPerShard = new int[n];
-    long[] readPerShard = new long[n];
-    List<Integer> shards = new ArrayList<>();
-    for (int k = 0; k < n; k++) {
-      tensorsPerShard[k] = plan.shards().get(k).tensors().size();
-      readPerShard[k] = plan.shards().get(k).readBytes();
-      shards.add(k);
-    }
-    ProgressListener progress = new ProgressListener("masks " + plan.method(), tensorsPerShard, readPerShard, console);
-    spark.sparkContext().addSparkListener(progress);
-    var tensorsAcc = spark.sparkContext().longAccumulator(ProgressListener.TENSORS_ACC);
-    var bytesAcc = spark.sparkContext().longAccumulator(ProgressListener.BYTES_ACC);
-    jsc.setJobGroup("sparkmerge-" + plan.runId(), String.format(Locale.ROOT, "sparkmerge masks (%s): %d tensors × %d models in %d shards",
-        plan.method(), plan.tensorCount(), plan.models().size(), n), true);
-    try {
-      return jsc.parallelize(shards, n).mapPartitions(it -> {
-        int p = it.next();
-        TaskContext tc = TaskContext.get();
-        NativeThreads.use(tc.cpus());
-        return List.of(shardMasks(planB.value(), p, labels, staging, tc.attemptNumber(), hconf.get(), bytes -> {
-          tensorsAcc.add(1);
-          bytesAcc.add(bytes);
-        })).iterator();
-      }, true).collect();
-    } finally {
-      spark.sparkContext().removeSparkListener(progress);
-      jsc.clearJobGroup();
-    }
+    return PerShardJob.run(spark, plan, "masks " + plan.method(), String.format(Locale.ROOT,
+        "sparkmerge masks (%s): %d tensors × %d models in %d shards", plan.method(), plan.tensorCount(), plan.models().size(),
+        plan.shards().size()), console, (pl, p, attempt, conf, progress) -> shardMasks(pl, p, labels, staging, attempt, conf, progress));
   }
 
   /** One shard: per model a BOOL safetensors file of the shard's merged tensors, and the tables' rows. */
