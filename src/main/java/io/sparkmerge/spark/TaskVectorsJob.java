@@ -37,12 +37,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * mask keeps (the same global pre-pass or per-tensor selection, reported by the method through
  * {@link TensorMerge#observeMasks}).
  *
- * <p>τ is computed in float64 from the exactly decoded inputs (the difference of two float32 values is
- * exact in float64 unless their exponents are more than 29 apart) and written as F32: one rounding.
- * Dense: the model's floating tensors under their names. Sparse: per tensor {@code <name>.indices}
- * (flat row-major indices, I32, or I64 when the tensor has more than 2^31 entries) and
- * {@code <name>.values} (F32), the original shape and dtype in {@code __metadata__} as
- * {@code <name>.shape} (JSON array) and {@code <name>.dtype}. Non-floating tensors have no τ and are left out.
+ * <p>τ is computed in float64 from the inputs decoded exactly (the difference of two float32 values is
+ * exact in float64 unless their exponents are more than 29 apart). Dense: the model's floating tensors
+ * under their names, written as F32 (one rounding). Sparse: per tensor {@code <name>.indices} (flat
+ * row-major indices, I32, or I64 when the tensor has more than 2^31 entries) and {@code <name>.values}
+ * in τ's exact dtype, {@link #valuesType}: F64 for F32/F64 models, F32 for 16-bit models (the
+ * difference of two bf16/f16 values is exact in F32 unless their exponents are more than 16 apart; the
+ * entries where it is not are counted and reported), so a stitch fed these values can equal the one
+ * computed from the dense checkpoints bit for bit. The original shape and dtype are in
+ * {@code __metadata__} as {@code <name>.shape} (JSON array) and {@code <name>.dtype}. Non-floating
+ * tensors have no τ and are left out.
  */
 public final class TaskVectorsJob {
 
@@ -60,7 +64,12 @@ public final class TaskVectorsJob {
   public static final String INDICES = ".indices";
   public static final String VALUES = ".values";
 
-  record ShardTau(int shard, String file, long tensorBytes, Map<String, String> names) implements Serializable {}
+  record ShardTau(int shard, String file, long tensorBytes, Map<String, String> names, long inexact) implements Serializable {}
+
+  /** The dtype in which a sparse τ's values are stored: one that holds the difference of two model values exactly. */
+  public static DType valuesType(DType modelType) {
+    return modelType == DType.F32 || modelType == DType.F64 ? DType.F64 : DType.F32;
+  }
 
   private TaskVectorsJob() {}
 
@@ -83,7 +92,9 @@ public final class TaskVectorsJob {
       List<String> staged = new ArrayList<>();
       Map<String, String> weightMap = new TreeMap<>();
       long tauBytes = 0;
+      long inexact = 0;
       for (ShardTau r : results) {
+        inexact += r.inexact();
         String name = plan.shards().get(r.shard()).fileName();
         committer.promote(r.file(), name);
         staged.add(name);
@@ -106,6 +117,10 @@ public final class TaskVectorsJob {
         }
       }
       Outcome out = new Outcome(tauBytes, modelBytes);
+      if (inexact > 0) {
+        o.console().printf(Locale.ROOT, "warning: %d stored values of τ are rounded (base and model entries whose exponents"
+            + " are far apart); a stitch from this task vector may differ there from one from the dense checkpoints%n", inexact);
+      }
       o.console().printf(Locale.ROOT, "task vector written to %s: %d bytes of tensors vs %d bytes of the model's (storage ratio %.4f)%n",
           committer.out(), tauBytes, modelBytes, out.ratio());
       return out;
@@ -145,7 +160,7 @@ public final class TaskVectorsJob {
           kept.put(t.name(), idx);
           DType indexType = t.numel() > Integer.MAX_VALUE ? DType.I64 : DType.I32;
           specs.add(new SafetensorsWriter.TensorSpec(t.name() + INDICES, indexType, new long[] {idx.length}));
-          specs.add(new SafetensorsWriter.TensorSpec(t.name() + VALUES, DType.F32, new long[] {idx.length}));
+          specs.add(new SafetensorsWriter.TensorSpec(t.name() + VALUES, valuesType(info.dtype()), new long[] {idx.length}));
           metadata.put(t.name() + ".shape", Arrays.toString(info.shape()));
           metadata.put(t.name() + ".dtype", info.dtype().name());
           names.put(t.name() + INDICES, t.name());
@@ -158,6 +173,7 @@ public final class TaskVectorsJob {
     }
     Path file = new Path(staging, String.format(Locale.ROOT, "part-%05d-attempt-%d.safetensors", shard, attempt));
     long bytes = 0;
+    long inexact = 0;
     for (SafetensorsWriter.TensorSpec spec : specs) {
       bytes += spec.bytes();
     }
@@ -168,15 +184,18 @@ public final class TaskVectorsJob {
           continue;
         }
         long before = loader.bytesRead();
-        writeTau(plan, t, loader, writer, kept.get(t.name()));
+        inexact += writeTau(plan, t, loader, writer, kept.get(t.name()));
         progress.tensorDone(loader.bytesRead() - before);
       }
     }
-    return new ShardTau(shard, file.toString(), bytes, names);
+    return new ShardTau(shard, file.toString(), bytes, names, inexact);
   }
 
-  /** Streams τ of one tensor in row blocks: every entry (idx null), or the indices then the values at them. */
-  private static void writeTau(MergePlan plan, TensorTask t, TensorLoader loader, SafetensorsWriter writer, long[] idx)
+  /**
+   * Streams τ of one tensor in row blocks: every entry (idx null), or the indices then the values at
+   * them; returns how many sparse values their dtype does not hold exactly.
+   */
+  private static long writeTau(MergePlan plan, TensorTask t, TensorLoader loader, SafetensorsWriter writer, long[] idx)
       throws IOException {
     InputModel model = plan.models().get(0);
     TensorInfo info = model.dir().tensors().get(t.name());
@@ -196,6 +215,8 @@ public final class TaskVectorsJob {
       ib.flip();
       writer.write(ib);
     }
+    boolean f64 = idx != null && valuesType(info.dtype()) == DType.F64;
+    long inexact = 0;
     int at = 0;
     for (long r = 0; r < rows; r += perChunk) {
       long n = Math.min(perChunk, rows - r);
@@ -217,15 +238,22 @@ public final class TaskVectorsJob {
         while (at < idx.length && idx[at] < first + x.length) {
           at++;
         }
-        out = ByteBuffer.allocate((at - from) * 4).order(ByteOrder.LITTLE_ENDIAN);
+        out = ByteBuffer.allocate((at - from) * (f64 ? 8 : 4)).order(ByteOrder.LITTLE_ENDIAN);
         for (int k = from; k < at; k++) {
           int i = (int) (idx[k] - first);
-          out.putFloat((float) (x[i] - b[i]));
+          double tau = x[i] - b[i];
+          if (f64) {
+            out.putDouble(tau);
+          } else {
+            out.putFloat((float) tau);
+            inexact += (double) (float) tau != tau ? 1 : 0;
+          }
         }
       }
       out.flip();
       writer.write(out);
     }
+    return inexact;
   }
 
   /** Collects the flat indices model 0's mask keeps, in increasing order (blocks come in flat order). */

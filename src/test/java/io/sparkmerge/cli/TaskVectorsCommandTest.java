@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code sparkmerge task-vectors} through the real Spark job: the dense τ is float32(x − b) of every
  * entry; the sparse one holds exactly Localize-and-Stitch's top-s entries (checked by an exact sort)
- * with the same values, so expanding it (zeros elsewhere) gives the masked dense τ bit for bit.
+ * with the exact differences (F64 for an F32 model), so expanding it (zeros elsewhere) gives x − b
+ * at the kept entries bit for bit.
  */
 class TaskVectorsCommandTest {
   @TempDir static Path family;
@@ -70,10 +71,10 @@ class TaskVectorsCommandTest {
   }
 
   /** A sparse τ checkpoint expanded to dense float arrays (zeros where nothing is stored), from its header metadata. */
-  static Map<String, float[]> expand(String dir) throws IOException {
+  static Map<String, double[]> expand(String dir) throws IOException {
     ModelDirectory md = ModelDirectory.open(Checkpoints.localFs(), new org.apache.hadoop.fs.Path(dir));
     Map<String, byte[]> raw = Checkpoints.rawBytes(dir);
-    Map<String, float[]> out = new LinkedHashMap<>();
+    Map<String, double[]> out = new LinkedHashMap<>();
     for (SafetensorsHeader h : md.headers()) {
       assertEquals("sparkmerge-task-vector", h.metadata().get("format"));
       for (String key : h.metadata().keySet()) {
@@ -85,16 +86,16 @@ class TaskVectorsCommandTest {
         assertEquals("F32", h.metadata().get(name + ".dtype"));
         TensorInfo idx = md.tensors().get(name + TaskVectorsJob.INDICES);
         assertEquals(DType.I32, idx.dtype());
-        assertEquals(DType.F32, md.tensors().get(name + TaskVectorsJob.VALUES).dtype());
+        assertEquals(DType.F64, md.tensors().get(name + TaskVectorsJob.VALUES).dtype()); // τ of an F32 model, exact
         ByteBuffer ib = ByteBuffer.wrap(raw.get(name + TaskVectorsJob.INDICES)).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer vb = ByteBuffer.wrap(raw.get(name + TaskVectorsJob.VALUES)).order(ByteOrder.LITTLE_ENDIAN);
-        float[] dense = new float[(int) Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
+        double[] dense = new double[(int) Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
         int last = -1;
         while (ib.hasRemaining()) {
           int i = ib.getInt();
           assertTrue(i > last, name + ": indices are increasing");
           last = i;
-          dense[i] = vb.getFloat();
+          dense[i] = vb.getDouble();
         }
         out.put(name, dense);
       }
@@ -121,7 +122,7 @@ class TaskVectorsCommandTest {
       console.reset();
       String sparse = run("sparse-" + scope, 0.01, scope, 3, console);
       String log = console.toString(StandardCharsets.UTF_8);
-      Map<String, float[]> got = expand(sparse);
+      Map<String, double[]> got = expand(sparse);
       assertEquals(base.keySet(), got.keySet());
       // the kept set by an exact sort of |τ| (ties at the threshold kept), global or per tensor
       List<Double> all = new ArrayList<>();
@@ -140,18 +141,20 @@ class TaskVectorsCommandTest {
           keys[i] = key(ft.get(name)[i], b[i]);
         }
         double thr = scope.equals("global") ? globalThr : kth(keys, 0.01);
-        float[] want = new float[b.length];
+        double[] want = new double[b.length];
         for (int i = 0; i < b.length; i++) {
           if (keys[i] >= thr) {
-            want[i] = (float) tau.get(name)[i];
+            want[i] = ft.get(name)[i] - b[i]; // exact: the model is rebuilt bit for bit as base + value
+            assertEquals(ft.get(name)[i], (double) (float) (b[i] + got.get(name)[i]), name + "[" + i + "]");
             kept++;
           }
         }
         total += b.length;
         assertArrayEquals(want, got.get(name), scope + ": " + name);
       }
-      // I32 index + F32 value per kept entry, against the F32 model's 4 bytes per entry
-      assertTrue(log.contains(String.format(java.util.Locale.ROOT, "storage ratio %.4f", kept * 8.0 / (total * 4))), log);
+      // I32 index + F64 value per kept entry, against the F32 model's 4 bytes per entry
+      assertTrue(log.contains(String.format(java.util.Locale.ROOT, "storage ratio %.4f", kept * 12.0 / (total * 4))), log);
+      assertTrue(!log.contains("rounded"), log);
     }
   }
 }
