@@ -45,6 +45,12 @@ final class LocalizeStitchMerge implements MergeMethod {
     return BaseUse.REQUIRED;
   }
 
+  /** τ rows are used as given, so a stitch from exact task vectors equals the one from the checkpoints bit for bit. */
+  @Override
+  public boolean acceptsTaskVectors() {
+    return true;
+  }
+
   @Override
   public boolean usesMasks() {
     return true;

@@ -10,6 +10,7 @@ import io.sparkmerge.plan.InputModel;
 import io.sparkmerge.plan.MergeConfig;
 import io.sparkmerge.plan.MergePlan;
 import io.sparkmerge.plan.ShardPlan;
+import io.sparkmerge.plan.TaskVectorInputs;
 import io.sparkmerge.plan.TensorTask;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -60,9 +61,9 @@ public final class TaskVectorsJob {
     }
   }
 
-  static final String FORMAT = "sparkmerge-task-vector";
-  public static final String INDICES = ".indices";
-  public static final String VALUES = ".values";
+  static final String FORMAT = TaskVectorInputs.SPARSE_FORMAT;
+  public static final String INDICES = TaskVectorInputs.INDICES;
+  public static final String VALUES = TaskVectorInputs.VALUES;
 
   record ShardTau(int shard, String file, long tensorBytes, Map<String, String> names, long inexact) implements Serializable {}
 

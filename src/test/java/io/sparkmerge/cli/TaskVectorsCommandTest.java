@@ -157,4 +157,46 @@ class TaskVectorsCommandTest {
       assertTrue(!log.contains("rounded"), log);
     }
   }
+
+  @Test
+  void stitchFromOnePercentSparseTaskVectorsEqualsTheDenseOneBitwise() throws IOException {
+    List<org.apache.hadoop.fs.Path> fam = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 13).generate(Checkpoints.localFs(),
+        new org.apache.hadoop.fs.Path(work.resolve("fam").toString()), 2);
+    String b = fam.get(0).toString();
+    List<String> taus = new ArrayList<>();
+    for (int t = 1; t <= 2; t++) {
+      String out = work.resolve("tau" + t).toString();
+      TaskVectorsJob.run(SparkTestSession.get(), TaskVectorsCommand.config(b, fam.get(t).toString(), 0.01, "global"),
+          new TaskVectorsJob.Options(out, false, 0.01, "global", 2, new PrintStream(new ByteArrayOutputStream())));
+      taus.add(out);
+    }
+    String yaml = """
+        merge_method: localize_stitch
+        base_model: "%s"
+        models:
+          - model: "%s"TV
+          - model: "%s"TV
+        parameters: {sparsity: 0.01, mask_scope: global}
+        """;
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    String dense = work.resolve("from-checkpoints").toString();
+    String sparse = work.resolve("from-task-vectors").toString();
+    io.sparkmerge.spark.MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(
+        yaml.formatted(b, fam.get(1), fam.get(2)).replace("TV", ""), "dense.yml"), new io.sparkmerge.spark.MergeJob.Options(dense, false, 2, quiet));
+    io.sparkmerge.spark.MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(
+        yaml.formatted(b, taus.get(0), taus.get(1)).replace("TV", "\n    task_vector: true"), "sparse.yml"),
+        new io.sparkmerge.spark.MergeJob.Options(sparse, false, 3, quiet));
+    Map<String, byte[]> x = Checkpoints.rawBytes(dense);
+    Map<String, byte[]> y = Checkpoints.rawBytes(sparse);
+    assertEquals(x.keySet(), y.keySet());
+    for (String name : x.keySet()) {
+      assertArrayEquals(x.get(name), y.get(name), name + ": the stitch from sparse task vectors differs from the dense one");
+    }
+    // only methods that take τ as input accept task vectors
+    io.sparkmerge.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(io.sparkmerge.ConfigException.class,
+        () -> io.sparkmerge.spark.MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(yaml.formatted(b, taus.get(0), taus.get(1))
+            .replace("TV", "\n    task_vector: true").replace("localize_stitch", "ties").replace("sparsity: 0.01, mask_scope: global",
+            "density: 0.5"), "ties.yml"), new io.sparkmerge.spark.MergeJob.Options(work.resolve("ties").toString(), false, 1, quiet)));
+    assertTrue(e.getMessage().contains("task_vector") && e.getMessage().contains("models[0]"), e.getMessage());
+  }
 }
