@@ -23,6 +23,8 @@ import picocli.CommandLine.Option;
         StatsCommand.class,
         ReportCommand.class,
         ScopesCommand.class,
+        MasksCommand.class,
+        TaskVectorsCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)

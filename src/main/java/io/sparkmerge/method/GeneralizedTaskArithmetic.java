@@ -68,6 +68,11 @@ final class GeneralizedTaskArithmetic implements MergeMethod {
   }
 
   @Override
+  public boolean appliesMasks() {
+    return sparsifier != Sparsifier.NONE;
+  }
+
+  @Override
   public String name() {
     return name;
   }

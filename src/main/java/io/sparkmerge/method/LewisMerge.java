@@ -40,6 +40,11 @@ final class LewisMerge implements MergeMethod {
       .add("int8_mask", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, false);
 
   @Override
+  public boolean appliesMasks() {
+    return true;
+  }
+
+  @Override
   public String name() {
     return NAME;
   }

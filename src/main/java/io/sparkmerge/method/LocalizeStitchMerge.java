@@ -26,6 +26,11 @@ final class LocalizeStitchMerge implements MergeMethod {
           v -> SCOPE_GLOBAL.equals(v) || SCOPE_TENSOR.equals(v), "global or tensor");
 
   @Override
+  public boolean appliesMasks() {
+    return true;
+  }
+
+  @Override
   public String name() {
     return NAME;
   }
@@ -38,6 +43,12 @@ final class LocalizeStitchMerge implements MergeMethod {
   @Override
   public BaseUse baseUse() {
     return BaseUse.REQUIRED;
+  }
+
+  /** τ rows are used as given, so a stitch from exact task vectors equals the one from the checkpoints bit for bit. */
+  @Override
+  public boolean acceptsTaskVectors() {
+    return true;
   }
 
   @Override

@@ -18,9 +18,11 @@ final class LocalizeStitchTensor implements TensorMerge {
   private final boolean floatKeys;
   private final DataType computeType;
   private final boolean[] given;
+  private final boolean[] isTau;
   private final double[] threshold;
   private final double[] sparsity;
   private double[][] magnitudes;
+  private MaskObserver observer;
   private int filled;
   // counters
   private final long[] kept;
@@ -34,6 +36,7 @@ final class LocalizeStitchTensor implements TensorMerge {
     this.computeType = ctx.computeType();
     this.floatKeys = computeType == DataType.FLOAT;
     this.given = new boolean[models];
+    this.isTau = new boolean[models];
     this.threshold = new double[models];
     this.sparsity = new double[models];
     boolean tensorScope = LocalizeStitchMerge.SCOPE_TENSOR.equals(ctx.global().getString("mask_scope"));
@@ -41,6 +44,7 @@ final class LocalizeStitchTensor implements TensorMerge {
     for (int t = 0; t < models; t++) {
       ResolvedParams p = ctx.perModel().get(t);
       given[t] = p.has(MergeMethod.MASK_GIVEN) && p.getBoolean(MergeMethod.MASK_GIVEN);
+      isTau[t] = p.has(MergeMethod.TASK_VECTOR_INPUT) && p.getBoolean(MergeMethod.TASK_VECTOR_INPUT);
       sparsity[t] = p.getDouble("sparsity");
       threshold[t] = Double.NaN;
       if (given[t]) {
@@ -85,7 +89,7 @@ final class LocalizeStitchTensor implements TensorMerge {
       }
       Blocks.read(chunk.models()[t], 0, x, n);
       for (int i = 0; i < n; i++) {
-        magnitudes[t][filled + i] = key(x[i] - b[i]);
+        magnitudes[t][filled + i] = key(isTau[t] ? x[i] : x[i] - b[i]);
       }
     }
     filled += n;
@@ -127,9 +131,12 @@ final class LocalizeStitchTensor implements TensorMerge {
           Blocks.read(chunk.mask(t), from, m, n);
         }
         for (int i = 0; i < n; i++) {
-          tau[t][i] -= b[i];
+          tau[t][i] -= isTau[t] ? 0.0 : b[i];
           keep[t][i] = given[t] ? m[i] != 0 : key(tau[t][i]) >= threshold[t];
         }
+      }
+      if (observer != null) {
+        observer.block(chunk.firstElement() + from, n, keep);
       }
       for (int i = 0; i < n; i++) {
         int c = 0;
@@ -159,6 +166,12 @@ final class LocalizeStitchTensor implements TensorMerge {
       Blocks.write(out, from, r, n);
     }
     return out;
+  }
+
+  @Override
+  public boolean observeMasks(MaskObserver o) {
+    this.observer = o;
+    return true;
   }
 
   private double key(double tau) {

@@ -78,8 +78,27 @@ public interface MergeMethod {
     return null;
   }
 
+  /**
+   * Whether the method takes a model as its task vector ({@code task_vector: true}): the chunks then
+   * carry τ for that model, marked by the per-model value {@link #TASK_VECTOR_INPUT}.
+   */
+  default boolean acceptsTaskVectors() {
+    return false;
+  }
+
+  /** Per-model resolved value the runner adds (true) when the model's chunk rows are τ, not θ. */
+  String TASK_VECTOR_INPUT = "task_vector_input";
+
   /** Whether the method reads given masks ({@code masks:} on a model entry). */
   default boolean usesMasks() {
+    return false;
+  }
+
+  /**
+   * Whether the method applies a binary mask per model and entry, which its {@link TensorMerge}
+   * reports through {@link TensorMerge#observeMasks} ({@code sparkmerge masks}).
+   */
+  default boolean appliesMasks() {
     return false;
   }
 

@@ -44,6 +44,9 @@ final class SparseTaskMerge implements TensorMerge {
   private final double[] l1All;
   private final double[] l1Kept;
   private double[] rescaleFactor;
+  // sparkmerge masks: the per-model masks of the current block, reported after the block's selection
+  private MaskObserver observer;
+  private boolean[][] observed;
 
   SparseTaskMerge(GeneralizedTaskArithmetic method, TensorMergeContext ctx) {
     this.sparsifier = method.sparsifier();
@@ -156,6 +159,16 @@ final class SparseTaskMerge implements TensorMerge {
         if (sparsifies) {
           sparsify(t, chunk.firstElement() + from, dt, n, rowLength, k, p);
         }
+        if (observer != null) {
+          if (observed[t].length < n) {
+            observed[t] = new boolean[n];
+          }
+          if (sparsifies) {
+            System.arraycopy(k, 0, observed[t], 0, n);
+          } else {
+            Arrays.fill(observed[t], 0, n, true);
+          }
+        }
         double w = weight[t];
         if (!sparsifies) {
           for (int i = 0; i < n; i++) {
@@ -172,6 +185,9 @@ final class SparseTaskMerge implements TensorMerge {
             dt[i] = k[i] ? w * dt[i] * f : 0.0;
           }
         }
+      }
+      if (observer != null) {
+        observer.block(chunk.firstElement() + from, n, observed);
       }
       combine(b, d, n, r);
       Blocks.write(out, from, r, n);
@@ -338,6 +354,13 @@ final class SparseTaskMerge implements TensorMerge {
         rescaleFactor[t] = !l1 || l1All[t] < 1e-7 || l1Kept[t] < 1e-7 ? 1.0 : l1All[t] / l1Kept[t];
       }
     }
+  }
+
+  @Override
+  public boolean observeMasks(MaskObserver o) {
+    this.observer = o;
+    this.observed = new boolean[models][0];
+    return true;
   }
 
   /** Model t's top-j set (the double keys' buffer is reordered, the float bits are only read). */

@@ -31,6 +31,23 @@ public interface TensorMerge extends AutoCloseable {
     return java.util.Map.of();
   }
 
+  /**
+   * Receives the binary masks a merge applies, block by block in flat order (for {@code sparkmerge
+   * masks}): {@code keep[t][i]} for the entries {@code flatFrom .. flatFrom + n - 1} of model t.
+   * The arrays are reused after the call.
+   */
+  interface MaskObserver {
+    void block(long flatFrom, int n, boolean[][] keep);
+  }
+
+  /**
+   * Asks the merge to report the masks it applies to {@code observer} during {@link #merge}; returns
+   * false when the method applies no per-entry mask (then nothing is reported).
+   */
+  default boolean observeMasks(MaskObserver observer) {
+    return false;
+  }
+
   /** Releases per-tensor state (off-heap buffers, selections). */
   @Override
   default void close() {}

@@ -70,9 +70,13 @@ public final class Planner {
       }
       ParameterResolver.checkKnown(method, e.parameters(), "models[" + i + "] (" + e.path() + ")");
       String role = "models[" + i + "]";
-      if (e.taskVector()) {
+      if (e.taskVector() && !method.acceptsTaskVectors()) {
         throw new ConfigException(role + " (" + e.path() + "): 'task_vector: true' (a task-vectors checkpoint as a model)"
-            + " is not supported yet; give the fine-tuned model directory instead");
+            + " is read by localize_stitch, not by merge_method '" + method.name() + "'; give the fine-tuned model directory instead");
+      }
+      if (e.taskVector() && base == null) {
+        throw new ConfigException(role + " (" + e.path() + "): 'task_vector: true' needs base_model: the task vector is"
+            + " relative to it");
       }
       if (e.masks() != null && !method.usesMasks()) {
         throw new ConfigException(role + " (" + e.path() + "): 'masks:' is read by localize_stitch, not by merge_method '"
@@ -83,7 +87,13 @@ public final class Planner {
             + " merge_method '" + method.name() + "'; remove them or change the method");
       }
       ModelDirectory masks = e.masks() == null ? null : open(e.masks(), role + ".masks");
-      models.add(new InputModel(role, e.path(), open(e.path(), role), masks, e.importance(), e.activations()));
+      if (e.taskVector()) {
+        ModelDirectory tau = open(e.path(), role);
+        TaskVectorInputs.check(base.dir(), tau, role);
+        models.add(new InputModel(role, e.path(), base.dir(), masks, e.importance(), e.activations(), tau));
+      } else {
+        models.add(new InputModel(role, e.path(), open(e.path(), role), masks, e.importance(), e.activations()));
+      }
       modelParams.add(e.parameters());
     }
     if (models.isEmpty()) {
@@ -286,7 +296,7 @@ public final class Planner {
     ParameterResolver.Resolved resolved = ParameterResolver.resolve(method, name, t, overrideParams,
         onlyKnown(method, jobMethod, in.params()), onlyKnown(method, jobMethod, in.sliceParams()),
         onlyKnown(method, jobMethod, cfg.parameters()));
-    List<ResolvedParams> perModel = MaskInputs.mark(models, resolved.perModel());
+    List<ResolvedParams> perModel = TaskVectorInputs.mark(models, MaskInputs.mark(models, resolved.perModel()));
     TensorMergeContext ctx = new TensorMergeContext(name, info.shape(), computeType, cfg.seed(), usesBase,
         resolved.global(), perModel);
     method.validateTensor(ctx);

@@ -232,8 +232,9 @@ final class GlobalThresholdJob {
           }
           double[] x = values(loader.rows(plan.models().get(i), unit.tensor(), unit.firstRow(), unit.rows(), false));
           MagnitudeSelection s = state[i];
+          boolean isTau = plan.models().get(i).taskVector() != null; // its rows are τ already
           for (int j = 0; j < x.length; j++) {
-            long key = s.key(Math.abs(x[j] - b[j]));
+            long key = s.key(Math.abs(isTau ? x[j] : x[j] - b[j]));
             if (s.matches(key)) {
               if (keys[i] != null) {
                 keys[i].add(key);

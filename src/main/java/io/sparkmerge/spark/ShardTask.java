@@ -71,7 +71,7 @@ public final class ShardTask implements AutoCloseable {
           faults.maybeFail(shard.index(), attempt);
         }
         long before = loader.bytesRead();
-        results.add(t.isRawCopy() ? copyRaw(t, writer) : merge(t, writer));
+        results.add(t.isRawCopy() ? copyRaw(t, writer) : merge(t, writer, null));
         progress.tensorDone(loader.bytesRead() - before);
       }
       faults.maybeFail(shard.index(), attempt);
@@ -104,7 +104,20 @@ public final class ShardTask implements AutoCloseable {
     return new TensorResult(t.name(), t.outDtype(), t.shape(), info.byteLength(), null, Double.NaN, Double.NaN, 0, 0);
   }
 
-  private TensorResult merge(TensorTask t, SafetensorsWriter writer) throws IOException {
+  /**
+   * Runs tensor t's merge only for the masks it applies ({@code sparkmerge masks}): the merged values
+   * are computed, exactly as in a merge, and dropped; the masks go to {@code observer}.
+   */
+  Map<String, Double> masks(TensorTask t, TensorMerge.MaskObserver observer) throws IOException {
+    return merge(t, null, observer).counters();
+  }
+
+  /** Bytes read from the inputs so far. */
+  long bytesRead() {
+    return loader.bytesRead();
+  }
+
+  private TensorResult merge(TensorTask t, SafetensorsWriter writer, TensorMerge.MaskObserver observer) throws IOException {
     MergeMethod method = MethodRegistry.get(t.method());
     TensorMergeContext ctx = new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(),
         t.global(), t.perModel());
@@ -117,6 +130,9 @@ public final class ShardTask implements AutoCloseable {
     ValueStats outStats = new ValueStats();
     Map<String, Double> counters;
     try (TensorMerge m = method.begin(ctx)) {
+      if (observer != null && !m.observeMasks(observer)) {
+        throw new IllegalStateException("tensor " + t.name() + ": method " + t.method() + " reports no masks");
+      }
       // A tensor that is one chunk is read once: the preparation passes and the merge share it.
       TensorChunk whole = rowsPerChunk >= rows && m.preparationPasses() > 0 ? load(t, 0, rows, rowLength, true) : null;
       try {
@@ -149,6 +165,9 @@ public final class ShardTask implements AutoCloseable {
             out = c;
           }
           outStats.add(out);
+          if (writer == null) {
+            continue;
+          }
           ByteBuffer enc = outBuffer(Math.toIntExact(out.length() * t.outDtype().size()));
           TensorCodec.encode(out, t.outDtype(), enc);
           enc.flip();

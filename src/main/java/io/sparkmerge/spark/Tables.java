@@ -22,4 +22,21 @@ final class Tables {
     }
     return sb.append('\n').toString();
   }
+
+  /**
+   * Writes one table into the committer's staging directory as {@code <name>.parquet} (one Spark
+   * DataFrame file) and {@code <name>.csv} (header row first); returns the two staged names.
+   */
+  static java.util.List<String> write(org.apache.spark.sql.SparkSession spark, OutputCommitter committer, String name,
+      org.apache.spark.sql.types.StructType schema, java.util.List<Object[]> values) throws java.io.IOException {
+    java.util.List<org.apache.spark.sql.Row> rows = new java.util.ArrayList<>();
+    StringBuilder csv = new StringBuilder(String.join(",", schema.fieldNames())).append('\n');
+    for (Object[] v : values) {
+      rows.add(org.apache.spark.sql.RowFactory.create(v));
+      csv.append(csvLine(v));
+    }
+    spark.createDataFrame(rows, schema).coalesce(1).write().parquet(committer.staging() + "/" + name + ".parquet");
+    committer.writeStaged(name + ".csv", csv.toString());
+    return java.util.List.of(name + ".parquet", name + ".csv");
+  }
 }

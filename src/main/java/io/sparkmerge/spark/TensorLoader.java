@@ -46,6 +46,9 @@ final class TensorLoader implements AutoCloseable {
 
   /** Rows [firstRow, firstRow + n) of the tensor, decoded; the caller closes the array. */
   INDArray rows(InputModel model, String name, long firstRow, long n, boolean check) throws IOException {
+    if (model.taskVector() != null) {
+      return TaskVectorRows.rows(this, model, name, firstRow, n);
+    }
     TensorInfo info = model.dir().tensors().get(name);
     String file = model.dir().fileOf(name);
     long rowLength = info.rowLength();

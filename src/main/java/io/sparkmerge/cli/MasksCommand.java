@@ -1,0 +1,48 @@
+package io.sparkmerge.cli;
+
+import io.sparkmerge.plan.MergeConfig;
+import io.sparkmerge.spark.MasksJob;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(mixinStandardHelpOptions = true, name = "masks",
+    description = "The binary masks CONFIG's method applies (localize_stitch: its localization, dataless in either mask_scope "
+        + "or given; ties: the magnitude trim at each model's density; lewis: its per-tensor densities through the base "
+        + "method's trim), written as BOOL checkpoints OUT/masks/<model>/ (usable as 'masks:' of a localize_stitch merge), "
+        + "plus tables mask_density and mask_overlap (Parquet + CSV) in OUT.",
+    footer = {"", "Examples:", "  sparkmerge masks jobs/localize_stitch.yml /data/analysis/masks",
+        "  sparkmerge masks jobs/ties.yml hdfs:///analysis/ties-masks --partitions 8"})
+final class MasksCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "CONFIG", description = "a merge config (base_model, models, merge_method and parameters)")
+  String config;
+
+  @Parameters(index = "1", paramLabel = "OUT", description = "output directory")
+  String out;
+
+  @Option(names = "--partitions", description = "at least this many Spark tasks (default: Spark's default parallelism)")
+  int partitions;
+
+  @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
+  String master;
+
+  @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
+  List<String> confs = new ArrayList<>();
+
+  @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
+  boolean overwrite;
+
+  @Override
+  public Integer call() throws IOException {
+    MergeConfig cfg = MergeCommand.load(config);
+    try (SparkSession spark = SparkSessions.create("sparkmerge masks", master, confs)) {
+      MasksJob.run(spark, cfg, new MasksJob.Options(out, overwrite, partitions, System.out));
+      return 0;
+    }
+  }
+}

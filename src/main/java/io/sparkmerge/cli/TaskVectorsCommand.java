@@ -1,0 +1,76 @@
+package io.sparkmerge.cli;
+
+import io.sparkmerge.ConfigException;
+import io.sparkmerge.plan.MergeConfig;
+import io.sparkmerge.spark.TaskVectorsJob;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(mixinStandardHelpOptions = true, name = "task-vectors",
+    description = "τ = MODEL − BASE as a checkpoint in OUT: dense (F32, the model's floating tensors under their names), or "
+        + "sparse with --density s (Localize-and-Stitch's top-s selection, over the whole model or per tensor): per tensor "
+        + "<name>.indices (I32, I64 beyond 2^31 entries) and <name>.values (F32), shape and dtype in the header's metadata. "
+        + "Prints the storage ratio.",
+    footer = {"", "Examples:", "  sparkmerge task-vectors --base /models/base --model /models/ft-math /data/tv/math",
+        "  sparkmerge task-vectors --base /models/base --model /models/ft-math /data/tv/math-1pct --density 0.01"})
+final class TaskVectorsCommand implements Callable<Integer> {
+  @Option(names = "--base", required = true, description = "the base model directory")
+  String base;
+
+  @Option(names = "--model", required = true, description = "the fine-tuned model directory")
+  String model;
+
+  @Parameters(index = "0", paramLabel = "OUT", description = "output directory")
+  String out;
+
+  @Option(names = "--density", description = "keep this fraction s in (0, 1] of τ's entries, the largest magnitudes (sparse layout)")
+  Double density;
+
+  @Option(names = "--mask-scope", description = "with --density: global (k-th largest over the whole model, default) or tensor")
+  String maskScope = "global";
+
+  @Option(names = "--partitions", description = "at least this many Spark tasks (default: Spark's default parallelism)")
+  int partitions;
+
+  @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
+  String master;
+
+  @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
+  List<String> confs = new ArrayList<>();
+
+  @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
+  boolean overwrite;
+
+  @Override
+  public Integer call() throws IOException {
+    if (density != null && !(density > 0 && density <= 1)) {
+      throw new ConfigException("--density must be in (0, 1], got " + density);
+    }
+    if (!maskScope.equals("global") && !maskScope.equals("tensor")) {
+      throw new ConfigException("--mask-scope must be global or tensor, got " + maskScope);
+    }
+    MergeConfig cfg = config(base, model, density == null ? 1.0 : density, maskScope);
+    try (SparkSession spark = SparkSessions.create("sparkmerge task-vectors", master, confs)) {
+      TaskVectorsJob.run(spark, cfg, new TaskVectorsJob.Options(out, overwrite, density, maskScope, partitions, System.out));
+      return 0;
+    }
+  }
+
+  /** The selection is Localize-and-Stitch's dataless one: a config of the base and the one model. */
+  static MergeConfig config(String base, String model, double sparsity, String scope) {
+    String yaml = String.format(Locale.ROOT, "merge_method: localize_stitch%nbase_model: %s%nmodels:%n  - model: %s%n"
+        + "parameters: {sparsity: %s, mask_scope: %s}%n", quote(base), quote(model), Double.toString(sparsity), scope);
+    return ConfigLoader.parse(yaml, "task-vectors arguments");
+  }
+
+  private static String quote(String s) {
+    return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+  }
+}
