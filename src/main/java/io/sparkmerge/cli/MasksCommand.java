@@ -3,8 +3,6 @@ package io.sparkmerge.cli;
 import io.sparkmerge.plan.MergeConfig;
 import io.sparkmerge.spark.MasksJob;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -28,11 +26,7 @@ final class MasksCommand implements Callable<Integer> {
   @Option(names = "--partitions", description = "at least this many Spark tasks (default: Spark's default parallelism)")
   int partitions;
 
-  @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
-  String master;
-
-  @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
-  List<String> confs = new ArrayList<>();
+  @picocli.CommandLine.Mixin SparkSessions.Options sparkOptions;
 
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
   boolean overwrite;
@@ -40,7 +34,7 @@ final class MasksCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     MergeConfig cfg = MergeCommand.load(config);
-    try (SparkSession spark = SparkSessions.create("sparkmerge masks", master, confs)) {
+    try (SparkSession spark = sparkOptions.create("sparkmerge masks")) {
       MasksJob.run(spark, cfg, new MasksJob.Options(out, overwrite, partitions, System.out));
       return 0;
     }

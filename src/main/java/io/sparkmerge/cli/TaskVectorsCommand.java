@@ -4,8 +4,6 @@ import io.sparkmerge.ConfigException;
 import io.sparkmerge.plan.MergeConfig;
 import io.sparkmerge.spark.TaskVectorsJob;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
@@ -39,11 +37,7 @@ final class TaskVectorsCommand implements Callable<Integer> {
   @Option(names = "--partitions", description = "at least this many Spark tasks (default: Spark's default parallelism)")
   int partitions;
 
-  @Option(names = "--master", description = "Spark master (default: spark-submit's, else local[*])")
-  String master;
-
-  @Option(names = "--conf", description = "Spark setting key=value (repeatable)")
-  List<String> confs = new ArrayList<>();
+  @picocli.CommandLine.Mixin SparkSessions.Options sparkOptions;
 
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
   boolean overwrite;
@@ -57,7 +51,7 @@ final class TaskVectorsCommand implements Callable<Integer> {
       throw new ConfigException("--mask-scope must be global or tensor, got " + maskScope);
     }
     MergeConfig cfg = config(base, model, density == null ? 1.0 : density, maskScope);
-    try (SparkSession spark = SparkSessions.create("sparkmerge task-vectors", master, confs)) {
+    try (SparkSession spark = sparkOptions.create("sparkmerge task-vectors")) {
       TaskVectorsJob.run(spark, cfg, new TaskVectorsJob.Options(out, overwrite, density, maskScope, partitions, System.out));
       return 0;
     }
