@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
         + "method's trim), written as BOOL checkpoints OUT/masks/<model>/ (usable as 'masks:' of a localize_stitch merge), "
         + "plus tables mask_density and mask_overlap (Parquet + CSV) in OUT.",
     footer = {"", "Examples:", "  sparkmerge masks jobs/localize_stitch.yml /data/analysis/masks",
-        "  sparkmerge masks jobs/ties.yml hdfs:///analysis/ties-masks --partitions 8"})
+        "  sparkmerge masks jobs/ties.yml hdfs:///analysis/ties-masks --partitions 8",
+        "  sparkmerge masks jobs/localize_stitch.yml /data/analysis/masks --report masks.html"})
 final class MasksCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "CONFIG", description = "a merge config (base_model, models, merge_method and parameters)")
   String config;
@@ -31,12 +32,15 @@ final class MasksCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
   boolean overwrite;
 
+  @picocli.CommandLine.Mixin ReportWriter.Option reportOption;
+
   @Override
   public Integer call() throws IOException {
     MergeConfig cfg = MergeCommand.load(config);
     try (SparkSession spark = sparkOptions.create("sparkmerge masks")) {
       MasksJob.run(spark, cfg, new MasksJob.Options(out, overwrite, partitions, System.out));
-      return 0;
     }
+    reportOption.writeIfAsked(out, overwrite);
+    return 0;
   }
 }

@@ -22,6 +22,21 @@ import org.apache.hadoop.fs.Path;
 final class ReportWriter {
   private ReportWriter() {}
 
+  /** The {@code --report FILE} option of the analysis commands (a picocli mixin). */
+  static final class Option {
+    @picocli.CommandLine.Option(names = "--report", paramLabel = "FILE",
+        description = "also write the HTML report of OUT to FILE (as 'sparkmerge report')")
+    String report;
+
+    /** After the job: writes the report of {@code out} when --report was given. */
+    void writeIfAsked(String out, boolean overwrite) throws IOException {
+      if (report != null) {
+        write(out, report, overwrite);
+        System.out.println("report: " + report);
+      }
+    }
+  }
+
   /** Writes the report of {@code dir} to {@code report}; returns the number of bytes written. */
   static long write(String dir, String report, boolean overwrite) throws IOException {
     Configuration conf = Storage.configuration();

@@ -36,8 +36,7 @@ final class StatsCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
   boolean overwrite;
 
-  @Option(names = "--report", paramLabel = "FILE", description = "also write the HTML report of OUT to FILE (as 'sparkmerge report')")
-  String report;
+  @picocli.CommandLine.Mixin ReportWriter.Option reportOption;
 
   @Override
   public Integer call() throws IOException {
@@ -46,10 +45,7 @@ final class StatsCommand implements Callable<Integer> {
     try (SparkSession spark = sparkOptions.create("sparkmerge stats")) {
       StatsJob.run(spark, cfg, new StatsJob.Options(out, overwrite, f, top, System.out));
     }
-    if (report != null) {
-      ReportWriter.write(out, report, overwrite);
-      System.out.println("report: " + report);
-    }
+    reportOption.writeIfAsked(out, overwrite);
     return 0;
   }
 }

@@ -39,8 +39,7 @@ final class SubspacesCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
   boolean overwrite;
 
-  @Option(names = "--report", paramLabel = "FILE", description = "also write the HTML report of OUT to FILE (as 'sparkmerge report')")
-  String report;
+  @picocli.CommandLine.Mixin ReportWriter.Option reportOption;
 
   @Override
   public Integer call() throws IOException {
@@ -51,10 +50,7 @@ final class SubspacesCommand implements Callable<Integer> {
     try (SparkSession spark = sparkOptions.create("sparkmerge subspaces")) {
       SubspacesJob.run(spark, cfg, new SubspacesJob.Options(out, overwrite, topK, k, plot, maxPlots, System.out));
     }
-    if (report != null) {
-      ReportWriter.write(out, report, overwrite);
-      System.out.println("report: " + report);
-    }
+    reportOption.writeIfAsked(out, overwrite);
     return 0;
   }
 }

@@ -104,6 +104,15 @@ class ReportTest {
     sections(sp, "norms", "cosine", "scope");
     assertTrue(images(sp).size() >= 5, "norms, cosine and sign heatmaps, μ, σ from the job's own tables");
 
+    // a real masks output (the TIES trims of the config), reported by the masks command itself
+    String masks = work.resolve("masks").toString();
+    Path masksHtml = work.resolve("masks.html");
+    MainTest.Run mk = MainTest.run("masks", cfg.toString(), masks, "--master", "local[2]", "--report", masksHtml.toString());
+    assertEquals(0, mk.code(), mk.err());
+    String mp0 = Files.readString(masksHtml);
+    sections(mp0, "masks");
+    assertTrue(images(mp0).size() >= 2, "density and Jaccard from the job's own tables");
+
     // a merge output: what sparkmerge.json says
     String merged = work.resolve("merged").toString();
     assertEquals(0, MainTest.run("merge", cfg.toString(), merged, "--master", "local[2]").code());
