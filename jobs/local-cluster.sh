@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # A real Spark standalone cluster on this machine, from the project's own classpath (no Spark download):
-# one master and two workers, each a separate JVM bound to 127.0.0.1.
+# one master and two workers, each a separate JVM bound to 127.0.0.1 (a worker's address: WORKER_HOSTS).
 #
 #   jobs/local-cluster.sh start [DIR]   # prints the master URL (spark://127.0.0.1:PORT); state in DIR
 #   jobs/local-cluster.sh stop  [DIR]   # stops the JVMs started by 'start'
 #
 # DIR defaults to target/local-cluster. Environment: MASTER_PORT (default: a free port), WORKER_CORES (1),
-# WORKER_MEMORY (1g). Workers launch executors with SPARK_HOME=DIR/spark-home, whose jars/ links to the
-# project's compile classpath (Spark included), the layout Spark's launcher expects of a distribution.
+# WORKER_MEMORY (1g), WORKER_HOSTS (the two workers' bind addresses, default "127.0.0.1 127.0.0.1"; e.g.
+# "127.0.0.1 127.0.0.2" puts them on distinct hosts as Spark sees them, which speculation needs).
+# Workers launch executors with SPARK_HOME=DIR/spark-home, whose jars/ links to the project's compile
+# classpath (Spark included), the layout Spark's launcher expects of a distribution.
 set -euo pipefail
 HOME_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CMD="${1:-}"
@@ -62,8 +64,10 @@ XML
     PORT="${MASTER_PORT:-$(free_port)}"
     URL="spark://127.0.0.1:$PORT"
     start_jvm master 127.0.0.1 org.apache.spark.deploy.master.Master --host 127.0.0.1 --port "$PORT" --webui-port 0
+    read -ra HOSTS <<<"${WORKER_HOSTS:-127.0.0.1 127.0.0.1}"
     for i in 1 2; do
-      start_jvm "worker-$i" 127.0.0.1 org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --webui-port 0 \
+      WHOST="${HOSTS[$((i - 1))]:-127.0.0.1}"
+      start_jvm "worker-$i" "$WHOST" org.apache.spark.deploy.worker.Worker --host "$WHOST" --webui-port 0 \
         --cores "${WORKER_CORES:-1}" --memory "${WORKER_MEMORY:-1g}" --work-dir "$DIR/work/worker-$i" "$URL"
     done
     # ready when the master has registered both workers

@@ -31,9 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real Spark standalone cluster: {@code jobs/local-cluster.sh} starts a master and two workers as
- * separate JVMs on 127.0.0.1; the merge is submitted with the shaded jar through SparkSubmit in a child
- * JVM (client mode), and its tensors must equal the local[2] run's bit for bit — also with a worker (and
- * its executor) killed after the first task finished.
+ * separate JVMs (the master and worker-1 on 127.0.0.1, worker-2 on 127.0.0.2); the merge is submitted
+ * with the shaded jar through SparkSubmit in a child JVM (client mode), and its tensors must equal the
+ * local[2] run's bit for bit — also with a worker (and its executor) killed after the first task
+ * finished, and with a straggler overtaken by a speculative copy.
  * Runs in {@code mvn verify} (failsafe), after the shaded jar is packaged.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -67,8 +68,11 @@ class StandaloneClusterIT {
         "--partitions", String.valueOf(PARTITIONS)}, new PrintStream(new ByteArrayOutputStream()), System.err);
     assertEquals(0, code, "local[2] reference run");
 
-    Process p = new ProcessBuilder("bash", PROJECT.resolve("jobs/local-cluster.sh").toString(), "start", CLUSTER.toString())
-        .redirectErrorStream(true).start();
+    ProcessBuilder pb = new ProcessBuilder("bash", PROJECT.resolve("jobs/local-cluster.sh").toString(), "start", CLUSTER.toString())
+        .redirectErrorStream(true);
+    // distinct hosts as Spark sees them: a speculative copy never runs on a host that ran the task already
+    pb.environment().put("WORKER_HOSTS", "127.0.0.1 127.0.0.2");
+    Process p = pb.start();
     assertTrue(p.waitFor(200, TimeUnit.SECONDS), "cluster start within 200 s");
     String printed = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     assertEquals(0, p.exitValue(), printed);
@@ -147,6 +151,28 @@ class StandaloneClusterIT {
     Path out = work.resolve("cluster");
     File log = work.resolve("cluster.log").toFile();
     finish(submit(out, log), log, 300);
+    assertSameAsLocal(out);
+  }
+
+  /**
+   * A straggler is overtaken by a speculative copy on the other worker: partition 0's first attempt
+   * pauses for {@code slowMs} after writing its shard, so a job that finishes in less than that
+   * finished with the speculative attempt's shard; the files and tensors equal the local run's (one
+   * shard per partition, nothing left in staging).
+   */
+  @Test
+  @Order(2)
+  void aSpeculativeCopyOvertakesAStragglerWithTheSameResult() throws Exception {
+    Path out = work.resolve("speculation");
+    File log = work.resolve("speculation.log").toFile();
+    long slowMs = 180_000;
+    long start = System.currentTimeMillis();
+    finish(submit(out, log, "spark.speculation=true", "spark.speculation.interval=100ms", "spark.speculation.quantile=0.25",
+        "spark.speculation.multiplier=1.1", "spark.speculation.minTaskRuntime=200ms", "spark.sparkmerge.test.slowPartition=0",
+        "spark.sparkmerge.test.slowMs=" + slowMs), log, 300);
+    long elapsed = System.currentTimeMillis() - start;
+    assertTrue(elapsed < slowMs, "the job waited for the straggler (" + elapsed + " ms): no speculative copy won; "
+        + Files.readString(log.toPath()));
     assertSameAsLocal(out);
   }
 

@@ -12,6 +12,11 @@ public final class ChildJvm {
 
   /** The java command line: this JVM's --add-opens and -D options, the heap given, the test classpath. */
   public static List<String> command(String heap, String mainClass, List<String> args) {
+    return command(heap, List.of(), mainClass, args);
+  }
+
+  /** As {@link #command(String, String, List)}, with extra JVM options (e.g. JavaCPP's off-heap limits). */
+  public static List<String> command(String heap, List<String> jvmOptions, String mainClass, List<String> args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
     for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -21,6 +26,7 @@ public final class ChildJvm {
       }
     }
     cmd.add("-Xmx" + heap);
+    cmd.addAll(jvmOptions);
     cmd.add("-Dspark.ui.enabled=false");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
@@ -31,7 +37,13 @@ public final class ChildJvm {
 
   /** Starts the JVM with stdout and stderr going to {@code log}. */
   public static Process start(String heap, String mainClass, List<String> args, File log) throws IOException {
-    return new ProcessBuilder(command(heap, mainClass, args)).redirectErrorStream(true)
+    return start(heap, List.of(), mainClass, args, log);
+  }
+
+  /** Starts the JVM with extra JVM options, stdout and stderr going to {@code log}. */
+  public static Process start(String heap, List<String> jvmOptions, String mainClass, List<String> args, File log)
+      throws IOException {
+    return new ProcessBuilder(command(heap, jvmOptions, mainClass, args)).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.to(log)).start();
   }
 }
