@@ -70,8 +70,13 @@ def exp1_summary(res):
         rows = {s: res["exp1"][s].get("rows", {}).get(row.label) for s in seeds}
         ok = {s: r for s, r in rows.items() if r and r.get("status") == "ok"}
         if ok and len(ok) == len(seeds):
-            add(row.label, {s: r["test"] for s, r in ok.items()}, lambdas=[r["lambda"] for r in ok.values()], note=row.note)
-            out[row.label]["grid"] = row.lambdas
+            # The grid each seed really ran (its validation keys): results kept by --resume may predate a grid change.
+            grid = sorted({float(k) for r in ok.values() for k in r["val"] if k != "None"}) or None
+            note = row.note
+            if grid != (sorted(row.lambdas) if row.lambdas else None):
+                note = (note + "; " if note else "") + f"λ grid run: {grid}"
+            add(row.label, {s: r["test"] for s, r in ok.items()}, lambdas=[r["lambda"] for r in ok.values()], note=note)
+            out[row.label]["grid"] = grid
         else:
             bad = [r for r in rows.values() if r and r.get("status") != "ok"]
             status = bad[0]["status"] if bad else "not run"
@@ -152,6 +157,39 @@ def exp2_tables(res):
     return "\n".join(lines), "\n".join(statements)
 
 
+def exp3_table(res):
+    """Experiment 3 (WSA): per variant, the clients, their merges (linear, wsa) and the barrier."""
+    seeds = finished_seeds(res, "exp3")
+    if not seeds:
+        return "(not run)"
+    r = [res["exp3"][s] for s in seeds]
+    first = r[0]
+    c = first["clients"]
+    intro = (f"Seeds: {len(seeds)}{' (one seed: no spread, read the numbers as indicative)' if len(seeds) == 1 else ''}. "
+             f"Original task, two clients with label skew: client 0 holds classes {c[0]['classes']} and "
+             f"{100 * first['minority']:.0f} % of the others ({c[0]['samples']} images), client 1 the reverse "
+             f"({c[1]['samples']} images). Both start from one random init and train {first['warmup_steps']} steps "
+             f"on their own split; `bin/sparkmerge scopes` fuses the two warm-up checkpoints' scopes (weights = sample "
+             f"counts, `--fusion moment`); each client then trains {first['local_steps']} more local steps, with "
+             f"β = 0 or with loss += β Σ_l KL(scope_l ‖ fused scope_l) (β = {first['beta']:g}, the docs/wsa.md "
+             f"regulariser over the three 2-D weights). Each pair is merged by `bin/sparkmerge merge` with `linear` "
+             f"(weights = sample counts, normalised) and with `wsa` (our post-hoc analogue). Barrier: the largest "
+             f"gap between the test loss (accuracy) on the line (1 − α)·client0 + α·client1, α ∈ "
+             f"{{{', '.join(f'{a:g}' for a in first['variants'][next(iter(first['variants']))]['barrier']['alphas'])}}}, "
+             f"and the straight line between the endpoints (0 = no barrier). Test split of the original task (all classes).")
+    lines = [intro, "", "| training | client 0 acc | client 1 acc | Σ KL to fused scope (c0, c1) | linear merge acc | "
+             "linear merge loss | wsa merge acc | wsa merge loss | loss barrier | acc barrier (points) |",
+             "|---|" + "---|" * 9]
+    for variant in first["variants"]:
+        v = [x["variants"][variant] for x in r]
+        kl = ", ".join(f"{statistics.mean(x['client_kl'][k] for x in v):.4f}" for k in (0, 1))
+        lines.append(f"| {variant} | {ms([x['client_acc'][0] for x in v])} | {ms([x['client_acc'][1] for x in v])} | {kl} | "
+                     f"{ms([x['merged']['linear']['acc'] for x in v])} | {ms([x['merged']['linear']['loss'] for x in v], 1, 4)} | "
+                     f"{ms([x['merged']['wsa']['acc'] for x in v])} | {ms([x['merged']['wsa']['loss'] for x in v], 1, 4)} | "
+                     f"{ms([x['barrier']['loss_barrier'] for x in v], 1, 4)} | {ms([x['barrier']['acc_barrier'] for x in v])} |")
+    return "\n".join(lines)
+
+
 def harness_settings():
     """For results.json files from runs stopped before they recorded their settings: the harness's constants."""
     import experiments
@@ -184,7 +222,7 @@ def main():
         lr=st.get("lr"), ft_lr=st.get("ft_lr"), base_epochs=st.get("base_epochs"), ft_epochs=st.get("ft_epochs"),
         wsm_steps=st.get("wsm_steps"), wsm_every=st.get("wsm_every"), validation=st.get("validation"),
         available=", ".join(res.get("available_methods", [])), table1=exp1_table(summary), claims=claims(summary),
-        table2=t2, statements2=s2 or "(not run)", ta_grid=methods_table.TA_GRID, mean_grid=methods_table.MEAN_GRID,
+        table2=t2, table3=exp3_table(res), statements2=s2 or "(not run)", ta_grid=methods_table.TA_GRID, mean_grid=methods_table.MEAN_GRID,
         missing=", ".join(missing) or "none",
         quick="\n**This was a --quick smoke run: the numbers are meaningless.**\n" if run.get("quick") else "")
     with open(args.out, "w") as f:
