@@ -44,9 +44,11 @@ def machine():
 
 
 def finished_seeds(res, exp):
-    """Seeds whose every step finished (an interrupted run reports only those)."""
-    done = res.get("seeds_done", 0)
-    return sorted((s for s in res.get(exp, {}) if int(s[len("seed"):]) < done), key=lambda s: int(s[len("seed"):]))
+    """Seeds whose step of `exp` finished: every value in results.json is written only once its computation is
+    complete (an Experiment 1 row once all its merges ran), so an interrupted run reports what it finished."""
+    complete = {"exp1": lambda r: "individual" in r, "exp2": lambda r: "merged" in r and "decayed" in r,
+                "exp3": lambda r: "variants" in r}[exp]
+    return sorted((s for s, r in res.get(exp, {}).items() if complete(r)), key=lambda s: int(s[len("seed"):]))
 
 
 def exp1_summary(res):
@@ -61,6 +63,7 @@ def exp1_summary(res):
             for t in TASKS:
                 e["test"][t].append(acc[t])
             e["avg"].append(sum(acc[t] for t in TASKS) / len(TASKS))
+            e.setdefault("avg_by_seed", {})[s] = e["avg"][-1]
             e["norm"].append(sum(acc[t] / indiv[s][t] for t in TASKS) / len(TASKS))
         out[label] = e
 
@@ -69,13 +72,16 @@ def exp1_summary(res):
     for row in methods_table.ROWS:
         rows = {s: res["exp1"][s].get("rows", {}).get(row.label) for s in seeds}
         ok = {s: r for s, r in rows.items() if r and r.get("status") == "ok"}
-        if ok and len(ok) == len(seeds):
+        if ok:
             # The grid each seed really ran (its validation keys): results kept by --resume may predate a grid change.
             grid = sorted({float(k) for r in ok.values() for k in r["val"] if k != "None"}) or None
             note = row.note
+            if len(ok) < len(seeds):
+                note = (note + "; " if note else "") + f"{len(ok)} of {len(seeds)} seeds ({', '.join(ok)}): run stopped"
             if grid != (sorted(row.lambdas) if row.lambdas else None):
                 note = (note + "; " if note else "") + f"λ grid run: {grid}"
             add(row.label, {s: r["test"] for s, r in ok.items()}, lambdas=[r["lambda"] for r in ok.values()], note=note)
+            out[row.label]["seeds"] = list(ok)
             out[row.label]["grid"] = grid
         else:
             bad = [r for r in rows.values() if r and r.get("status") != "ok"]
@@ -111,9 +117,11 @@ def claims(summary):
                        if not e or e["status"] != "ok"]
             out.append(f"- {source}: {better} > {worse} — **not checked** ({'; '.join(missing)}).")
             continue
-        ma, mb = statistics.mean(a["avg"]), statistics.mean(b["avg"])
-        wins = sum(x > y for x, y in zip(a["avg"], b["avg"]))
-        n = len(a["avg"])
+        common = [s for s in a["avg_by_seed"] if s in b["avg_by_seed"]]   # compare on the seeds both rows have
+        xa, xb = [a["avg_by_seed"][s] for s in common], [b["avg_by_seed"][s] for s in common]
+        ma, mb = statistics.mean(xa), statistics.mean(xb)
+        wins = sum(x > y for x, y in zip(xa, xb))
+        n = len(common)
         verdict = "holds" if ma > mb else "does not hold"
         out.append(f"- {source}: {better} > {worse} **{verdict}** here: average accuracy {100 * ma:.1f} % vs "
                    f"{100 * mb:.1f} % ({100 * (ma - mb):+.1f} points; {better} ahead on {wins} of {n} seeds).")
@@ -187,6 +195,22 @@ def exp3_table(res):
                      f"{ms([x['merged']['linear']['acc'] for x in v])} | {ms([x['merged']['linear']['loss'] for x in v], 1, 4)} | "
                      f"{ms([x['merged']['wsa']['acc'] for x in v])} | {ms([x['merged']['wsa']['loss'] for x in v], 1, 4)} | "
                      f"{ms([x['barrier']['loss_barrier'] for x in v], 1, 4)} | {ms([x['barrier']['acc_barrier'] for x in v])} |")
+    plain, reg = list(first["variants"])[:2]
+    lines.append("")
+
+    def mean_of(variant, f):
+        return statistics.mean(f(x["variants"][variant]) for x in r)
+
+    for method in ("linear", "wsa"):
+        a, b = (mean_of(v, lambda x: x["merged"][method]["acc"]) for v in (reg, plain))
+        lines.append(f"- {method} merge: {100 * a:.1f} % with the regulariser vs {100 * b:.1f} % without "
+                     f"({100 * (a - b):+.1f} points; WSA's claim, a better merge with aligned scopes, "
+                     f"{'holds' if a > b else 'does not hold'} here).")
+    for v in (plain, reg):
+        m = mean_of(v, lambda x: x["merged"]["linear"]["acc"])
+        c = mean_of(v, lambda x: statistics.mean(x["client_acc"]))
+        lines.append(f"- {v}: the linear merge's accuracy is {100 * m:.1f} % vs the clients' mean {100 * c:.1f} % "
+                     f"({100 * (m - c):+.1f} points); loss barrier {mean_of(v, lambda x: x['barrier']['loss_barrier']):.4f}.")
     return "\n".join(lines)
 
 
@@ -214,7 +238,7 @@ def main():
     t2, s2 = exp2_tables(res)
     st = run.get("settings", {})
     runtime = f"{args.seconds / 60:.1f} min wall-clock" if args.seconds else "?"
-    missing = [l for l, e in summary.items() if e["status"] != "ok"]
+    missing = [l for l, e in summary.items() if e["status"] != "ok" or len(e["avg"]) < n]
     text = TEMPLATE.format(
         command=args.command, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=machine(),
         runtime=runtime, seeds=n, torch=run.get("torch", "?"), python=run.get("python", "?"),
