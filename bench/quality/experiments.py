@@ -258,8 +258,9 @@ def main():
             experiment1(seed, work, splits, set(available), res)
         if "2" in exps:
             experiment2(seed, work, splits, res)
-        if "3" in exps and res.get("exp3", f"seed{seed}") is None:
-            wsa_experiment.run(seed, work, splits, res, log, quick=args.quick)
+        for exp in wsa_experiment.SETUPS:   # "3": shared init, then different inits
+            if "3" in exps and res.get(exp, f"seed{seed}") is None:
+                wsa_experiment.run(seed, work, splits, res, log, quick=args.quick, exp=exp)
         res.put(seed + 1, "seeds_done")
     res.put(settings(args), "run")
     log(f"done in {time.time() - t0:.0f}s")

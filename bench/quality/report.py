@@ -47,7 +47,7 @@ def finished_seeds(res, exp):
     """Seeds whose step of `exp` finished: every value in results.json is written only once its computation is
     complete (an Experiment 1 row once all its merges ran), so an interrupted run reports what it finished."""
     complete = {"exp1": lambda r: "individual" in r, "exp2": lambda r: "merged" in r and "decayed" in r,
-                "exp3": lambda r: "variants" in r}[exp]
+                "exp3": lambda r: "variants" in r, "exp3b": lambda r: "variants" in r}[exp]
     return sorted((s for s, r in res.get(exp, {}).items() if complete(r)), key=lambda s: int(s[len("seed"):]))
 
 
@@ -165,18 +165,20 @@ def exp2_tables(res):
     return "\n".join(lines), "\n".join(statements)
 
 
-def exp3_table(res):
+def exp3_table(res, exp="exp3"):
     """Experiment 3 (WSA): per variant, the clients, their merges (linear, wsa) and the barrier."""
-    seeds = finished_seeds(res, "exp3")
+    seeds = finished_seeds(res, exp)
     if not seeds:
         return "(not run)"
-    r = [res["exp3"][s] for s in seeds]
+    r = [res[exp][s] for s in seeds]
     first = r[0]
     c = first["clients"]
     intro = (f"Seeds: {len(seeds)}{' (one seed: no spread, read the numbers as indicative)' if len(seeds) == 1 else ''}. "
              f"Original task, two clients with label skew: client 0 holds classes {c[0]['classes']} and "
              f"{100 * first['minority']:.0f} % of the others ({c[0]['samples']} images), client 1 the reverse "
-             f"({c[1]['samples']} images). Both start from one random init and train {first['warmup_steps']} steps "
+             f"({c[1]['samples']} images). "
+             + ("Each client starts from its own random init (seeded differently)."
+                if first.get("different_inits") else "Both start from one random init.") + f" Each client trains {first['warmup_steps']} steps "
              f"on their own split; `bin/sparkmerge scopes` fuses the two warm-up checkpoints' scopes (weights = sample "
              f"counts, `--fusion moment`); each client then trains {first['local_steps']} more local steps, with "
              f"β = 0 or with loss += β Σ_l KL(scope_l ‖ fused scope_l) (β = {first['beta']:g}, the docs/wsa.md "
@@ -246,7 +248,7 @@ def main():
         lr=st.get("lr"), ft_lr=st.get("ft_lr"), base_epochs=st.get("base_epochs"), ft_epochs=st.get("ft_epochs"),
         wsm_steps=st.get("wsm_steps"), wsm_every=st.get("wsm_every"), validation=st.get("validation"),
         available=", ".join(res.get("available_methods", [])), table1=exp1_table(summary), claims=claims(summary),
-        table2=t2, table3=exp3_table(res), statements2=s2 or "(not run)", ta_grid=methods_table.TA_GRID, mean_grid=methods_table.MEAN_GRID,
+        table2=t2, table3=exp3_table(res), table3b=exp3_table(res, "exp3b"), statements2=s2 or "(not run)", ta_grid=methods_table.TA_GRID, mean_grid=methods_table.MEAN_GRID,
         missing=", ".join(missing) or "none",
         quick="\n**This was a --quick smoke run: the numbers are meaningless.**\n" if run.get("quick") else "")
     with open(args.out, "w") as f:

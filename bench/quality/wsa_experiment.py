@@ -105,29 +105,37 @@ def barrier(a, b, xt, yt):
             "loss_barrier": loss_b, "acc_barrier": acc_b}
 
 
-def run(seed, work, splits, res, log, quick=False):
+# results key -> whether each client starts from its own random init (else one shared init)
+SETUPS = {"exp3": False, "exp3b": True}
+
+
+def run(seed, work, splits, res, log, quick=False, exp="exp3"):
+    different_inits = SETUPS[exp]
     key = f"seed{seed}"
     warmup, local = (WARMUP // 10, LOCAL // 10) if quick else (WARMUP, LOCAL)
     x, y = splits["original"]["train"]
     xt, yt = splits["original"]["test"]
     clients = client_splits(x, y, seed)
     counts = [len(c[1]) for c in clients]
-    root = os.path.join(work, "wsa")
-    torch.manual_seed(3000 + seed)
-    init = zoo.MLP()
+    prefix = "wsa-diffinit" if different_inits else "wsa"
+    root = os.path.join(work, prefix)
+    inits = []
+    for k in range(len(clients)):
+        torch.manual_seed(3000 + seed + (7 * k if different_inits else 0))
+        inits.append(zoo.MLP())
     warm = []
     for k, (cx, cy) in enumerate(clients):
         d = os.path.join(root, f"client{k}-warmup")
         if not os.path.exists(os.path.join(d, "config.json")):
-            zoo.save(train_client(copy.deepcopy(init), cx, cy, warmup, 0, 3000 + 10 * seed + k), d)
+            zoo.save(train_client(inits[k], cx, cy, warmup, 0, 3000 + 10 * seed + k), d)
         warm.append(d)
     text = sparkmerge_cli.config_yaml("linear", [(d, {"weight": n}, {}) for d, n in zip(warm, counts)], None, None, seed)
     scopes_json = os.path.join(root, "scopes.json")
-    secs = sparkmerge_cli.scopes(text, os.path.join(work, "configs", "wsa-scopes.yml"), scopes_json,
-                                 os.path.join(work, "logs", "wsa-scopes.log"))
-    log(f"seed {seed}: WSA fused scopes exported by sparkmerge scopes ({secs:.0f}s)")
+    secs = sparkmerge_cli.scopes(text, os.path.join(work, "configs", prefix + "-scopes.yml"), scopes_json,
+                                 os.path.join(work, "logs", prefix + "-scopes.log"))
+    log(f"seed {seed}: WSA ({'different' if different_inits else 'shared'} init) fused scopes exported by sparkmerge scopes ({secs:.0f}s)")
     targets = load_scopes(scopes_json)
-    out = {"clients": [{"classes": list(c), "samples": n} for c, n in zip(CLIENT_CLASSES, counts)],
+    out = {"different_inits": different_inits, "clients": [{"classes": list(c), "samples": n} for c, n in zip(CLIENT_CLASSES, counts)],
            "warmup_steps": warmup, "local_steps": local, "beta": BETA, "minority": MINORITY, "variants": {}}
     for variant, beta in (("no regulariser", 0.0), (f"scope KL, beta {BETA:g}", BETA)):
         tag = "plain" if beta == 0 else "reg"
@@ -146,13 +154,13 @@ def run(seed, work, splits, res, log, quick=False):
             params = {"normalize": True} if method == "linear" else None
             text = sparkmerge_cli.config_yaml(method, [(d, {"weight": n}, {}) for d, n in zip(dirs, counts)],
                                               None, params, seed)
-            name = f"wsa-{tag}-{method}"
+            name = f"{prefix}-{tag}-{method}"
             merged = os.path.join(work, "merged", name)
             s = sparkmerge_cli.merge(text, os.path.join(work, "configs", name + ".yml"), merged,
                                      os.path.join(work, "logs", name + ".log"))
             acc, loss = zoo.evaluate(zoo.load(merged), xt, yt)
             v["merged"][method] = {"acc": acc, "loss": loss, "merge_seconds": s}
-            log(f"seed {seed}: WSA {variant}, {method} merge: acc {acc:.4f} loss {loss:.4f}")
+            log(f"seed {seed}: {prefix} {variant}, {method} merge: acc {acc:.4f} loss {loss:.4f}")
         out["variants"][variant] = v
-        log(f"seed {seed}: WSA {variant}: clients {v['client_acc']}, loss barrier {v['barrier']['loss_barrier']:.4f}")
-    res.put(out, "exp3", key)
+        log(f"seed {seed}: {prefix} {variant}: clients {v['client_acc']}, loss barrier {v['barrier']['loss_barrier']:.4f}")
+    res.put(out, exp, key)
