@@ -179,7 +179,7 @@ def exp3_table(res, exp="exp3"):
              f"({c[1]['samples']} images). "
              + ("Each client starts from its own random init (seeded differently)."
                 if first.get("different_inits") else "Both start from one random init.") + f" Each client trains {first['warmup_steps']} steps "
-             f"on their own split; `bin/sparkmerge scopes` fuses the two warm-up checkpoints' scopes (weights = sample "
+             f"on its own split; `bin/sparkmerge scopes` fuses the two warm-up checkpoints' scopes (weights = sample "
              f"counts, `--fusion moment`); each client then trains {first['local_steps']} more local steps, with "
              f"β = 0 or with loss += β Σ_l KL(scope_l ‖ fused scope_l) (β = {first['beta']:g}, the docs/wsa.md "
              f"regulariser over the three 2-D weights). Each pair is merged by `bin/sparkmerge merge` with `linear` "
