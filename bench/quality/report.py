@@ -233,6 +233,8 @@ def main():
     ap.add_argument("--command", default="bench/quality/run.sh")
     ap.add_argument("--seconds", type=float)
     ap.add_argument("--sparkmerge-version", default="?")
+    ap.add_argument("--resumed", action="store_true", help="the run kept an earlier run's work (run.sh --resume)")
+    ap.add_argument("--runtime-text", help="states the runtime instead (e.g. the sum of several resumed invocations)")
     args = ap.parse_args()
     res = json.load(open(args.results))
     run = res.get("run") or harness_settings()
@@ -240,6 +242,10 @@ def main():
     t2, s2 = exp2_tables(res)
     st = run.get("settings", {})
     runtime = f"{args.seconds / 60:.1f} min wall-clock" if args.seconds else "?"
+    if args.resumed:
+        runtime += " for this invocation, which resumed an earlier run's work directory (earlier invocations not counted)"
+    if args.runtime_text:
+        runtime = args.runtime_text
     missing = [l for l, e in summary.items() if e["status"] != "ok" or len(e["avg"]) < n]
     text = TEMPLATE.format(
         command=args.command, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=machine(),
