@@ -205,8 +205,9 @@ def exp3_table(res, exp="exp3"):
 
     for method in ("linear", "wsa"):
         a, b = (mean_of(v, lambda x: x["merged"][method]["acc"]) for v in (reg, plain))
+        wins = sum(x["variants"][reg]["merged"][method]["acc"] > x["variants"][plain]["merged"][method]["acc"] for x in r)
         lines.append(f"- {method} merge: {100 * a:.1f} % with the regulariser vs {100 * b:.1f} % without "
-                     f"({100 * (a - b):+.1f} points; WSA's claim, a better merge with aligned scopes, "
+                     f"({100 * (a - b):+.1f} points, regulariser ahead on {wins} of {len(r)} seeds; WSA's claim, a better merge with aligned scopes, "
                      f"{'holds' if a > b else 'does not hold'} here).")
     for v in (plain, reg):
         m = mean_of(v, lambda x: x["merged"]["linear"]["acc"])
