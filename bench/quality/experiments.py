@@ -20,6 +20,7 @@ import activation_stats  # noqa: E402
 import data  # noqa: E402
 import methods_table  # noqa: E402
 import sparkmerge_cli  # noqa: E402
+import wsa_experiment  # noqa: E402
 import wsm_weights  # noqa: E402
 import zoo  # noqa: E402
 
@@ -227,7 +228,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--work", required=True, help="working directory (models, merges, logs, results.json)")
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--experiments", default="1,2")
+    ap.add_argument("--experiments", default="1,2,3")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: a fraction of the training steps and one λ per method (numbers meaningless)")
     ap.add_argument("--rows", help="comma-separated labels of the Experiment 1 rows to run (default: all)")
@@ -257,6 +258,9 @@ def main():
             experiment1(seed, work, splits, set(available), res)
         if "2" in exps:
             experiment2(seed, work, splits, res)
+        for exp in wsa_experiment.SETUPS:   # "3": shared init, then different inits
+            if "3" in exps and res.get(exp, f"seed{seed}") is None:
+                wsa_experiment.run(seed, work, splits, res, log, quick=args.quick, exp=exp)
         res.put(seed + 1, "seeds_done")
     res.put(settings(args), "run")
     log(f"done in {time.time() - t0:.0f}s")

@@ -44,9 +44,11 @@ def machine():
 
 
 def finished_seeds(res, exp):
-    """Seeds whose every step finished (an interrupted run reports only those)."""
-    done = res.get("seeds_done", 0)
-    return sorted((s for s in res.get(exp, {}) if int(s[len("seed"):]) < done), key=lambda s: int(s[len("seed"):]))
+    """Seeds whose step of `exp` finished: every value in results.json is written only once its computation is
+    complete (an Experiment 1 row once all its merges ran), so an interrupted run reports what it finished."""
+    complete = {"exp1": lambda r: "individual" in r, "exp2": lambda r: "merged" in r and "decayed" in r,
+                "exp3": lambda r: "variants" in r, "exp3b": lambda r: "variants" in r}[exp]
+    return sorted((s for s, r in res.get(exp, {}).items() if complete(r)), key=lambda s: int(s[len("seed"):]))
 
 
 def exp1_summary(res):
@@ -61,6 +63,7 @@ def exp1_summary(res):
             for t in TASKS:
                 e["test"][t].append(acc[t])
             e["avg"].append(sum(acc[t] for t in TASKS) / len(TASKS))
+            e.setdefault("avg_by_seed", {})[s] = e["avg"][-1]
             e["norm"].append(sum(acc[t] / indiv[s][t] for t in TASKS) / len(TASKS))
         out[label] = e
 
@@ -69,9 +72,17 @@ def exp1_summary(res):
     for row in methods_table.ROWS:
         rows = {s: res["exp1"][s].get("rows", {}).get(row.label) for s in seeds}
         ok = {s: r for s, r in rows.items() if r and r.get("status") == "ok"}
-        if ok and len(ok) == len(seeds):
-            add(row.label, {s: r["test"] for s, r in ok.items()}, lambdas=[r["lambda"] for r in ok.values()], note=row.note)
-            out[row.label]["grid"] = row.lambdas
+        if ok:
+            # The grid each seed really ran (its validation keys): results kept by --resume may predate a grid change.
+            grid = sorted({float(k) for r in ok.values() for k in r["val"] if k != "None"}) or None
+            note = row.note
+            if len(ok) < len(seeds):
+                note = (note + "; " if note else "") + f"{len(ok)} of {len(seeds)} seeds ({', '.join(ok)}): run stopped"
+            if grid != (sorted(row.lambdas) if row.lambdas else None):
+                note = (note + "; " if note else "") + f"λ grid run: {grid}"
+            add(row.label, {s: r["test"] for s, r in ok.items()}, lambdas=[r["lambda"] for r in ok.values()], note=note)
+            out[row.label]["seeds"] = list(ok)
+            out[row.label]["grid"] = grid
         else:
             bad = [r for r in rows.values() if r and r.get("status") != "ok"]
             status = bad[0]["status"] if bad else "not run"
@@ -106,9 +117,11 @@ def claims(summary):
                        if not e or e["status"] != "ok"]
             out.append(f"- {source}: {better} > {worse} — **not checked** ({'; '.join(missing)}).")
             continue
-        ma, mb = statistics.mean(a["avg"]), statistics.mean(b["avg"])
-        wins = sum(x > y for x, y in zip(a["avg"], b["avg"]))
-        n = len(a["avg"])
+        common = [s for s in a["avg_by_seed"] if s in b["avg_by_seed"]]   # compare on the seeds both rows have
+        xa, xb = [a["avg_by_seed"][s] for s in common], [b["avg_by_seed"][s] for s in common]
+        ma, mb = statistics.mean(xa), statistics.mean(xb)
+        wins = sum(x > y for x, y in zip(xa, xb))
+        n = len(common)
         verdict = "holds" if ma > mb else "does not hold"
         out.append(f"- {source}: {better} > {worse} **{verdict}** here: average accuracy {100 * ma:.1f} % vs "
                    f"{100 * mb:.1f} % ({100 * (ma - mb):+.1f} points; {better} ahead on {wins} of {n} seeds).")
@@ -152,6 +165,58 @@ def exp2_tables(res):
     return "\n".join(lines), "\n".join(statements)
 
 
+def exp3_table(res, exp="exp3"):
+    """Experiment 3 (WSA): per variant, the clients, their merges (linear, wsa) and the barrier."""
+    seeds = finished_seeds(res, exp)
+    if not seeds:
+        return "(not run)"
+    r = [res[exp][s] for s in seeds]
+    first = r[0]
+    c = first["clients"]
+    intro = (f"Seeds: {len(seeds)}{' (one seed: no spread, read the numbers as indicative)' if len(seeds) == 1 else ''}. "
+             f"Original task, two clients with label skew: client 0 holds classes {c[0]['classes']} and "
+             f"{100 * first['minority']:.0f} % of the others ({c[0]['samples']} images), client 1 the reverse "
+             f"({c[1]['samples']} images). "
+             + ("Each client starts from its own random init (seeded differently)."
+                if first.get("different_inits") else "Both start from one random init.") + f" Each client trains {first['warmup_steps']} steps "
+             f"on its own split; `bin/sparkmerge scopes` fuses the two warm-up checkpoints' scopes (weights = sample "
+             f"counts, `--fusion moment`); each client then trains {first['local_steps']} more local steps, with "
+             f"β = 0 or with loss += β Σ_l KL(scope_l ‖ fused scope_l) (β = {first['beta']:g}, the docs/wsa.md "
+             f"regulariser over the three 2-D weights). Each pair is merged by `bin/sparkmerge merge` with `linear` "
+             f"(weights = sample counts, normalised) and with `wsa` (our post-hoc analogue). Barrier: the largest "
+             f"gap between the test loss (accuracy) on the line (1 − α)·client0 + α·client1, α ∈ "
+             f"{{{', '.join(f'{a:g}' for a in first['variants'][next(iter(first['variants']))]['barrier']['alphas'])}}}, "
+             f"and the straight line between the endpoints (0 = no barrier). Test split of the original task (all classes).")
+    lines = [intro, "", "| training | client 0 acc | client 1 acc | Σ KL to fused scope (c0, c1) | linear merge acc | "
+             "linear merge loss | wsa merge acc | wsa merge loss | loss barrier | acc barrier (points) |",
+             "|---|" + "---|" * 9]
+    for variant in first["variants"]:
+        v = [x["variants"][variant] for x in r]
+        kl = ", ".join(f"{statistics.mean(x['client_kl'][k] for x in v):.4f}" for k in (0, 1))
+        lines.append(f"| {variant} | {ms([x['client_acc'][0] for x in v])} | {ms([x['client_acc'][1] for x in v])} | {kl} | "
+                     f"{ms([x['merged']['linear']['acc'] for x in v])} | {ms([x['merged']['linear']['loss'] for x in v], 1, 4)} | "
+                     f"{ms([x['merged']['wsa']['acc'] for x in v])} | {ms([x['merged']['wsa']['loss'] for x in v], 1, 4)} | "
+                     f"{ms([x['barrier']['loss_barrier'] for x in v], 1, 4)} | {ms([x['barrier']['acc_barrier'] for x in v])} |")
+    plain, reg = list(first["variants"])[:2]
+    lines.append("")
+
+    def mean_of(variant, f):
+        return statistics.mean(f(x["variants"][variant]) for x in r)
+
+    for method in ("linear", "wsa"):
+        a, b = (mean_of(v, lambda x: x["merged"][method]["acc"]) for v in (reg, plain))
+        wins = sum(x["variants"][reg]["merged"][method]["acc"] > x["variants"][plain]["merged"][method]["acc"] for x in r)
+        lines.append(f"- {method} merge: {100 * a:.1f} % with the regulariser vs {100 * b:.1f} % without "
+                     f"({100 * (a - b):+.1f} points, regulariser ahead on {wins} of {len(r)} seeds; WSA's claim, a better merge with aligned scopes, "
+                     f"{'holds' if a > b else 'does not hold'} here).")
+    for v in (plain, reg):
+        m = mean_of(v, lambda x: x["merged"]["linear"]["acc"])
+        c = mean_of(v, lambda x: statistics.mean(x["client_acc"]))
+        lines.append(f"- {v}: the linear merge's accuracy is {100 * m:.1f} % vs the clients' mean {100 * c:.1f} % "
+                     f"({100 * (m - c):+.1f} points); loss barrier {mean_of(v, lambda x: x['barrier']['loss_barrier']):.4f}.")
+    return "\n".join(lines)
+
+
 def harness_settings():
     """For results.json files from runs stopped before they recorded their settings: the harness's constants."""
     import experiments
@@ -169,6 +234,8 @@ def main():
     ap.add_argument("--command", default="bench/quality/run.sh")
     ap.add_argument("--seconds", type=float)
     ap.add_argument("--sparkmerge-version", default="?")
+    ap.add_argument("--resumed", action="store_true", help="the run kept an earlier run's work (run.sh --resume)")
+    ap.add_argument("--runtime-text", help="states the runtime instead (e.g. the sum of several resumed invocations)")
     args = ap.parse_args()
     res = json.load(open(args.results))
     run = res.get("run") or harness_settings()
@@ -176,7 +243,11 @@ def main():
     t2, s2 = exp2_tables(res)
     st = run.get("settings", {})
     runtime = f"{args.seconds / 60:.1f} min wall-clock" if args.seconds else "?"
-    missing = [l for l, e in summary.items() if e["status"] != "ok"]
+    if args.resumed:
+        runtime += " for this invocation, which resumed an earlier run's work directory (earlier invocations not counted)"
+    if args.runtime_text:
+        runtime = args.runtime_text
+    missing = [l for l, e in summary.items() if e["status"] != "ok" or len(e["avg"]) < n]
     text = TEMPLATE.format(
         command=args.command, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=machine(),
         runtime=runtime, seeds=n, torch=run.get("torch", "?"), python=run.get("python", "?"),
@@ -184,7 +255,7 @@ def main():
         lr=st.get("lr"), ft_lr=st.get("ft_lr"), base_epochs=st.get("base_epochs"), ft_epochs=st.get("ft_epochs"),
         wsm_steps=st.get("wsm_steps"), wsm_every=st.get("wsm_every"), validation=st.get("validation"),
         available=", ".join(res.get("available_methods", [])), table1=exp1_table(summary), claims=claims(summary),
-        table2=t2, statements2=s2 or "(not run)", ta_grid=methods_table.TA_GRID, mean_grid=methods_table.MEAN_GRID,
+        table2=t2, table3=exp3_table(res), table3b=exp3_table(res, "exp3b"), statements2=s2 or "(not run)", ta_grid=methods_table.TA_GRID, mean_grid=methods_table.MEAN_GRID,
         missing=", ".join(missing) or "none",
         quick="\n**This was a --quick smoke run: the numbers are meaningless.**\n" if run.get("quick") else "")
     with open(args.out, "w") as f:

@@ -42,4 +42,4 @@ nice -n 10 "$PY" "$HOME_DIR/bench/quality/experiments.py" --work "$WORK" --seeds
   2>&1 | tee "$WORK/run.log"
 END=$(date +%s)
 "$PY" "$HOME_DIR/bench/quality/report.py" "$WORK/results.json" "$OUT" --command "$CMDLINE" \
-  --seconds "$((END - START))" --sparkmerge-version "$VERSION"
+  --seconds "$((END - START))" --sparkmerge-version "$VERSION" $([[ $RESUME -eq 1 ]] && echo --resumed)

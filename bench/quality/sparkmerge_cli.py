@@ -75,16 +75,27 @@ def merge(config_text, config_path, out_dir, log_path):
     """Writes the config and runs the merge; returns wall seconds. Reuses a finished OUT (_SUCCESS)."""
     if os.path.exists(os.path.join(out_dir, "_SUCCESS")):
         return 0.0
+    return _run("merge", config_text, config_path, out_dir, log_path, MERGE_FLAGS)
+
+
+def scopes(config_text, config_path, out_json, log_path):
+    """Runs `bin/sparkmerge scopes CONFIG OUT.json` (WSA's fused target scopes); returns wall seconds."""
+    if os.path.exists(out_json):
+        return 0.0
+    return _run("scopes", config_text, config_path, out_json, log_path, ["--master", "local[1]"])
+
+
+def _run(command, config_text, config_path, out, log_path, flags):
     os.makedirs(os.path.dirname(config_path), exist_ok=True)
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     with open(config_path, "w") as f:
         f.write(config_text)
     t = time.time()
     with open(log_path, "w") as log:
-        r = subprocess.run([SPARKMERGE, "merge", config_path, out_dir, "--overwrite"] + MERGE_FLAGS,
+        r = subprocess.run([SPARKMERGE, command, config_path, out, "--overwrite"] + flags,
                            stdout=log, stderr=subprocess.STDOUT, env=_env())
     if r.returncode != 0:
         with open(log_path) as f:
             tail = [l for l in f.read().splitlines() if l.strip()][-1:]
-        raise MergeFailed(f"exit {r.returncode}: {tail[0] if tail else '?'} (log {log_path})")
+        raise MergeFailed(f"{command} exit {r.returncode}: {tail[0] if tail else '?'} (log {log_path})")
     return time.time() - t
