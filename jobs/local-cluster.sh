@@ -28,7 +28,12 @@ ADD_OPENS=(-XX:+IgnoreUnrecognizedVMOptions
 
 classpath() {
   if [[ ! -f "$CP_FILE" ]]; then
-    (cd "$HOME_DIR" && mvn -q -B dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=compile >&2)
+    # every build writes it (pom.xml); without one, build it here, with Maven's output kept out of ours
+    if ! (cd "$HOME_DIR" && mvn -q -B dependency:build-classpath -Dmdep.outputFile="$CP_FILE" \
+        -Dmdep.includeScope=compile >"$DIR/classpath-build.log" 2>&1); then
+      echo "local-cluster: could not build the classpath (mvn dependency:build-classpath); see $DIR/classpath-build.log" >&2
+      exit 1
+    fi
   fi
   cat "$CP_FILE"
 }

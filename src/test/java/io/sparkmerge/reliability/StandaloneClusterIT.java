@@ -76,8 +76,10 @@ class StandaloneClusterIT {
     assertTrue(p.waitFor(200, TimeUnit.SECONDS), "cluster start within 200 s");
     String printed = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     assertEquals(0, p.exitValue(), printed);
-    master = printed.lines().reduce((a, b) -> b).orElse("");
-    assertTrue(master.startsWith("spark://127.0.0.1:"), printed);
+    // the URL is the script's one line on stdout; anything else (a tool's escape codes) must not hide it
+    java.util.regex.Matcher url = java.util.regex.Pattern.compile("spark://127\\.0\\.0\\.1:[0-9]+").matcher(printed);
+    assertTrue(url.find(), "the script printed the master URL: " + printed);
+    master = url.group();
   }
 
   @AfterAll
