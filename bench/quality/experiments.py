@@ -108,7 +108,8 @@ def lewis_tables(seed, work, dirs, splits):
     return out
 
 
-def merge_row(row, lam, seed, work, dirs, lewis):
+def row_job(row, lam, seed, work, dirs, lewis):
+    """(config text, config path, output dir) of one row's merge at one λ."""
     tag = row.label.replace(" ", "_").replace("%", "pct").replace("(", "").replace(")", "")
     name = f"{tag}" + (f"-lambda{lam}" if lam is not None else "")
     params = dict(row.params)
@@ -117,9 +118,13 @@ def merge_row(row, lam, seed, work, dirs, lewis):
     models = [(dirs[t], row.model_params,
                {k: v.format(importance=lewis[t]) for k, v in row.model_keys.items()}) for t in data.TASKS]
     text = sparkmerge_cli.config_yaml(row.method, models, dirs["base"] if row.uses_base else None, params, seed)
-    out = os.path.join(work, "merged", name)
-    secs = sparkmerge_cli.merge(text, os.path.join(work, "configs", name + ".yml"), out,
-                                os.path.join(work, "logs", name + ".log"))
+    return text, os.path.join(work, "configs", name + ".yml"), os.path.join(work, "merged", name)
+
+
+def merge_row(row, lam, seed, work, dirs, lewis):
+    text, config, out = row_job(row, lam, seed, work, dirs, lewis)
+    name = os.path.basename(out)
+    secs = sparkmerge_cli.merge(text, config, out, os.path.join(work, "logs", name + ".log"))
     return out, secs
 
 
@@ -133,9 +138,20 @@ def experiment1(seed, work, splits, available, res):
         res.put({t: eval_tasks(zoo.load(dirs[t]), splits, data.TASKS, "test") for t in data.TASKS},
                 "exp1", key, "individual_cross")
     lewis = lewis_tables(seed, work, dirs, splits)
-    for row in methods_table.ROWS:
+
+    def runnable(row):
         need = methods_table.ONLY_WITH.get(row.label)
-        if row.method not in available or (need and need not in available):
+        return row.method in available and not (need and need not in available)
+
+    # every λ of every row in one `sparkmerge batch` (one JVM); the loop below evaluates them
+    jobs = [row_job(row, lam, seed, work, dirs, lewis) for row in methods_table.ROWS
+            if runnable(row) and res.get("exp1", key, "rows", row.label, "status") != "ok" for lam in (row.lambdas or [None])]
+    t = time.time()
+    n = sparkmerge_cli.run_batch(jobs, os.path.join(work, "configs", "exp1-batch.txt"), os.path.join(work, "logs", "exp1-batch.log"))
+    if n:
+        log(f"seed {seed}: {n} Experiment 1 merges in one sparkmerge batch in {time.time() - t:.0f}s")
+    for row in methods_table.ROWS:
+        if not runnable(row):
             res.put({"status": "not yet available", "method": row.method}, "exp1", key, "rows", row.label)
             continue
         if res.get("exp1", key, "rows", row.label, "status") == "ok":
@@ -199,25 +215,32 @@ def experiment2(seed, work, splits, res):
     final = zoo.load(os.path.join(root, f"checkpoint-{WSM_STEPS}"))
     acc, loss = zoo.evaluate(final, xt, yt)
     res.put({"acc": acc, "loss": loss}, "exp2", key, "constant_final")
+    def wsm_merge(k, sched):
+        c = wsm_weights.weights(sched, k)
+        steps = [WSM_STEPS - WSM_EVERY * (k - j) for j in range(k + 1)]   # anchor, then oldest..newest
+        pairs = [(os.path.join(root, f"checkpoint-{s}"), w) for s, w in zip(steps, c) if w > 0]
+        text = sparkmerge_cli.config_yaml("linear", [(p, {"weight": w}, {}) for p, w in pairs],
+                                          None, {"normalize": False}, seed)
+        name = f"wsm-{sched}-k{k}"
+        return c, pairs, (text, os.path.join(work, "configs", name + ".yml"), os.path.join(work, "merged", name))
+
+    # all schedules' merges in one `sparkmerge batch` (one JVM); the loop below evaluates them
+    sparkmerge_cli.run_batch([wsm_merge(k, sched)[2] for k in WSM_KS for sched in WSM_SCHEDULES
+                              if res.get("exp2", key, "merged", f"{sched}-k{k}") is None],
+                             os.path.join(work, "configs", "wsm-batch.txt"), os.path.join(work, "logs", "wsm-batch.log"))
     seen = {}
     for k in WSM_KS:
         for sched in WSM_SCHEDULES:
             label = f"{sched}-k{k}"
             if res.get("exp2", key, "merged", label) is not None:
                 continue
-            c = wsm_weights.weights(sched, k)
-            steps = [WSM_STEPS - WSM_EVERY * (k - j) for j in range(k + 1)]   # anchor, then oldest..newest
-            pairs = [(os.path.join(root, f"checkpoint-{s}"), w) for s, w in zip(steps, c) if w > 0]
+            c, pairs, (text, config, out) = wsm_merge(k, sched)
             sig = tuple((p, round(w, 12)) for p, w in pairs)
             if sig in seen:   # e.g. cosine and linear give the same weights for k = 2
                 res.put(dict(res.get("exp2", key, "merged", seen[sig]), same_as=seen[sig]), "exp2", key, "merged", label)
                 continue
-            text = sparkmerge_cli.config_yaml("linear", [(p, {"weight": w}, {}) for p, w in pairs],
-                                              None, {"normalize": False}, seed)
-            name = f"wsm-{label}"
-            out = os.path.join(work, "merged", name)
-            secs = sparkmerge_cli.merge(text, os.path.join(work, "configs", name + ".yml"), out,
-                                        os.path.join(work, "logs", name + ".log"))
+            name = os.path.basename(out)
+            secs = sparkmerge_cli.merge(text, config, out, os.path.join(work, "logs", name + ".log"))
             acc, loss = zoo.evaluate(zoo.load(out), xt, yt)
             res.put({"acc": acc, "loss": loss, "weights": c, "merge_seconds": secs}, "exp2", key, "merged", label)
             seen[sig] = label

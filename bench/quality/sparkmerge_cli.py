@@ -71,11 +71,43 @@ class MergeFailed(Exception):
     pass
 
 
+# Seconds of the merges run_batch ran, by output directory; merge() hands them out when it finds OUT done.
+_BATCH_SECONDS = {}
+
+
 def merge(config_text, config_path, out_dir, log_path):
-    """Writes the config and runs the merge; returns wall seconds. Reuses a finished OUT (_SUCCESS)."""
+    """Writes the config and runs the merge; returns wall seconds. Reuses a finished OUT (_SUCCESS): its
+    seconds are those run_batch measured for it, else 0."""
     if os.path.exists(os.path.join(out_dir, "_SUCCESS")):
-        return 0.0
+        return _BATCH_SECONDS.pop(out_dir, 0.0)
     return _run("merge", config_text, config_path, out_dir, log_path, MERGE_FLAGS)
+
+
+def run_batch(jobs, batch_path, log_path):
+    """Runs the merges jobs = [(config_text, config_path, out_dir)] whose OUT is not finished in one JVM
+    (`bin/sparkmerge batch FILE --keep-going`): the JVM's start-up is paid once, not once per merge.
+    Records each line's seconds for merge(); a line that failed is left for merge() to run on its own,
+    which then fails with that merge's own log. Returns the number of merges run."""
+    todo = [j for j in jobs if not os.path.exists(os.path.join(j[2], "_SUCCESS"))]
+    if not todo:
+        return 0
+    os.makedirs(os.path.dirname(batch_path), exist_ok=True)
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    lines = []
+    for text, config_path, out in todo:
+        os.makedirs(os.path.dirname(config_path), exist_ok=True)
+        with open(config_path, "w") as f:
+            f.write(text)
+        lines.append(" ".join(json.dumps(w) for w in ["merge", config_path, out, "--overwrite"] + MERGE_FLAGS))
+    with open(batch_path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(log_path, "w") as log:
+        subprocess.run([SPARKMERGE, "batch", batch_path, "--keep-going"], stdout=log, stderr=subprocess.STDOUT, env=_env())
+    with open(log_path) as f:
+        for m in re.finditer(r"^\[batch (\d+)/\d+\] line \d+: exit (\d+) in ([0-9.]+) s", f.read(), re.M):
+            if m.group(2) == "0":
+                _BATCH_SECONDS[todo[int(m.group(1)) - 1][2]] = float(m.group(3))
+    return len(todo)
 
 
 def scopes(config_text, config_path, out_json, log_path):

@@ -137,27 +137,35 @@ def run(seed, work, splits, res, log, quick=False, exp="exp3"):
     targets = load_scopes(scopes_json)
     out = {"different_inits": different_inits, "clients": [{"classes": list(c), "samples": n} for c, n in zip(CLIENT_CLASSES, counts)],
            "warmup_steps": warmup, "local_steps": local, "beta": BETA, "minority": MINORITY, "variants": {}}
-    for variant, beta in (("no regulariser", 0.0), (f"scope KL, beta {BETA:g}", BETA)):
+    variants = (("no regulariser", 0.0), (f"scope KL, beta {BETA:g}", BETA))
+    client_dirs, jobs = {}, {}
+    for variant, beta in variants:   # train both variants' clients, then merge all four in one JVM
         tag = "plain" if beta == 0 else "reg"
-        dirs, models = [], []
+        dirs = []
         for k, (cx, cy) in enumerate(clients):
             d = os.path.join(root, f"client{k}-{tag}")
             if not os.path.exists(os.path.join(d, "config.json")):
                 m = train_client(zoo.load(warm[k]), cx, cy, local, warmup, 3000 + 10 * seed + k, targets, beta)
                 zoo.save(m, d)
             dirs.append(d)
-            models.append(zoo.load(d))
-        v = {"client_acc": [zoo.evaluate(m, xt, yt)[0] for m in models],
-             "client_kl": [total_kl(m, targets) for m in models],
-             "barrier": barrier(models[0], models[1], xt, yt), "merged": {}}
+        client_dirs[variant] = dirs
         for method in ("linear", "wsa"):
             params = {"normalize": True} if method == "linear" else None
             text = sparkmerge_cli.config_yaml(method, [(d, {"weight": n}, {}) for d, n in zip(dirs, counts)],
                                               None, params, seed)
             name = f"{prefix}-{tag}-{method}"
-            merged = os.path.join(work, "merged", name)
-            s = sparkmerge_cli.merge(text, os.path.join(work, "configs", name + ".yml"), merged,
-                                     os.path.join(work, "logs", name + ".log"))
+            jobs[variant, method] = (text, os.path.join(work, "configs", name + ".yml"), os.path.join(work, "merged", name))
+    sparkmerge_cli.run_batch(list(jobs.values()), os.path.join(work, "configs", prefix + "-batch.txt"),
+                             os.path.join(work, "logs", prefix + "-batch.log"))
+    for variant, beta in variants:
+        dirs = client_dirs[variant]
+        models = [zoo.load(d) for d in dirs]
+        v = {"client_acc": [zoo.evaluate(m, xt, yt)[0] for m in models],
+             "client_kl": [total_kl(m, targets) for m in models],
+             "barrier": barrier(models[0], models[1], xt, yt), "merged": {}}
+        for method in ("linear", "wsa"):
+            text, config, merged = jobs[variant, method]
+            s = sparkmerge_cli.merge(text, config, merged, os.path.join(work, "logs", os.path.basename(merged) + ".log"))
             acc, loss = zoo.evaluate(zoo.load(merged), xt, yt)
             v["merged"][method] = {"acc": acc, "loss": loss, "merge_seconds": s}
             log(f"seed {seed}: {prefix} {variant}, {method} merge: acc {acc:.4f} loss {loss:.4f}")

@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
         ScopesCommand.class,
         MasksCommand.class,
         TaskVectorsCommand.class,
+        BatchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)

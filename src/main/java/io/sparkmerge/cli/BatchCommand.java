@@ -1,0 +1,137 @@
+package io.sparkmerge.cli;
+
+import io.sparkmerge.ConfigException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Runs many sparkmerge command lines in one JVM, one after another. Each line behaves exactly as the
+ * same {@code sparkmerge ...} invocation (its own Spark session, output commit, exit code); what is
+ * shared is the JVM's start-up, class loading, JIT and ND4J's native libraries — seconds of CPU per
+ * command, which dominate small merges (λ sweeps, schedules of many small jobs).
+ */
+@Command(mixinStandardHelpOptions = true, name = "batch",
+    description = "Run the sparkmerge command lines in FILE (one per line, without the leading 'sparkmerge'; '#' starts a "
+        + "comment; quotes group words) in this JVM, in order. Stops at the first failing line unless --keep-going; "
+        + "the exit code is the first failing line's (0 when every line succeeded).",
+    footer = {"", "Examples:", "  sparkmerge batch sweep.txt            # sweep.txt: merge ties-0.5.yml /data/m-0.5 --overwrite",
+        "  generate-lines | sparkmerge batch -  --keep-going"})
+final class BatchCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "FILE", description = "the command lines ('-' reads standard input)")
+  String file;
+
+  @Option(names = "--keep-going", description = "run the remaining lines after a failure")
+  boolean keepGoing;
+
+  @Override
+  public Integer call() throws IOException {
+    List<Line> lines = parse(file, read(file));
+    int first = 0;
+    int failed = 0;
+    for (int i = 0; i < lines.size(); i++) {
+      Line l = lines.get(i);
+      long t0 = System.nanoTime();
+      int code = Main.execute(l.args().toArray(String[]::new), System.out, System.err);
+      double secs = (System.nanoTime() - t0) / 1e9;
+      System.err.printf(Locale.ROOT, "[batch %d/%d] line %d: exit %d in %.1f s: %s%n", i + 1, lines.size(), l.number(), code,
+          secs, String.join(" ", l.args()));
+      if (code != 0) {
+        failed++;
+        first = first == 0 ? code : first;
+        if (!keepGoing) {
+          System.err.printf(Locale.ROOT, "[batch] stopped at line %d; %d line(s) not run (--keep-going runs them)%n",
+              l.number(), lines.size() - i - 1);
+          return code;
+        }
+      }
+    }
+    System.err.printf(Locale.ROOT, "[batch] %d line(s) run, %d failed%n", lines.size(), failed);
+    return first;
+  }
+
+  /** A command line of the batch file and its 1-based line number. */
+  record Line(int number, List<String> args) {}
+
+  private static String read(String file) throws IOException {
+    if (file.equals("-")) {
+      InputStream in = System.in;
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    Path p = Path.of(file);
+    if (!Files.isRegularFile(p)) {
+      throw new ConfigException("batch file " + file + " does not exist or is not a file");
+    }
+    return Files.readString(p);
+  }
+
+  /** Splits the text into command lines; rejects unbalanced quotes and nested batches, naming the line. */
+  static List<Line> parse(String source, String text) {
+    List<Line> out = new ArrayList<>();
+    String[] raw = text.split("\r?\n", -1);
+    for (int n = 0; n < raw.length; n++) {
+      List<String> words = words(source, n + 1, raw[n]);
+      if (words.isEmpty()) {
+        continue;
+      }
+      if (words.get(0).equals("sparkmerge")) {
+        words = words.subList(1, words.size());
+      }
+      if (!words.isEmpty() && words.get(0).equals("batch")) {
+        throw new ConfigException(source + " line " + (n + 1) + ": a batch cannot run another batch");
+      }
+      if (!words.isEmpty()) {
+        out.add(new Line(n + 1, List.copyOf(words)));
+      }
+    }
+    if (out.isEmpty()) {
+      throw new ConfigException("batch file " + source + " has no command lines");
+    }
+    return out;
+  }
+
+  private static List<String> words(String source, int number, String line) {
+    List<String> words = new ArrayList<>();
+    StringBuilder cur = null;
+    char quote = 0;
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (quote != 0) {
+        if (c == quote) {
+          quote = 0;
+        } else {
+          cur.append(c);
+        }
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+        cur = cur == null ? new StringBuilder() : cur;
+      } else if (c == '#' && cur == null) {
+        break;
+      } else if (Character.isWhitespace(c)) {
+        if (cur != null) {
+          words.add(cur.toString());
+          cur = null;
+        }
+      } else {
+        cur = cur == null ? new StringBuilder() : cur;
+        cur.append(c);
+      }
+    }
+    if (quote != 0) {
+      throw new ConfigException(source + " line " + number + ": unbalanced " + quote + " quote");
+    }
+    if (cur != null) {
+      words.add(cur.toString());
+    }
+    return words;
+  }
+}
