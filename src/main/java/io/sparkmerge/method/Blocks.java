@@ -55,9 +55,9 @@ final class Blocks {
     }
   }
 
-  /** A new contiguous c-order array shaped like the chunk's arrays. */
+  /** A new contiguous c-order array shaped like the chunk's arrays, from the chunk's allocator. */
   static INDArray like(TensorChunk chunk, DataType type) {
-    return Nd4j.createUninitialized(type, chunk.rows(), chunk.rowLength());
+    return chunk.allocator().create(type, chunk.rows(), chunk.rowLength());
   }
 
   /** Rows per block so a block holds whole rows (at least one). */

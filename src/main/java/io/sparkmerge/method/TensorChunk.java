@@ -14,11 +14,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param models the rows of each model under {@code models:}, in config order
  * @param masks per model, the same rows of a given binary mask (a side input: 0/1 in the compute
  *     dtype), or null (no model has one; an entry is null for a model without one)
+ * @param allocator where the method's output arrays for this chunk come from ({@link Blocks#like})
  */
-public record TensorChunk(long firstRow, long firstElement, INDArray base, INDArray[] models, INDArray[] masks) {
+public record TensorChunk(long firstRow, long firstElement, INDArray base, INDArray[] models, INDArray[] masks,
+    ArrayAllocator allocator) {
 
   public TensorChunk(long firstRow, long firstElement, INDArray base, INDArray[] models) {
     this(firstRow, firstElement, base, models, null);
+  }
+
+  public TensorChunk(long firstRow, long firstElement, INDArray base, INDArray[] models, INDArray[] masks) {
+    this(firstRow, firstElement, base, models, masks, ArrayAllocator.FRESH);
   }
 
   /** Model t's given mask rows, or null. */

@@ -46,7 +46,9 @@ public final class ShardTask implements AutoCloseable {
     this.shard = plan.shards().get(partition);
     this.conf = conf;
     this.computeType = plan.computeDouble() ? DataType.DOUBLE : DataType.FLOAT;
-    this.loader = new TensorLoader(conf, computeType, !plan.allowNonfinite());
+    // keep one chunk's worth of decoded buffers (every input and the output) for the next chunk
+    int arrays = plan.models().size() + (plan.baseInMerge() ? 1 : 0) + 1;
+    this.loader = new TensorLoader(conf, computeType, !plan.allowNonfinite(), arrays * plan.chunkBytes());
   }
 
   /** Writes the shard to {@code stagingDir/part-<p>-attempt-<a>.safetensors} and reports its tensors. */
@@ -174,7 +176,7 @@ public final class ShardTask implements AutoCloseable {
           writer.write(enc);
         } finally {
           if (out != null) {
-            out.close();
+            loader.release(out);
           }
           close(chunk);
         }
@@ -208,7 +210,7 @@ public final class ShardTask implements AutoCloseable {
         masks[i] = loader.maskRows(m, t.name(), firstRow, n);
       }
     }
-    return new TensorChunk(firstRow, firstRow * rowLength, base, models, masks);
+    return new TensorChunk(firstRow, firstRow * rowLength, base, models, masks, loader::take);
   }
 
   private INDArray decode(InputModel model, String name, long firstRow, long n, long rowLength, boolean checkFinite)
@@ -224,18 +226,15 @@ public final class ShardTask implements AutoCloseable {
     return outBuffer;
   }
 
-  private static void close(TensorChunk c) {
-    if (c.base() != null) {
-      c.base().close();
-    }
+  /** The chunk's arrays go back to the loader's pool (the method is done with them). */
+  private void close(TensorChunk c) {
+    loader.release(c.base());
     for (INDArray a : c.models()) {
-      a.close();
+      loader.release(a);
     }
     if (c.masks() != null) {
       for (INDArray a : c.masks()) {
-        if (a != null) {
-          a.close();
-        }
+        loader.release(a);
       }
     }
   }

@@ -31,13 +31,30 @@ final class TensorLoader implements AutoCloseable {
   private final DataType computeType;
   private final boolean checkFinite;
   private final Map<String, TensorReader> readers = new HashMap<>();
+  private final ArrayPool pool;
   private ByteBuffer buffer;
   private long bytesRead;
 
   TensorLoader(Configuration conf, DataType computeType, boolean checkFinite) {
+    this(conf, computeType, checkFinite, 0);
+  }
+
+  /** poolBytes: decoded buffers kept for reuse between chunks (0: none; see {@link ArrayPool}). */
+  TensorLoader(Configuration conf, DataType computeType, boolean checkFinite, long poolBytes) {
     this.conf = conf;
     this.computeType = computeType;
     this.checkFinite = checkFinite;
+    this.pool = new ArrayPool(poolBytes);
+  }
+
+  /** A c-order array from the pool (undefined contents), e.g. a method's output; hand it back with {@link #release}. */
+  INDArray take(DataType type, long rows, long cols) {
+    return pool.take(type, rows, cols);
+  }
+
+  /** Hands back an array of a finished chunk (from {@link #rows} or elsewhere); its buffer may be reused. */
+  void release(INDArray a) {
+    pool.release(a);
   }
 
   long bytesRead() {
@@ -57,11 +74,11 @@ final class TensorLoader implements AutoCloseable {
     reader(file).readFully(info.fileOffset() + firstRow * rowLength * info.dtype().size(), buf.array(), 0, bytes);
     buf.limit(bytes);
     bytesRead += bytes;
-    INDArray a = Nd4j.createUninitialized(computeType, n, rowLength);
+    INDArray a = pool.take(computeType, n, rowLength);
     long bad = TensorCodec.decode(info.dtype(), buf, a);
     if (check && checkFinite) {
       if (bad > 0) {
-        a.close();
+        pool.release(a);
         throw new InputDataException(file + ": tensor " + name + " (" + model.role() + ") contains " + bad
             + " NaN/Inf values in rows " + firstRow + ".." + (firstRow + n - 1)
             + "; fix the checkpoint, or set allow_nonfinite: true to merge anyway");
@@ -131,5 +148,6 @@ final class TensorLoader implements AutoCloseable {
       }
     }
     readers.clear();
+    pool.close();
   }
 }

@@ -142,6 +142,47 @@ class TensorCodecTest {
   }
 
   @Test
+  void arrayBf16PathsMatchTheScalarDefinitionsOnEveryBf16AndManyFloatPatterns() {
+    // decode: all 65536 BF16 patterns through the array path, bit-exact, NaN/Inf counted
+    int n = 1 << 16;
+    ByteBuffer in = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+    int nonFinite = 0;
+    for (int h = 0; h < n; h++) {
+      in.putShort((short) h);
+      nonFinite += Float.isFinite(TensorCodec.bf16ToFloat((short) h)) ? 0 : 1;
+    }
+    in.flip();
+    INDArray dec = Nd4j.createUninitialized(DataType.FLOAT, 1, n);
+    assertEquals(nonFinite, TensorCodec.decode(DType.BF16, in, dec), "NaN/Inf counted");
+    assertEquals(256, nonFinite, "exponent all ones: 2 signs × 128 mantissas (±Inf and NaNs)");
+    float[] got = dec.data().asFloat();
+    for (int h = 0; h < n; h++) {
+      assertEquals(Float.floatToRawIntBits(TensorCodec.bf16ToFloat((short) h)), Float.floatToRawIntBits(got[h]), "bf16 " + h);
+    }
+    // encode: every high half with low halves at and around the rounding boundaries, plus random ones
+    int[] lows = {0, 1, 0x3FFF, 0x7FFE, 0x7FFF, 0x8000, 0x8001, 0xBFFF, 0xFFFE, 0xFFFF};
+    SplittableRandom rnd = new SplittableRandom(11);
+    int m = n * (lows.length + 2);
+    int[] bits = new int[m];
+    for (int hi = 0, i = 0; hi < n; hi++) {
+      for (int lo : lows) {
+        bits[i++] = (hi << 16) | lo;
+      }
+      bits[i++] = (hi << 16) | rnd.nextInt(1 << 16);
+      bits[i++] = rnd.nextInt();
+    }
+    // through encode() of a FLOAT array, against the scalar definition
+    INDArray src = Nd4j.createUninitialized(DataType.FLOAT, 1, m);
+    src.data().asNio().order(ByteOrder.nativeOrder()).asIntBuffer().put(bits);
+    ByteBuffer out = ByteBuffer.allocate(2 * m).order(ByteOrder.LITTLE_ENDIAN);
+    TensorCodec.encode(src, DType.BF16, out);
+    for (int i = 0; i < m; i++) {
+      assertEquals(TensorCodec.floatToBf16(Float.intBitsToFloat(bits[i])), out.getShort(2 * i),
+          "encode() of float bits " + Integer.toHexString(bits[i]));
+    }
+  }
+
+  @Test
   void doublesRoundOnceToBf16() {
     // 1 + 2^-8 + 2^-40: just above the bf16 halfway point 1 + 2^-8. Through float it would become exactly
     // the halfway value (1 + 2^-8) and tie to even 1.0; the correct single rounding is up to 1 + 2^-7.
