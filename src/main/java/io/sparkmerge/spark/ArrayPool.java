@@ -14,7 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * of every input costs a page fault per 4 KiB (the allocator maps large blocks fresh and the kernel
  * zeroes them): measured on the 1b family, 5 M minor faults and ~25 s of system CPU for a linear merge
  * that reads 7.6 GB. Buffers are kept by (dtype, length), least recently used evicted first, up to
- * {@code limitBytes}; the pool owns what it holds and frees it on {@link #close}.
+ * {@code limitBytes} together with the buffers handed out; the pool owns what it holds and frees it
+ * on {@link #close}. Not thread-safe: one per task.
  */
 final class ArrayPool implements AutoCloseable {
   private record Key(DataType type, long length) {}
@@ -24,7 +25,11 @@ final class ArrayPool implements AutoCloseable {
   // what the pool holds, by identity: a buffer handed back twice (a method returned an input as its
   // output) must not be handed out twice
   private final java.util.Set<DataBuffer> held = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+  // buffers handed out and not yet back: a new buffer first evicts pooled ones so that pooled + out
+  // + new stays within the limit, which keeps the task's peak at about one chunk set, as without a pool
+  private final java.util.Set<DataBuffer> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
   private long retainedBytes;
+  private long outBytes;
 
   ArrayPool(long limitBytes) {
     this.limitBytes = limitBytes;
@@ -32,16 +37,27 @@ final class ArrayPool implements AutoCloseable {
 
   /** A c-order {@code [rows, cols]} array with undefined contents; give it back with {@link #release}. */
   INDArray take(DataType type, long rows, long cols) {
+    if (limitBytes <= 0) { // no pool: nothing to track
+      return Nd4j.createUninitialized(type, rows, cols);
+    }
     ArrayDeque<DataBuffer> q = free.get(new Key(type, rows * cols));
     DataBuffer b = q == null ? null : q.pollLast();
     if (b == null) {
-      // a new buffer: first free pooled ones of other shapes, so pooled + new stays within the limit
-      evict(limitBytes - rows * cols * (type == DataType.DOUBLE ? 8 : 4));
-      return Nd4j.createUninitialized(type, rows, cols);
+      evict(limitBytes - outBytes - rows * cols * (type == DataType.DOUBLE ? 8 : 4));
+      INDArray a = Nd4j.createUninitialized(type, rows, cols);
+      lend(a.data());
+      return a;
     }
     held.remove(b);
     retainedBytes -= bytes(b);
+    lend(b);
     return Nd4j.create(b, new long[] {rows, cols}, new long[] {cols, 1}, 0, 'c', type);
+  }
+
+  private void lend(DataBuffer b) {
+    if (out.add(b)) {
+      outBytes += bytes(b);
+    }
   }
 
   /**
@@ -58,6 +74,9 @@ final class ArrayPool implements AutoCloseable {
     }
     boolean whole = !a.isView() && a.offset() == 0 && a.ordering() == 'c' && b.length() == a.length()
         && (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE);
+    if (whole && out.remove(b)) {
+      outBytes -= bytes(b);
+    }
     if (!whole || bytes(b) > limitBytes) {
       if (a.closeable()) { // a view is not: its buffer belongs to the array it views
         a.close();
@@ -104,6 +123,8 @@ final class ArrayPool implements AutoCloseable {
     }
     free.clear();
     held.clear();
+    out.clear();
+    outBytes = 0;
     retainedBytes = 0;
   }
 }
