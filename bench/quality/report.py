@@ -250,6 +250,7 @@ def main():
     missing = [l for l, e in summary.items() if e["status"] != "ok" or len(e["avg"]) < n]
     text = TEMPLATE.format(
         command=args.command, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=machine(),
+        load=", ".join(f"{x:.2f}" for x in os.getloadavg()),
         runtime=runtime, seeds=n, torch=run.get("torch", "?"), python=run.get("python", "?"),
         version=args.sparkmerge_version.replace("sparkmerge ", ""), hidden="-".join(["784"] + [str(h) for h in st.get("hidden", [])] + ["10"]),
         lr=st.get("lr"), ft_lr=st.get("ft_lr"), base_epochs=st.get("base_epochs"), ft_epochs=st.get("ft_epochs"),

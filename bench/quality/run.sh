@@ -9,7 +9,7 @@
 set -euo pipefail
 HOME_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SEEDS=3; WORK="$HOME_DIR/target/quality"; RESUME=0; QUICK=(); OUT="$HOME_DIR/docs/quality.md"
-CMDLINE="bench/quality/run.sh $*"
+CMDLINE="$(echo "bench/quality/run.sh $*" | sed "s/ *$//")"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seeds) SEEDS="$2"; shift 2;;

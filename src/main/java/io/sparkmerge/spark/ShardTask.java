@@ -163,7 +163,7 @@ public final class ShardTask implements AutoCloseable {
           out = m.merge(chunk);
           if (out.dataType() != computeType || out.isView() || out.offset() != 0 || out.ordering() != 'c') {
             INDArray c = out.castTo(computeType).dup('c');
-            out.close();
+            loader.release(out); // frees it, unless it is a view of the chunk's arrays (released with them)
             out = c;
           }
           outStats.add(out);
