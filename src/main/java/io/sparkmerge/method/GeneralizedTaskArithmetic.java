@@ -129,8 +129,10 @@ final class GeneralizedTaskArithmetic implements MergeMethod {
       n *= d;
     }
     boolean selects = sparsifier == Sparsifier.MAGNITUDE || sparsifier == Sparsifier.MAGNITUDE_OUTLIERS;
-    // selection keeps one magnitude key per element and model: float bits (4 bytes) or doubles (8)
-    return selects ? modelCount * n * elementSize : (long) modelCount * Blocks.BLOCK * 8 * 3;
+    // float32: a key-free radix select (histograms, 256 KB per model and cut); float64 keeps one double
+    // key per element and model for quickselect
+    long blocks = (long) modelCount * Blocks.BLOCK * 8 * 3;
+    return selects && elementSize == 8 ? modelCount * n * 8 + blocks : blocks + (selects ? modelCount * 3L * (1 << 18) : 0);
   }
 
   @Override

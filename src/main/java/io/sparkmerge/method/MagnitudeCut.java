@@ -80,6 +80,91 @@ final class MagnitudeCut {
   }
 
   /**
+   * {@link #topOfFloatBits} without holding the keys: the same two-level radix select, its two
+   * counting passes fed chunk by chunk over two preparation passes of the tensor. For each requested
+   * size j it keeps two 2^16-bucket histograms (high 16 bits, then low 16 bits inside the boundary
+   * bucket), so its memory is O(1) in the tensor's size (the key array was 4 bytes per element).
+   */
+  static final class FloatBitsSelection {
+    private final long n;
+    private final long[] sizes;
+    private final int[] high = new int[1 << 16];
+    private final int[][] low;
+    private final int[] boundary;
+    private final long[] below;
+    private boolean highDone;
+
+    FloatBitsSelection(long n, long... sizes) {
+      this.n = n;
+      this.sizes = sizes.clone();
+      this.low = new int[sizes.length][];
+      this.boundary = new int[sizes.length];
+      this.below = new long[sizes.length];
+    }
+
+    /** First pass, entries in any order: {@code Float.floatToIntBits} of non-negative magnitudes. */
+    void countHigh(int[] bits, int k) {
+      for (int i = 0; i < k; i++) {
+        high[bits[i] >>> 16]++;
+      }
+    }
+
+    /** Second pass over the same entries. */
+    void countLow(int[] bits, int k) {
+      if (!highDone) {
+        for (int c = 0; c < sizes.length; c++) {
+          long rank = n - sizes[c];
+          if (sizes[c] <= 0 || sizes[c] >= n) {
+            continue;
+          }
+          int hi = 0;
+          long b = 0;
+          while (b + high[hi] <= rank) {
+            b += high[hi++];
+          }
+          boundary[c] = hi;
+          below[c] = b;
+          low[c] = new int[1 << 16];
+        }
+        highDone = true;
+      }
+      for (int c = 0; c < sizes.length; c++) {
+        int[] h = low[c];
+        if (h == null) {
+          continue;
+        }
+        int hi = boundary[c];
+        for (int i = 0; i < k; i++) {
+          int b = bits[i];
+          if (b >>> 16 == hi) {
+            h[b & 0xFFFF]++;
+          }
+        }
+      }
+    }
+
+    /** The top-{@code sizes[c]} set, after both passes. */
+    MagnitudeCut cut(int c) {
+      long j = sizes[c];
+      if (j <= 0) {
+        return NONE;
+      }
+      if (j >= n) {
+        return ALL;
+      }
+      long rank = n - j;
+      int[] h = low[c];
+      long b = below[c];
+      int lo = 0;
+      while (b + h[lo] <= rank) {
+        b += h[lo++];
+      }
+      long atOrBelow = b + h[lo];
+      return new MagnitudeCut(Float.intBitsToFloat((boundary[c] << 16) | lo), j - (n - atOrBelow), false);
+    }
+  }
+
+  /**
    * Membership of the next n entries in flat order, their magnitudes being |tau[i]| (rounded to float
    * when {@code floatKeys}): {@code keep[i] = in set}. Same result as n calls of {@link #next}.
    */

@@ -34,8 +34,9 @@ final class SparseTaskMerge implements TensorMerge {
   private final boolean sparsifies;
   private final int passes;
 
-  // selection state (magnitude sparsifiers): float keys as bit patterns, double keys as doubles
-  private int[][] magnitudeBits;
+  // selection state (magnitude sparsifiers): float keys by a key-free two-pass radix select, double
+  // keys held as doubles for quickselect
+  private MagnitudeCut.FloatBitsSelection[] selections;
   private double[][] magnitudes;
   private int filled;
   private MagnitudeCut[] upper;
@@ -77,9 +78,12 @@ final class SparseTaskMerge implements TensorMerge {
     this.inverseRescale = "inverse".equals(rescale);
     boolean selects = sparsifies && (sparsifier == Sparsifier.MAGNITUDE || sparsifier == Sparsifier.MAGNITUDE_OUTLIERS);
     boolean l1 = sparsifies && Boolean.TRUE.equals(rescale);
-    this.passes = selects || l1 ? 1 : 0;
+    this.passes = selects && floatKeys ? 2 : selects || l1 ? 1 : 0;
     if (selects && floatKeys) {
-      magnitudeBits = new int[models][(int) numel];
+      selections = new MagnitudeCut.FloatBitsSelection[models];
+      for (int t = 0; t < models; t++) {
+        selections[t] = new MagnitudeCut.FloatBitsSelection(numel, cutSizes(t, numel));
+      }
     } else if (selects) {
       magnitudes = new double[models][(int) numel];
     }
@@ -94,16 +98,24 @@ final class SparseTaskMerge implements TensorMerge {
 
   @Override
   public void prepare(int pass, TensorChunk chunk) {
-    if (magnitudeBits != null) {
+    if (selections != null) {
+      int[][] scratch = {new int[0]};
       forEachBlock(chunk, (from, n, rowLength, b, x, tau) -> {
+        if (scratch[0].length < n) {
+          scratch[0] = new int[n];
+        }
+        int[] bits = scratch[0];
         for (int t = 0; t < models; t++) {
-          int[] bits = magnitudeBits[t];
           double[] tt = tau[t];
           for (int i = 0; i < n; i++) {
-            bits[filled + i] = Float.floatToIntBits((float) Math.abs(tt[i]));
+            bits[i] = Float.floatToIntBits((float) Math.abs(tt[i]));
+          }
+          if (pass == 0) {
+            selections[t].countHigh(bits, n);
+          } else {
+            selections[t].countLow(bits, n);
           }
         }
-        filled += n;
       });
     } else if (magnitudes != null) {
       forEachBlock(chunk, (from, n, rowLength, b, x, tau) -> {
@@ -319,33 +331,25 @@ final class SparseTaskMerge implements TensorMerge {
   }
 
   private void prepareCutsOnce() {
-    if ((magnitudes != null || magnitudeBits != null) && upper == null) {
+    if ((magnitudes != null || selections != null) && upper == null) {
       upper = new MagnitudeCut[models];
       lower = new MagnitudeCut[models];
       int n = (int) numel;
       for (int t = 0; t < models; t++) {
+        long[] sizes = cutSizes(t, n);
         if (sparsifier == Sparsifier.MAGNITUDE) {
           upper[t] = MagnitudeCut.NONE;
-          lower[t] = density[t] >= 1 ? MagnitudeCut.ALL : top(t, n, (long) Math.floor(density[t] * n));
+          lower[t] = density[t] >= 1 ? MagnitudeCut.ALL : top(t, n, sizes, 0);
         } else {
-          long nTop = (long) Math.floor(gamma[t] * n);
-          long keepN = (long) Math.floor(density[t] * n);
-          long nBottom = n - keepN - nTop;
-          if (nBottom < 0) {
-            nTop += nBottom;
-          }
-          // drop the nTop largest; keep the next keepN (differs from mergekit when nTop = 0, see methods.md)
-          upper[t] = top(t, n, nTop);
-          lower[t] = top(t, n, nTop + keepN);
+          upper[t] = top(t, n, sizes, 0);
+          lower[t] = top(t, n, sizes, 1);
         }
         if (magnitudes != null) {
           magnitudes[t] = null;
-        } else {
-          magnitudeBits[t] = null;
         }
       }
       magnitudes = null;
-      magnitudeBits = null;
+      selections = null;
     }
     if (rescaleFactor == null) {
       rescaleFactor = new double[models];
@@ -363,9 +367,27 @@ final class SparseTaskMerge implements TensorMerge {
     return true;
   }
 
-  /** Model t's top-j set (the double keys' buffer is reordered, the float bits are only read). */
-  private MagnitudeCut top(int t, int n, long j) {
-    return magnitudeBits != null ? MagnitudeCut.topOfFloatBits(magnitudeBits[t], n, j) : MagnitudeCut.top(magnitudes[t], n, j);
+  /**
+   * The sizes of model t's top sets: {keep} for magnitude, {drop, drop + keep} for magnitude with
+   * outliers (drop the nTop largest, keep the next keepN; differs from mergekit when nTop = 0, see
+   * methods.md).
+   */
+  private long[] cutSizes(int t, long n) {
+    if (sparsifier == Sparsifier.MAGNITUDE) {
+      return new long[] {density[t] >= 1 ? n : (long) Math.floor(density[t] * n)};
+    }
+    long nTop = (long) Math.floor(gamma[t] * n);
+    long keepN = (long) Math.floor(density[t] * n);
+    long nBottom = n - keepN - nTop;
+    if (nBottom < 0) {
+      nTop += nBottom;
+    }
+    return new long[] {nTop, nTop + keepN};
+  }
+
+  /** Model t's top-{@code sizes[c]} set (the double keys' buffer is reordered). */
+  private MagnitudeCut top(int t, int n, long[] sizes, int c) {
+    return selections != null ? selections[t].cut(c) : MagnitudeCut.top(magnitudes[t], n, sizes[c]);
   }
 
   private double key(double tau) {
@@ -401,6 +423,6 @@ final class SparseTaskMerge implements TensorMerge {
   @Override
   public void close() {
     magnitudes = null;
-    magnitudeBits = null;
+    selections = null;
   }
 }
