@@ -43,45 +43,10 @@ final class MagnitudeCut {
   }
 
   /**
-   * The top-j set of n float magnitudes given as their bit patterns ({@code Float.floatToIntBits} of
-   * non-negative floats, so int order is magnitude order; NaN sorts above +Inf). Reads, never reorders.
-   */
-  static MagnitudeCut topOfFloatBits(int[] bits, int n, long j) {
-    if (j <= 0) {
-      return NONE;
-    }
-    if (j >= n) {
-      return ALL;
-    }
-    long rank = n - j; // ascending rank of the j-th largest
-    int[] hist = new int[1 << 16];
-    for (int i = 0; i < n; i++) {
-      hist[bits[i] >>> 16]++;
-    }
-    int hi = 0;
-    long below = 0;
-    while (below + hist[hi] <= rank) {
-      below += hist[hi++];
-    }
-    java.util.Arrays.fill(hist, 0);
-    for (int i = 0; i < n; i++) {
-      int b = bits[i];
-      if (b >>> 16 == hi) {
-        hist[b & 0xFFFF]++;
-      }
-    }
-    int lo = 0;
-    while (below + hist[lo] <= rank) {
-      below += hist[lo++];
-    }
-    long atOrBelow = below + hist[lo];
-    int v = (hi << 16) | lo;
-    return new MagnitudeCut(Float.intBitsToFloat(v), j - (n - atOrBelow), false);
-  }
-
-  /**
-   * {@link #topOfFloatBits} without holding the keys: the same two-level radix select, its two
-   * counting passes fed chunk by chunk over two preparation passes of the tensor. For each requested
+   * The top-j sets of n float magnitudes given as their bit patterns ({@code Float.floatToIntBits} of
+   * non-negative floats, so int order is magnitude order; NaN sorts above +Inf), by a two-level radix
+   * select on the bits: its two counting passes fed separately (chunk
+   * by chunk, over two preparation passes of a tensor), so the keys need not be held. For each requested
    * size j it keeps two 2^16-bucket histograms (high 16 bits, then low 16 bits inside the boundary
    * bucket), so its memory is O(1) in the tensor's size (the key array was 4 bytes per element).
    */

@@ -25,7 +25,10 @@ class MagnitudeCutTest {
         bits[i] = Float.floatToIntBits((float) Math.abs(tau[i]));
       }
       boolean[] got = new boolean[n];
-      MagnitudeCut.topOfFloatBits(bits, n, j).mark(tau, n, true, got);
+      MagnitudeCut.FloatBitsSelection sel = new MagnitudeCut.FloatBitsSelection(n, j);
+      sel.countHigh(bits, n); // both passes over the whole tensor at once
+      sel.countLow(bits, n);
+      sel.cut(0).mark(tau, n, true, got);
       assertArrayEquals(bySort(tau, j), got, "trial " + trial);
     }
   }
