@@ -224,10 +224,19 @@ def experiment2(seed, work, splits, res):
         name = f"wsm-{sched}-k{k}"
         return c, pairs, (text, os.path.join(work, "configs", name + ".yml"), os.path.join(work, "merged", name))
 
-    # all schedules' merges in one `sparkmerge batch` (one JVM); the loop below evaluates them
-    sparkmerge_cli.run_batch([wsm_merge(k, sched)[2] for k in WSM_KS for sched in WSM_SCHEDULES
-                              if res.get("exp2", key, "merged", f"{sched}-k{k}") is None],
-                             os.path.join(work, "configs", "wsm-batch.txt"), os.path.join(work, "logs", "wsm-batch.log"))
+    def signature(pairs):
+        return tuple((p, round(w, 12)) for p, w in pairs)
+
+    # all schedules' merges in one `sparkmerge batch` (one JVM), each distinct weighting once (e.g. cosine
+    # and linear give the same weights for k = 2); the loop below evaluates them
+    jobs, sigs = [], set()
+    for k in WSM_KS:
+        for sched in WSM_SCHEDULES:
+            _, pairs, job = wsm_merge(k, sched)
+            if res.get("exp2", key, "merged", f"{sched}-k{k}") is None and signature(pairs) not in sigs:
+                sigs.add(signature(pairs))
+                jobs.append(job)
+    sparkmerge_cli.run_batch(jobs, os.path.join(work, "configs", "wsm-batch.txt"), os.path.join(work, "logs", "wsm-batch.log"))
     seen = {}
     for k in WSM_KS:
         for sched in WSM_SCHEDULES:
@@ -235,7 +244,7 @@ def experiment2(seed, work, splits, res):
             if res.get("exp2", key, "merged", label) is not None:
                 continue
             c, pairs, (text, config, out) = wsm_merge(k, sched)
-            sig = tuple((p, round(w, 12)) for p, w in pairs)
+            sig = signature(pairs)
             if sig in seen:   # e.g. cosine and linear give the same weights for k = 2
                 res.put(dict(res.get("exp2", key, "merged", seen[sig]), same_as=seen[sig]), "exp2", key, "merged", label)
                 continue
