@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.ConfigException;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,8 +25,7 @@ class BatchCommandTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 5).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.toString()), 2);
+    dirs = Checkpoints.tinyFamily(family, 5, 2);
   }
 
   @Test

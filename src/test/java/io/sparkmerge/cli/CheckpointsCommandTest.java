@@ -3,8 +3,6 @@ package io.sparkmerge.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,8 +27,7 @@ class CheckpointsCommandTest {
   @Test
   void oncePrintsTheWeightsAndWritesAVersionedOutput() throws IOException {
     Path root = work.resolve("run");
-    var dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 5).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(work.resolve("gen").toString()), 3);
+    var dirs = Checkpoints.tinyFamily(work.resolve("gen"), 5, 3);
     Files.createDirectories(root);
     for (int i = 0; i < dirs.size(); i++) {
       Files.move(Path.of(dirs.get(i).toUri().getPath()), root.resolve("global_step" + (i + 1) * 1000));

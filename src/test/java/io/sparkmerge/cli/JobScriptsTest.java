@@ -3,8 +3,6 @@ package io.sparkmerge.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,8 +53,7 @@ class JobScriptsTest {
 
   @Test
   void yarnWrapperSizesExecutorsFromARealDryRun() throws Exception {
-    var dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 2).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(work.resolve("family").toString()), 2);
+    var dirs = Checkpoints.tinyFamily(work.resolve("family"), 2, 2);
     Path cfg = work.resolve("ties.yml");
     Files.writeString(cfg, "merge_method: ties\nbase_model: " + dirs.get(0) + "\nmodels:\n  - model: " + dirs.get(1)
         + "\n    parameters: {weight: 0.5, density: 0.3}\n");

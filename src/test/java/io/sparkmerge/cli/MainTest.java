@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -28,8 +26,7 @@ class MainTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 3).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.toString()), 2);
+    dirs = Checkpoints.tinyFamily(family, 3, 2);
   }
 
   static Run run(String... args) {

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.spark.SubspacesJob;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -56,8 +54,7 @@ class NotebooksTest {
   void notebooksExecuteAgainstAGeneratedOutput() throws Exception {
     Assumptions.assumeTrue(available(work), "jupyter nbconvert with pandas and matplotlib is not installed; to run this test: "
         + "apt-get install -y jupyter-nbconvert python3-pandas python3-matplotlib python3-ipykernel");
-    List<org.apache.hadoop.fs.Path> dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 5).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(work.resolve("family").toString()), 2);
+    List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(work.resolve("family"), 5, 2);
     String data = work.resolve("analysis").toString();
     SubspacesJob.run(SparkTestSession.get(), ConfigLoader.parse("merge_method: ties\nbase_model: " + dirs.get(0) + "\nmodels: ["
         + dirs.get(1) + ", " + dirs.get(2) + "]\n", "nb.yml"),

@@ -9,8 +9,6 @@ import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.SafetensorsHeader;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.spark.TaskVectorsJob;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -44,8 +42,7 @@ class TaskVectorsCommandTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 11).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.toString()), 1);
+    dirs = Checkpoints.tinyFamily(family, 11, 1);
     base = Checkpoints.read(dirs.get(0).toString());
     ft = Checkpoints.read(dirs.get(1).toString());
   }
@@ -160,8 +157,7 @@ class TaskVectorsCommandTest {
 
   @Test
   void stitchFromOnePercentSparseTaskVectorsEqualsTheDenseOneBitwise() throws IOException {
-    List<org.apache.hadoop.fs.Path> fam = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 13).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(work.resolve("fam").toString()), 2);
+    List<org.apache.hadoop.fs.Path> fam = Checkpoints.tinyFamily(work.resolve("fam"), 13, 2);
     String b = fam.get(0).toString();
     List<String> taus = new ArrayList<>();
     for (int t = 1; t <= 2; t++) {

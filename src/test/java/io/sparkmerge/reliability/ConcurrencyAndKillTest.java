@@ -11,8 +11,6 @@ import io.sparkmerge.OutputExistsException;
 import io.sparkmerge.cli.ConfigLoader;
 import io.sparkmerge.plan.MergeConfig;
 import io.sparkmerge.spark.MergeJob;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.ChildJvm;
 import io.sparkmerge.testing.SparkTestSession;
@@ -59,8 +57,7 @@ class ConcurrencyAndKillTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 5).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.resolve("models").toString()), 2);
+    dirs = Checkpoints.tinyFamily(family.resolve("models"), 5, 2);
     config = family.resolve("ties.yml");
     Files.writeString(config, TIES.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString())
         .replace("FT2", dirs.get(2).toString()));

@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkmerge.cli.ConfigLoader;
 import io.sparkmerge.plan.MergeConfig;
 import io.sparkmerge.spark.MergeJob;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -74,8 +72,7 @@ class HdfsMergeTest {
     cluster.waitActive();
     hdfs = cluster.getFileSystem();
     root = "hdfs://127.0.0.1:" + cluster.getNameNodePort();
-    localDirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 21).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(local.resolve("family").toString()), 2);
+    localDirs = Checkpoints.tinyFamily(local.resolve("family"), 21, 2);
     for (org.apache.hadoop.fs.Path d : localDirs) {
       org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(root + "/models/" + d.getName());
       FileUtil.copy(Checkpoints.localFs(), d, hdfs, dst, false, hdfs.getConf());

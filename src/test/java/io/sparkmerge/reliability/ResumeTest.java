@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkmerge.cli.ConfigLoader;
 import io.sparkmerge.plan.MergeConfig;
 import io.sparkmerge.spark.MergeJob;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -41,8 +39,7 @@ class ResumeTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    List<org.apache.hadoop.fs.Path> dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 9).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.toString()), 2);
+    List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(family, 9, 2);
     cfg = ConfigLoader.parse("""
         merge_method: dare_ties
         base_model: BASE

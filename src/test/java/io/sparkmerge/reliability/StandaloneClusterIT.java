@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.cli.Main;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -50,8 +48,7 @@ class StandaloneClusterIT {
 
   @BeforeAll
   static void startClusterAndMergeLocally() throws Exception {
-    List<org.apache.hadoop.fs.Path> dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 13).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(work.resolve("models").toString()), 2);
+    List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(work.resolve("models"), 13, 2);
     config = work.resolve("ties.yml");
     Files.writeString(config, """
         merge_method: dare_ties

@@ -11,8 +11,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmerge.InputDataException;
 import io.sparkmerge.io.CheckpointDiscovery.Checkpoint;
 import io.sparkmerge.method.WsmWeights;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -38,8 +36,7 @@ class CheckpointMergeJobTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    var dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 11).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(gen.resolve("family").toString()), 4);
+    var dirs = Checkpoints.tinyFamily(gen.resolve("family"), 11, 4);
     for (int i = 0; i < dirs.size(); i++) {
       ckpts.add(Path.of(dirs.get(i).toUri().getPath()));
     }

@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmerge.cli.ConfigLoader;
 import io.sparkmerge.io.DType;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.ReferenceMerges;
 import io.sparkmerge.testing.SmallCheckpoints;
@@ -52,8 +50,7 @@ class LewisJobTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 21).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.toString()), 2);
+    dirs = Checkpoints.tinyFamily(family, 21, 2);
     base = Checkpoints.read(dirs.get(0).toString());
     ft1 = Checkpoints.read(dirs.get(1).toString());
     ft2 = Checkpoints.read(dirs.get(2).toString());

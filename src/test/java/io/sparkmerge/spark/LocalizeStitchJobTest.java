@@ -11,8 +11,6 @@ import io.sparkmerge.InputDataException;
 import io.sparkmerge.cli.ConfigLoader;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.plan.MergeConfig;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SmallCheckpoints;
 import io.sparkmerge.testing.SparkTestSession;
@@ -44,8 +42,7 @@ class LocalizeStitchJobTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 3).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.toString()), 3);
+    dirs = Checkpoints.tinyFamily(family, 3, 3);
     base = Checkpoints.read(dirs.get(0).toString());
     for (int i = 1; i <= 3; i++) {
       fts.add(Checkpoints.read(dirs.get(i).toString()));

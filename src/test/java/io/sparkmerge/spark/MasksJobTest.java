@@ -11,8 +11,6 @@ import io.sparkmerge.cli.ConfigLoader;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.plan.MergeConfig;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SmallCheckpoints;
 import io.sparkmerge.testing.SparkTestSession;
@@ -46,8 +44,7 @@ class MasksJobTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 7).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.toString()), 2);
+    dirs = Checkpoints.tinyFamily(family, 7, 2);
     base = Checkpoints.read(dirs.get(0).toString());
     for (int i = 1; i <= 2; i++) {
       fts.add(Checkpoints.read(dirs.get(i).toString()));

@@ -10,8 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmerge.cli.ConfigLoader;
 import io.sparkmerge.plan.MergeConfig;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.ReferenceMerges;
 import io.sparkmerge.testing.SparkTestSession;
@@ -40,8 +38,7 @@ class MergeJobTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 7).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.toString()), 2);
+    dirs = Checkpoints.tinyFamily(family, 7, 2);
     base = Checkpoints.read(dirs.get(0).toString());
     ft1 = Checkpoints.read(dirs.get(1).toString());
     ft2 = Checkpoints.read(dirs.get(2).toString());

@@ -13,8 +13,6 @@ import io.sparkmerge.method.DeterministicRandom;
 import io.sparkmerge.method.InterpolationMethodsTest;
 import io.sparkmerge.plan.LayerPositions;
 import io.sparkmerge.plan.MergeConfig;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.ReferenceMerges;
 import io.sparkmerge.testing.SparkTestSession;
@@ -45,8 +43,7 @@ class MergekitConfigsTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 13).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.toString()), 2);
+    dirs = Checkpoints.tinyFamily(family, 13, 2);
     String[] labels = {"base", "ft1", "ft2"};
     for (int i = 0; i < 3; i++) {
       Path d = Path.of(dirs.get(i).toString());

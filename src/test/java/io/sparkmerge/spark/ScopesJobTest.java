@@ -32,8 +32,7 @@ class ScopesJobTest {
 
   @Test
   void exportsFusedScopesOfEveryMatrix() throws IOException {
-    List<org.apache.hadoop.fs.Path> dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 19).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(work.resolve("family").toString()), 2);
+    List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(work.resolve("family"), 19, 2);
     MergeConfig cfg = ConfigLoader.parse("""
         merge_method: linear
         base_model: BASE

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkmerge.analysis.TensorStats;
 import io.sparkmerge.cli.ConfigLoader;
 import io.sparkmerge.method.WeightScope;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -30,8 +28,7 @@ class StatsJobTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 13).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.toString()), 2);
+    dirs = Checkpoints.tinyFamily(family, 13, 2);
   }
 
   private StatsJob.Outcome run(String yaml, String out, ByteArrayOutputStream console) throws IOException {

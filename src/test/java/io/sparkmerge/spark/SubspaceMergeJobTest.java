@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.cli.ConfigLoader;
 import io.sparkmerge.io.ModelDirectory;
-import io.sparkmerge.synth.FamilyPreset;
-import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.JacobiSvd;
 import io.sparkmerge.testing.PolarReference;
@@ -37,8 +35,7 @@ class SubspaceMergeJobTest {
 
   @BeforeAll
   static void generate() throws IOException {
-    dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 11).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(family.toString()), 4);
+    dirs = Checkpoints.tinyFamily(family, 11, 4);
     base = Checkpoints.read(dirs.get(0).toString());
     for (int i = 1; i <= 4; i++) {
       fts.add(Checkpoints.read(dirs.get(i).toString()));

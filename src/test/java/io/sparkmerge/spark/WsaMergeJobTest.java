@@ -25,8 +25,7 @@ class WsaMergeJobTest {
 
   @Test
   void wsaThroughSparkMatchesTheReference() throws IOException {
-    List<org.apache.hadoop.fs.Path> dirs = new ModelFamilyGenerator(FamilyPreset.of("tiny"), 17).generate(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(work.resolve("family").toString()), 3);
+    List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(work.resolve("family"), 17, 3);
     String yaml = """
         merge_method: wsa
         models:

@@ -25,6 +25,12 @@ public final class Checkpoints {
     }
   }
 
+  /** The synth {@code tiny} family (base + fineTunes) under a local directory; the model paths, base first. */
+  public static java.util.List<Path> tinyFamily(java.nio.file.Path dir, long seed, int fineTunes) throws IOException {
+    return new io.sparkmerge.synth.ModelFamilyGenerator(io.sparkmerge.synth.FamilyPreset.of("tiny"), seed)
+        .generate(localFs(), new Path(dir.toString()), fineTunes);
+  }
+
   /** Every floating tensor of the model, as doubles in row-major order. */
   public static Map<String, double[]> read(String dir) throws IOException {
     FileSystem fs = localFs();
