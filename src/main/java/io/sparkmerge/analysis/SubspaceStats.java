@@ -1,6 +1,6 @@
 package io.sparkmerge.analysis;
 
-import io.sparkmerge.method.linalg.Svd;
+import io.sparkmerge.math.Svd;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;

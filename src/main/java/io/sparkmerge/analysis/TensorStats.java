@@ -1,7 +1,7 @@
 package io.sparkmerge.analysis;
 
-import io.sparkmerge.method.RunningMoments;
-import io.sparkmerge.method.WeightScope;
+import io.sparkmerge.math.RunningMoments;
+import io.sparkmerge.math.WeightScope;
 import io.sparkmerge.plan.LayerPositions;
 import java.io.Serializable;
 import java.util.ArrayList;

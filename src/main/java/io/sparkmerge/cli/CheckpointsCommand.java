@@ -1,8 +1,8 @@
 package io.sparkmerge.cli;
 
 import io.sparkmerge.ConfigException;
-import io.sparkmerge.method.WsmWeights;
-import io.sparkmerge.spark.CheckpointMergeJob;
+import io.sparkmerge.math.WsmWeights;
+import io.sparkmerge.job.CheckpointMergeJob;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;

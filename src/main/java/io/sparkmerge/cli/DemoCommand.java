@@ -1,7 +1,8 @@
 package io.sparkmerge.cli;
 
-import io.sparkmerge.plan.MergeConfig;
-import io.sparkmerge.spark.MergeJob;
+import io.sparkmerge.config.ConfigLoader;
+import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.synth.FamilyPreset;
 import io.sparkmerge.synth.ModelFamilyGenerator;
 import java.io.IOException;

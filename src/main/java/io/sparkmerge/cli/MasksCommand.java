@@ -1,7 +1,7 @@
 package io.sparkmerge.cli;
 
-import io.sparkmerge.plan.MergeConfig;
-import io.sparkmerge.spark.MasksJob;
+import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.job.MasksJob;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;

@@ -1,9 +1,10 @@
 package io.sparkmerge.cli;
 
+import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.ConfigException;
-import io.sparkmerge.plan.MergeConfig;
+import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.plan.MergePlan;
-import io.sparkmerge.spark.MergeJob;
+import io.sparkmerge.job.MergeJob;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package io.sparkmerge.cli;
 
-import io.sparkmerge.method.WeightScope;
-import io.sparkmerge.plan.MergeConfig;
-import io.sparkmerge.spark.ScopesJob;
+import io.sparkmerge.math.WeightScope;
+import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.job.ScopesJob;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;

@@ -1,7 +1,7 @@
 package io.sparkmerge.cli;
 
-import io.sparkmerge.plan.MergeConfig;
-import io.sparkmerge.spark.SubspacesJob;
+import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.job.SubspacesJob;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;

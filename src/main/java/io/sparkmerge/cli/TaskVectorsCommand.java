@@ -1,8 +1,9 @@
 package io.sparkmerge.cli;
 
+import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.ConfigException;
-import io.sparkmerge.plan.MergeConfig;
-import io.sparkmerge.spark.TaskVectorsJob;
+import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.job.TaskVectorsJob;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.concurrent.Callable;

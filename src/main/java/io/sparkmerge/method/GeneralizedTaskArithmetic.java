@@ -1,5 +1,8 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.Blocks;
+import io.sparkmerge.param.ParamSpec;
+import io.sparkmerge.param.ResolvedParams;
 import io.sparkmerge.ConfigException;
 import java.util.ArrayList;
 import java.util.List;

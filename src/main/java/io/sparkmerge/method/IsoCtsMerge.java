@@ -1,6 +1,7 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.method.linalg.Svd;
+import io.sparkmerge.param.ParamSpec;
+import io.sparkmerge.math.Svd;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;

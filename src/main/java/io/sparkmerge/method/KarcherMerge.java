@@ -1,5 +1,7 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.BlockGram;
+import io.sparkmerge.param.ParamSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**

@@ -1,5 +1,7 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.param.ParamSpec;
+import io.sparkmerge.param.ResolvedParams;
 import io.sparkmerge.ConfigException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,5 +1,8 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.WeightedSum;
+import io.sparkmerge.param.ParamSpec;
+import io.sparkmerge.param.ResolvedParams;
 import io.sparkmerge.ConfigException;
 
 /**

@@ -1,5 +1,8 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.Blocks;
+import io.sparkmerge.math.MagnitudeCut;
+import io.sparkmerge.param.ResolvedParams;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,5 +1,9 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.Blocks;
+import io.sparkmerge.param.ParamSpec;
+import io.sparkmerge.param.ResolvedParams;
+
 /**
  * One merge method (methods.md), as pure math on ND4J arrays: it knows nothing of files or Spark.
  *

@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.param.Names;
 import io.sparkmerge.ConfigException;
 import java.util.Collections;
 import java.util.List;

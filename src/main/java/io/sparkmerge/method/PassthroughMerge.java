@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.param.ParamSpec;
 import io.sparkmerge.ConfigException;
 
 /** {@code passthrough} (methods.md §1): exactly one model supplies the tensor, times {@code scale} (default 1). */

@@ -1,5 +1,8 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.Blocks;
+import io.sparkmerge.math.MagnitudeCut;
+import io.sparkmerge.param.ParamSpec;
 import io.sparkmerge.ConfigException;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

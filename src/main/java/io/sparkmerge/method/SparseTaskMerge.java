@@ -1,5 +1,9 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.Blocks;
+import io.sparkmerge.math.DeterministicRandom;
+import io.sparkmerge.math.MagnitudeCut;
+import io.sparkmerge.param.ResolvedParams;
 import io.sparkmerge.method.GeneralizedTaskArithmetic.Sparsifier;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;

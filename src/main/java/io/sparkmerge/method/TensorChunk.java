@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.Blocks;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**

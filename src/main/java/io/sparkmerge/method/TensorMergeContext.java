@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.param.ResolvedParams;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 

@@ -1,6 +1,7 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.method.linalg.Svd;
+import io.sparkmerge.param.ParamSpec;
+import io.sparkmerge.math.Svd;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;

@@ -1,5 +1,9 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.RunningMoments;
+import io.sparkmerge.math.WeightScope;
+import io.sparkmerge.math.WeightedSum;
+import io.sparkmerge.param.ParamSpec;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

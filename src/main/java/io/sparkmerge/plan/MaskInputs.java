@@ -5,7 +5,7 @@ import io.sparkmerge.io.DType;
 import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.method.MergeMethod;
-import io.sparkmerge.method.ResolvedParams;
+import io.sparkmerge.param.ResolvedParams;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.sparkmerge.plan;
 
-import io.sparkmerge.method.ResolvedParams;
+import io.sparkmerge.param.ResolvedParams;
 import java.io.Serializable;
 import java.util.List;
 

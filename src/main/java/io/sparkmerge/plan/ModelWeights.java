@@ -1,7 +1,8 @@
 package io.sparkmerge.plan;
 
+import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.ConfigException;
-import io.sparkmerge.method.ParameterValue;
+import io.sparkmerge.param.ParameterValue;
 import java.util.List;
 
 /**

@@ -1,5 +1,6 @@
 package io.sparkmerge.plan;
 
+import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.InputDataException;
 import io.sparkmerge.io.DType;
@@ -7,9 +8,9 @@ import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.method.MethodRegistry;
-import io.sparkmerge.method.ParameterResolver;
-import io.sparkmerge.method.ParameterValue;
-import io.sparkmerge.method.ResolvedParams;
+import io.sparkmerge.param.ParameterResolver;
+import io.sparkmerge.param.ParameterValue;
+import io.sparkmerge.param.ResolvedParams;
 import io.sparkmerge.method.TensorMergeContext;
 import java.io.FileNotFoundException;
 import java.io.IOException;

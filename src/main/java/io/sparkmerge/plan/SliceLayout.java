@@ -1,10 +1,11 @@
 package io.sparkmerge.plan;
 
+import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.InputDataException;
 import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.TensorInfo;
-import io.sparkmerge.method.ParameterValue;
+import io.sparkmerge.param.ParameterValue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

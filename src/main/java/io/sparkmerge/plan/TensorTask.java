@@ -1,7 +1,7 @@
 package io.sparkmerge.plan;
 
 import io.sparkmerge.io.DType;
-import io.sparkmerge.method.ResolvedParams;
+import io.sparkmerge.param.ResolvedParams;
 import java.io.Serializable;
 import java.util.List;
 

@@ -3,8 +3,8 @@ package io.sparkmerge.analysis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.sparkmerge.method.RunningMoments;
-import io.sparkmerge.method.WeightScope;
+import io.sparkmerge.math.RunningMoments;
+import io.sparkmerge.math.WeightScope;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

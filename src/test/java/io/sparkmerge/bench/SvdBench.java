@@ -1,11 +1,11 @@
 package io.sparkmerge.bench;
 
 import io.sparkmerge.method.MethodRegistry;
-import io.sparkmerge.method.ParameterResolver;
+import io.sparkmerge.param.ParameterResolver;
 import io.sparkmerge.method.TensorChunk;
 import io.sparkmerge.method.TensorMerge;
 import io.sparkmerge.method.TensorMergeContext;
-import io.sparkmerge.method.linalg.Svd;
+import io.sparkmerge.math.Svd;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,12 +1,13 @@
 package io.sparkmerge.cli;
 
+import io.sparkmerge.config.ConfigLoader;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.method.MethodRegistry;
-import io.sparkmerge.method.ParameterResolver;
-import io.sparkmerge.plan.MergeConfig;
+import io.sparkmerge.param.ParameterResolver;
+import io.sparkmerge.config.MergeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,10 @@
 package io.sparkmerge.cli;
 
+import io.sparkmerge.config.ConfigLoader;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkmerge.spark.SubspacesJob;
+import io.sparkmerge.job.SubspacesJob;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;

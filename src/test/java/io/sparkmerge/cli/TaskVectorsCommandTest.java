@@ -1,5 +1,6 @@
 package io.sparkmerge.cli;
 
+import io.sparkmerge.config.ConfigLoader;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +9,7 @@ import io.sparkmerge.io.DType;
 import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.SafetensorsHeader;
 import io.sparkmerge.io.TensorInfo;
-import io.sparkmerge.spark.TaskVectorsJob;
+import io.sparkmerge.job.TaskVectorsJob;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -177,11 +178,11 @@ class TaskVectorsCommandTest {
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
     String dense = work.resolve("from-checkpoints").toString();
     String sparse = work.resolve("from-task-vectors").toString();
-    io.sparkmerge.spark.MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(
-        yaml.formatted(b, fam.get(1), fam.get(2)).replace("TV", ""), "dense.yml"), new io.sparkmerge.spark.MergeJob.Options(dense, false, 2, quiet));
-    io.sparkmerge.spark.MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(
+    io.sparkmerge.job.MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(
+        yaml.formatted(b, fam.get(1), fam.get(2)).replace("TV", ""), "dense.yml"), new io.sparkmerge.job.MergeJob.Options(dense, false, 2, quiet));
+    io.sparkmerge.job.MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(
         yaml.formatted(b, taus.get(0), taus.get(1)).replace("TV", "\n    task_vector: true"), "sparse.yml"),
-        new io.sparkmerge.spark.MergeJob.Options(sparse, false, 3, quiet));
+        new io.sparkmerge.job.MergeJob.Options(sparse, false, 3, quiet));
     Map<String, byte[]> x = Checkpoints.rawBytes(dense);
     Map<String, byte[]> y = Checkpoints.rawBytes(sparse);
     assertEquals(x.keySet(), y.keySet());
@@ -190,9 +191,9 @@ class TaskVectorsCommandTest {
     }
     // only methods that take τ as input accept task vectors
     io.sparkmerge.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(io.sparkmerge.ConfigException.class,
-        () -> io.sparkmerge.spark.MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(yaml.formatted(b, taus.get(0), taus.get(1))
+        () -> io.sparkmerge.job.MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(yaml.formatted(b, taus.get(0), taus.get(1))
             .replace("TV", "\n    task_vector: true").replace("localize_stitch", "ties").replace("sparsity: 0.01, mask_scope: global",
-            "density: 0.5"), "ties.yml"), new io.sparkmerge.spark.MergeJob.Options(work.resolve("ties").toString(), false, 1, quiet)));
+            "density: 0.5"), "ties.yml"), new io.sparkmerge.job.MergeJob.Options(work.resolve("ties").toString(), false, 1, quiet)));
     assertTrue(e.getMessage().contains("task_vector") && e.getMessage().contains("models[0]"), e.getMessage());
   }
 }

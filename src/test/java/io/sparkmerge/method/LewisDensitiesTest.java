@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.param.ResolvedParams;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

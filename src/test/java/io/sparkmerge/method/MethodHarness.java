@@ -1,5 +1,7 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.param.ParameterResolver;
+import io.sparkmerge.param.ParameterValue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkmerge.method.linalg.Svd;
+import io.sparkmerge.math.Svd;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.PolarReference;
 import java.util.List;

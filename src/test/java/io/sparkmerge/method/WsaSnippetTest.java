@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.WeightScope;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

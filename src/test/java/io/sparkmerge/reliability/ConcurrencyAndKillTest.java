@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.OutputExistsException;
-import io.sparkmerge.cli.ConfigLoader;
-import io.sparkmerge.plan.MergeConfig;
-import io.sparkmerge.spark.MergeJob;
+import io.sparkmerge.config.ConfigLoader;
+import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.ChildJvm;
 import io.sparkmerge.testing.SparkTestSession;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkmerge.cli.ConfigLoader;
-import io.sparkmerge.plan.MergeConfig;
-import io.sparkmerge.spark.MergeJob;
+import io.sparkmerge.config.ConfigLoader;
+import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;

@@ -1,0 +1,231 @@
+package io.sparkmerge.config;
+
+import io.sparkmerge.ConfigException;
+import io.sparkmerge.io.DType;
+import io.sparkmerge.param.Names;
+import io.sparkmerge.param.ParameterValue;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * Reads a merge config (DESIGN.md §4): mergekit's schema where they overlap, plus sparkmerge's keys.
+ * Unknown keys are errors that suggest the nearest valid key; nothing is silently ignored.
+ */
+public final class ConfigLoader {
+  static final Set<String> TOP_KEYS = Set.of("merge_method", "base_model", "models", "parameters", "dtype", "out_dtype",
+      "compute_dtype", "seed", "tensors", "out_shard_size", "copy", "allow_nonfinite", "slices", "tokenizer_source",
+      "chat_template");
+  /** mergekit keys we know but do not support: a clear error rather than "unknown key". */
+  static final Map<String, String> NOT_YET = Map.of(
+      "tokenizer", "'tokenizer:' (added tokens, vocabulary surgery) is not supported; use 'tokenizer_source: base' or "
+          + "'tokenizer_source: <model path>' to copy one model's tokenizer files unchanged",
+      "modules", "'modules:' (per-module slices of multimodal models) is not supported; use top-level 'slices:'");
+  static final Set<String> MODEL_KEYS = Set.of("model", "parameters", "masks", "importance", "activations", "task_vector");
+  static final Set<String> TENSOR_KEYS = Set.of("filter", "merge_method", "parameters");
+
+  private ConfigLoader() {}
+
+  public static MergeConfig parse(String yamlText, String file) {
+    Object doc;
+    try {
+      LoaderOptions lo = new LoaderOptions();
+      lo.setAllowDuplicateKeys(false);
+      lo.setMaxAliasesForCollections(50);
+      doc = new Yaml(new SafeConstructor(lo)).load(yamlText);
+    } catch (YAMLException e) {
+      throw new ConfigException(file + ": not valid YAML: " + e.getMessage().replace('\n', ' '));
+    }
+    if (!(doc instanceof Map<?, ?> top)) {
+      throw new ConfigException(file + ": the config must be a YAML mapping with at least merge_method and models");
+    }
+    Map<String, Object> m = stringKeys(top, file);
+    for (String k : m.keySet()) {
+      if (NOT_YET.containsKey(k)) {
+        throw new ConfigException(file + ": " + NOT_YET.get(k));
+      }
+      checkKey(k, TOP_KEYS, file, "top level");
+    }
+    String method = string(m, "merge_method", file, true);
+    String base = string(m, "base_model", file, false);
+    Object modelsObj = m.get("models");
+    List<MergeConfig.SliceEntry> slices = m.get("slices") == null ? List.of() : MergekitKeys.slices(m.get("slices"), file);
+    if (!slices.isEmpty() && modelsObj != null) {
+      throw new ConfigException(file + ": give either 'models:' (whole models) or 'slices:' (layer ranges), not both");
+    }
+    if (slices.isEmpty() && (!(modelsObj instanceof List<?> ml) || ml.isEmpty())) {
+      throw new ConfigException(file + ": 'models' must be a non-empty list of {model: PATH, parameters: {...}} "
+          + "(or give mergekit 'slices:')");
+    }
+    List<?> modelList = modelsObj == null ? List.of() : (List<?>) modelsObj;
+    List<MergeConfig.ModelEntry> models = new ArrayList<>();
+    for (int i = 0; i < modelList.size(); i++) {
+      String where = file + ": models[" + i + "]";
+      Object e = modelList.get(i);
+      if (e instanceof String s) {
+        models.add(new MergeConfig.ModelEntry(s, Map.of()));
+        continue;
+      }
+      if (!(e instanceof Map<?, ?> em)) {
+        throw new ConfigException(where + " must be {model: PATH, parameters: {...}}");
+      }
+      Map<String, Object> entry = stringKeys(em, where);
+      entry.keySet().forEach(k -> checkKey(k, MODEL_KEYS, file, "models[]"));
+      String path = string(entry, "model", where, true);
+      Object tv = entry.get("task_vector");
+      if (tv != null && !(tv instanceof Boolean)) {
+        throw new ConfigException(where + ": task_vector must be true or false, got '" + tv + "'");
+      }
+      models.add(new MergeConfig.ModelEntry(path, params(entry.get("parameters"), where + " (" + path + ").parameters"),
+          string(entry, "masks", where, false), string(entry, "importance", where, false),
+          string(entry, "activations", where, false), Boolean.TRUE.equals(tv)));
+    }
+    List<MergeConfig.TensorOverride> tensors = new ArrayList<>();
+    if (m.get("tensors") != null) {
+      if (!(m.get("tensors") instanceof List<?> tl)) {
+        throw new ConfigException(file + ": 'tensors' must be a list of {filter: ..., merge_method: ..., parameters: {...}}");
+      }
+      for (int i = 0; i < tl.size(); i++) {
+        String where = file + ": tensors[" + i + "]";
+        if (!(tl.get(i) instanceof Map<?, ?> tm)) {
+          throw new ConfigException(where + " must be {filter: ..., merge_method: ..., parameters: {...}}");
+        }
+        Map<String, Object> entry = stringKeys(tm, where);
+        entry.keySet().forEach(k -> checkKey(k, TENSOR_KEYS, file, "tensors[]"));
+        String filter = string(entry, "filter", where, true);
+        tensors.add(new MergeConfig.TensorOverride(filter, string(entry, "merge_method", where, false),
+            params(entry.get("parameters"), where + ".parameters")));
+      }
+    }
+    // mergekit: 'dtype' is the dtype it computes in and, without 'out_dtype', the output dtype.
+    DType out = dtype(m, m.containsKey("out_dtype") ? "out_dtype" : "dtype", file);
+    DType mergekitCompute = m.containsKey("out_dtype") ? dtype(m, "dtype", file) : null;
+    String compute = string(m, "compute_dtype", file, false);
+    boolean dbl = mergekitCompute == DType.F64;
+    if (compute != null) {
+      DType c = DType.fromConfigName(compute);
+      if (c != DType.F32 && c != DType.F64) {
+        throw new ConfigException(file + ": compute_dtype '" + compute + "' must be float32 or float64");
+      }
+      dbl = c == DType.F64;
+    }
+    long seed = 0;
+    if (m.get("seed") != null) {
+      if (!(m.get("seed") instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+        throw new ConfigException(file + ": seed must be an integer, got '" + m.get("seed") + "'");
+      }
+      seed = ((Number) m.get("seed")).longValue();
+    }
+    long shardSize = m.get("out_shard_size") == null ? MergeConfig.DEFAULT_OUT_SHARD_SIZE
+        : parseSize(String.valueOf(m.get("out_shard_size")), file + ": out_shard_size");
+    List<String> copy = MergeConfig.DEFAULT_COPY;
+    if (m.get("copy") != null) {
+      if (!(m.get("copy") instanceof List<?> cl)) {
+        throw new ConfigException(file + ": 'copy' must be a list of file names");
+      }
+      copy = new ArrayList<>();
+      for (Object o : cl) {
+        String name = String.valueOf(o);
+        if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals("..") || name.equals(".")) {
+          throw new ConfigException(file + ": copy entry '" + name + "' must be a plain file name inside the model directory");
+        }
+        copy.add(name);
+      }
+    }
+    boolean allowNonfinite = false;
+    if (m.get("allow_nonfinite") != null) {
+      if (!(m.get("allow_nonfinite") instanceof Boolean b)) {
+        throw new ConfigException(file + ": allow_nonfinite must be true or false");
+      }
+      allowNonfinite = b;
+    }
+    return new MergeConfig(method, base, models, params(m.get("parameters"), file + ": parameters"), out, dbl, seed, tensors,
+        shardSize, copy, allowNonfinite, yamlText, slices, MergekitKeys.tokenizerSource(string(m, "tokenizer_source", file, false),
+        base, file), MergekitKeys.chatTemplate(string(m, "chat_template", file, false), file));
+  }
+
+  private static DType dtype(Map<String, Object> m, String key, String file) {
+    String name = string(m, key, file, false);
+    if (name == null) {
+      return null;
+    }
+    DType d = DType.fromConfigName(name);
+    if (d == null) {
+      throw new ConfigException(file + ": " + key + " '" + name + "' is not one of bfloat16, float16, float32, float64");
+    }
+    return d;
+  }
+
+  /** "5GB", "500MB", "1.5GiB", "1024" (bytes); decimal units are powers of 1000, binary (KiB, MiB, GiB) of 1024. */
+  public static long parseSize(String s, String where) {
+    Matcher mt = Pattern.compile("\\s*([0-9]+(?:\\.[0-9]+)?)\\s*([KMGT]i?B|B)?\\s*", Pattern.CASE_INSENSITIVE).matcher(s);
+    if (!mt.matches()) {
+      throw new ConfigException(where + " '" + s + "' is not a size like 5GB, 500MB or 2GiB");
+    }
+    double v = Double.parseDouble(mt.group(1));
+    String unit = mt.group(2) == null ? "B" : mt.group(2).toUpperCase(Locale.ROOT);
+    double mult = switch (unit) {
+      case "KB" -> 1e3; case "MB" -> 1e6; case "GB" -> 1e9; case "TB" -> 1e12;
+      case "KIB" -> 1024.0; case "MIB" -> 1024.0 * 1024; case "GIB" -> 1024.0 * 1024 * 1024; case "TIB" -> 1024.0 * 1024 * 1024 * 1024;
+      default -> 1;
+    };
+    long bytes = (long) (v * mult);
+    if (bytes <= 0) {
+      throw new ConfigException(where + " must be positive, got '" + s + "'");
+    }
+    return bytes;
+  }
+
+  static Map<String, ParameterValue> params(Object o, String where) {
+    if (o == null) {
+      return Map.of();
+    }
+    if (!(o instanceof Map<?, ?> pm)) {
+      throw new ConfigException(where + " must be a mapping of parameter names to values");
+    }
+    Map<String, ParameterValue> out = new LinkedHashMap<>();
+    stringKeys(pm, where).forEach((k, v) -> out.put(k, ParameterValue.parse(v, where + "." + k)));
+    return out;
+  }
+
+  static void checkKey(String k, Set<String> valid, String file, String section) {
+    if (!valid.contains(k)) {
+      throw new ConfigException(file + ": unknown key '" + k + "' at " + section + Names.suggestion(k, valid)
+          + "; valid keys: " + String.join(", ", new java.util.TreeSet<>(valid)));
+    }
+  }
+
+  static Map<String, Object> stringKeys(Map<?, ?> map, String where) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    map.forEach((k, v) -> {
+      if (!(k instanceof String s)) {
+        throw new ConfigException(where + ": key '" + k + "' must be a string");
+      }
+      out.put(s, v);
+    });
+    return out;
+  }
+
+  static String string(Map<String, Object> m, String key, String where, boolean required) {
+    Object v = m.get(key);
+    if (v == null) {
+      if (required) {
+        throw new ConfigException(where + ": '" + key + "' is required");
+      }
+      return null;
+    }
+    if (!(v instanceof String) && !(v instanceof Number)) {
+      throw new ConfigException(where + ": '" + key + "' must be a string, got " + v);
+    }
+    return v.toString();
+  }
+}

@@ -1,0 +1,246 @@
+package io.sparkmerge.exec;
+
+import io.sparkmerge.InputDataException;
+import io.sparkmerge.io.SafetensorsWriter;
+import io.sparkmerge.io.TensorCodec;
+import io.sparkmerge.io.TensorInfo;
+import io.sparkmerge.method.MergeMethod;
+import io.sparkmerge.method.MethodRegistry;
+import io.sparkmerge.method.TensorChunk;
+import io.sparkmerge.method.TensorMerge;
+import io.sparkmerge.method.TensorMergeContext;
+import io.sparkmerge.plan.InputModel;
+import io.sparkmerge.plan.MergePlan;
+import io.sparkmerge.plan.ShardPlan;
+import io.sparkmerge.plan.TensorTask;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The executor side of a merge: one output shard. For each tensor of the shard it reads exactly the
+ * byte ranges it needs from every input (positioned reads, row block by row block), decodes them to
+ * the compute dtype, drives the tensor's {@link MergeMethod} over the blocks, encodes the result and
+ * streams it into {@code part-<p>-attempt-<a>.safetensors} in the staging directory.
+ */
+public final class ShardTask implements AutoCloseable {
+
+  private final MergePlan plan;
+  private final ShardPlan shard;
+  private final Configuration conf;
+  private final TensorLoader loader;
+  private final DataType computeType;
+  private final List<String> warnings = new ArrayList<>();
+  private ByteBuffer outBuffer;
+
+  public ShardTask(MergePlan plan, int partition, Configuration conf) {
+    this.plan = plan;
+    this.shard = plan.shards().get(partition);
+    this.conf = conf;
+    this.computeType = plan.computeDouble() ? DataType.DOUBLE : DataType.FLOAT;
+    // keep one chunk's worth of decoded buffers (every input and the output) for the next chunk
+    int arrays = plan.models().size() + (plan.baseInMerge() ? 1 : 0) + 1;
+    this.loader = new TensorLoader(conf, computeType, !plan.allowNonfinite(), arrays * plan.chunkBytes());
+  }
+
+  /** Writes the shard to {@code stagingDir/part-<p>-attempt-<a>.safetensors} and reports its tensors. */
+  /** Called after each tensor with the bytes read for it (feeds the driver's progress line). */
+  public interface Progress extends java.io.Serializable {
+    void tensorDone(long bytesRead);
+  }
+
+  public ShardResult run(String stagingDir, int attempt, FaultInjection faults, Progress progress) throws IOException {
+    long start = System.currentTimeMillis();
+    Path file = new Path(stagingDir, String.format("part-%05d-attempt-%d.safetensors", shard.index(), attempt));
+    FileSystem fs = file.getFileSystem(conf);
+    List<SafetensorsWriter.TensorSpec> specs = new ArrayList<>();
+    for (TensorTask t : shard.tensors()) {
+      specs.add(new SafetensorsWriter.TensorSpec(t.name(), t.outDtype(), t.shape()));
+    }
+    List<TensorResult> results = new ArrayList<>();
+    try (SafetensorsWriter writer = new SafetensorsWriter(fs, file, specs, Map.of("format", "pt"))) {
+      int done = 0;
+      for (TensorTask t : shard.tensors()) {
+        if (done++ == shard.tensors().size() / 2) {
+          faults.maybeFail(shard.index(), attempt);
+        }
+        long before = loader.bytesRead();
+        results.add(t.isRawCopy() ? copyRaw(t, writer) : merge(t, writer, null));
+        progress.tensorDone(loader.bytesRead() - before);
+      }
+      faults.maybeFail(shard.index(), attempt);
+      writer.close();
+      Map<String, String> digests = writer.tensorSha256();
+      List<TensorResult> withDigests = new ArrayList<>();
+      for (TensorResult r : results) {
+        withDigests.add(new TensorResult(r.name(), r.dtype(), r.shape(), r.bytes(), digests.get(r.name()), r.min(), r.max(),
+            r.nanCount(), r.infCount(), r.counters()));
+      }
+      return new ShardResult(shard.index(), attempt, file.toString(), writer.fileSize(), withDigests, loader.bytesRead(),
+          System.currentTimeMillis() - start, warnings);
+    }
+  }
+
+  private TensorResult copyRaw(TensorTask t, SafetensorsWriter writer) throws IOException {
+    // the base's tensor when there is a base and it is read, else the first model's (slices rename sources)
+    boolean fromBase = plan.base() != null && t.baseSource() != null;
+    InputModel src = fromBase ? plan.base() : plan.models().get(t.modelIndex(0));
+    String srcName = fromBase ? t.baseSource() : t.modelSource(0);
+    TensorInfo info = src.dir().tensors().get(srcName);
+    long remaining = info.byteLength();
+    long pos = info.fileOffset();
+    while (remaining > 0) {
+      int n = (int) Math.min(remaining, 16 << 20);
+      writer.write(loader.raw(src.dir().fileOf(srcName), pos, n));
+      pos += n;
+      remaining -= n;
+    }
+    return new TensorResult(t.name(), t.outDtype(), t.shape(), info.byteLength(), null, Double.NaN, Double.NaN, 0, 0);
+  }
+
+  /**
+   * Runs tensor t's merge only for the masks it applies ({@code sparkmerge masks}): the merged values
+   * are computed, exactly as in a merge, and dropped; the masks go to {@code observer}.
+   */
+  public Map<String, Double> masks(TensorTask t, TensorMerge.MaskObserver observer) throws IOException {
+    return merge(t, null, observer).counters();
+  }
+
+  /** Bytes read from the inputs so far. */
+  public long bytesRead() {
+    return loader.bytesRead();
+  }
+
+  private TensorResult merge(TensorTask t, SafetensorsWriter writer, TensorMerge.MaskObserver observer) throws IOException {
+    MergeMethod method = MethodRegistry.get(t.method());
+    TensorMergeContext ctx = new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(),
+        t.global(), t.perModel());
+    TensorInfo shapeInfo = plan.models().get(t.modelIndex(0)).dir().tensors().get(t.modelSource(0));
+    long rows = shapeInfo.rows();
+    long rowLength = shapeInfo.rowLength();
+    int elem = computeType == DataType.DOUBLE ? 8 : 4;
+    long rowsPerChunk = method.chunking() == MergeMethod.Chunking.WHOLE_TENSOR
+        ? rows : Math.max(1, Math.min(rows, plan.chunkBytes() / Math.max(1, rowLength * elem)));
+    ValueStats outStats = new ValueStats();
+    Map<String, Double> counters;
+    try (TensorMerge m = method.begin(ctx)) {
+      if (observer != null && !m.observeMasks(observer)) {
+        throw new IllegalStateException("tensor " + t.name() + ": method " + t.method() + " reports no masks");
+      }
+      // A tensor that is one chunk is read once: the preparation passes and the merge share it.
+      TensorChunk whole = rowsPerChunk >= rows && m.preparationPasses() > 0 ? load(t, 0, rows, rowLength, true) : null;
+      try {
+        for (int pass = 0; pass < m.preparationPasses(); pass++) {
+          for (long r = 0; r < rows; r += rowsPerChunk) {
+            TensorChunk chunk = whole != null ? whole : load(t, r, Math.min(rowsPerChunk, rows - r), rowLength, false);
+            try {
+              m.prepare(pass, chunk);
+            } finally {
+              if (chunk != whole) {
+                close(chunk);
+              }
+            }
+          }
+        }
+      } catch (RuntimeException | IOException e) {
+        if (whole != null) {
+          close(whole);
+        }
+        throw e;
+      }
+      for (long r = 0; r < rows; r += rowsPerChunk) {
+        TensorChunk chunk = whole != null ? whole : load(t, r, Math.min(rowsPerChunk, rows - r), rowLength, true);
+        INDArray out = null;
+        try {
+          out = m.merge(chunk);
+          if (out.dataType() != computeType || out.isView() || out.offset() != 0 || out.ordering() != 'c') {
+            INDArray c = out.castTo(computeType).dup('c');
+            loader.release(out); // frees it, unless it is a view of the chunk's arrays (released with them)
+            out = c;
+          }
+          outStats.add(out);
+          if (writer == null) {
+            continue;
+          }
+          ByteBuffer enc = outBuffer(Math.toIntExact(out.length() * t.outDtype().size()));
+          TensorCodec.encode(out, t.outDtype(), enc);
+          enc.flip();
+          writer.write(enc);
+        } finally {
+          if (out != null) {
+            loader.release(out);
+          }
+          close(chunk);
+        }
+      }
+      counters = new java.util.TreeMap<>(m.counters());
+    }
+    if (outStats.hasNonFinite()) {
+      String msg = "tensor " + t.name() + ": the merged values contain " + outStats.nan + " NaN and " + outStats.inf
+          + " Inf (method " + t.method() + ")";
+      if (!plan.allowNonfinite()) {
+        throw new InputDataException(msg + "; check the inputs and parameters, or set allow_nonfinite: true");
+      }
+      warnings.add(msg);
+    }
+    return new TensorResult(t.name(), t.outDtype(), t.shape(), t.outBytes(), null, outStats.min, outStats.max,
+        outStats.nan, outStats.inf, counters);
+  }
+
+  /** Reads and decodes rows [firstRow, firstRow + n) of the tensor from every input the method uses. */
+  private TensorChunk load(TensorTask t, long firstRow, long n, long rowLength, boolean checkFinite) throws IOException {
+    INDArray base = plan.baseInMerge() ? decode(plan.base(), t.baseSource(), firstRow, n, rowLength, checkFinite) : null;
+    INDArray[] models = new INDArray[t.modelCount(plan.models().size())];
+    for (int i = 0; i < models.length; i++) {
+      models[i] = decode(plan.models().get(t.modelIndex(i)), t.modelSource(i), firstRow, n, rowLength, checkFinite);
+    }
+    INDArray[] masks = null;
+    for (int i = 0; i < models.length; i++) {
+      InputModel m = plan.models().get(i);
+      if (m.masks() != null) {
+        masks = masks == null ? new INDArray[models.length] : masks;
+        masks[i] = loader.maskRows(m, t.name(), firstRow, n);
+      }
+    }
+    return new TensorChunk(firstRow, firstRow * rowLength, base, models, masks, loader::take);
+  }
+
+  private INDArray decode(InputModel model, String name, long firstRow, long n, long rowLength, boolean checkFinite)
+      throws IOException {
+    return loader.rows(model, name, firstRow, n, checkFinite);
+  }
+
+  private ByteBuffer outBuffer(int n) {
+    if (outBuffer == null || outBuffer.capacity() < n) {
+      outBuffer = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+    }
+    outBuffer.clear();
+    return outBuffer;
+  }
+
+  /** The chunk's arrays go back to the loader's pool (the method is done with them). */
+  private void close(TensorChunk c) {
+    loader.release(c.base());
+    for (INDArray a : c.models()) {
+      loader.release(a);
+    }
+    if (c.masks() != null) {
+      for (INDArray a : c.masks()) {
+        loader.release(a);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    loader.close();
+  }
+}

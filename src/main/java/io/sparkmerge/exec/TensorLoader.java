@@ -1,0 +1,153 @@
+package io.sparkmerge.exec;
+
+import io.sparkmerge.InputDataException;
+import io.sparkmerge.io.TensorCodec;
+import io.sparkmerge.io.TensorInfo;
+import io.sparkmerge.io.TensorReader;
+import io.sparkmerge.plan.InputModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Executor-side reads of tensor rows: positioned reads of exactly the rows' bytes, decoded to the
+ * compute dtype as a {@code [rows, rowLength]} array, with an optional NaN/Inf check. Keeps one open
+ * reader per file for the task's lifetime.
+ */
+public final class TensorLoader implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TensorLoader.class);
+
+  private final Configuration conf;
+  private final DataType computeType;
+  private final boolean checkFinite;
+  private final Map<String, TensorReader> readers = new HashMap<>();
+  private final ArrayPool pool;
+  private ByteBuffer buffer;
+  private long bytesRead;
+
+  public TensorLoader(Configuration conf, DataType computeType, boolean checkFinite) {
+    this(conf, computeType, checkFinite, 0);
+  }
+
+  /** poolBytes: decoded buffers kept for reuse between chunks (0: none; see {@link ArrayPool}). */
+  public TensorLoader(Configuration conf, DataType computeType, boolean checkFinite, long poolBytes) {
+    this.conf = conf;
+    this.computeType = computeType;
+    this.checkFinite = checkFinite;
+    this.pool = new ArrayPool(poolBytes);
+  }
+
+  /** A c-order array from the pool (undefined contents), e.g. a method's output; hand it back with {@link #release}. */
+  INDArray take(DataType type, long rows, long cols) {
+    return pool.take(type, rows, cols);
+  }
+
+  /** Hands back an array of a finished chunk (from {@link #rows} or elsewhere); its buffer may be reused. */
+  void release(INDArray a) {
+    pool.release(a);
+  }
+
+  public long bytesRead() {
+    return bytesRead;
+  }
+
+  /** Rows [firstRow, firstRow + n) of the tensor, decoded; the caller closes the array. */
+  public INDArray rows(InputModel model, String name, long firstRow, long n, boolean check) throws IOException {
+    if (model.taskVector() != null) {
+      return TaskVectorRows.rows(this, model, name, firstRow, n);
+    }
+    TensorInfo info = model.dir().tensors().get(name);
+    String file = model.dir().fileOf(name);
+    long rowLength = info.rowLength();
+    int bytes = Math.toIntExact(n * rowLength * info.dtype().size());
+    ByteBuffer buf = buffer(bytes);
+    reader(file).readFully(info.fileOffset() + firstRow * rowLength * info.dtype().size(), buf.array(), 0, bytes);
+    buf.limit(bytes);
+    bytesRead += bytes;
+    INDArray a = pool.take(computeType, n, rowLength);
+    long bad = TensorCodec.decode(info.dtype(), buf, a);
+    if (check && checkFinite) {
+      if (bad > 0) {
+        pool.release(a);
+        throw new InputDataException(file + ": tensor " + name + " (" + model.role() + ") contains " + bad
+            + " NaN/Inf values in rows " + firstRow + ".." + (firstRow + n - 1)
+            + "; fix the checkpoint, or set allow_nonfinite: true to merge anyway");
+      }
+    }
+    return a;
+  }
+
+  /**
+   * Rows [firstRow, firstRow + n) of a BOOL/U8 mask tensor as 0/1 in the compute dtype; any other
+   * byte value is bad input.
+   */
+  INDArray maskRows(InputModel model, String name, long firstRow, long n) throws IOException {
+    TensorInfo info = model.masks().tensors().get(name);
+    String file = model.masks().fileOf(name);
+    long rowLength = info.rowLength();
+    int bytes = Math.toIntExact(n * rowLength);
+    ByteBuffer buf = raw(file, info.fileOffset() + firstRow * rowLength, bytes);
+    double[] v = new double[bytes];
+    byte[] a = buf.array();
+    for (int i = 0; i < bytes; i++) {
+      int b = a[i] & 0xff;
+      if (b > 1) {
+        throw new InputDataException(file + ": mask tensor " + name + " (" + model.role() + ".masks) holds the value " + b
+            + " in rows " + firstRow + ".." + (firstRow + n - 1) + "; a mask holds only 0 and 1");
+      }
+      v[i] = b;
+    }
+    return Nd4j.createFromArray(v).castTo(computeType).reshape(n, rowLength);
+  }
+
+  /** Raw bytes [position, position + len) of a file into a reused heap buffer. */
+  ByteBuffer raw(String file, long position, int len) throws IOException {
+    ByteBuffer buf = buffer(len);
+    reader(file).readFully(position, buf.array(), 0, len);
+    buf.limit(len);
+    bytesRead += len;
+    return buf;
+  }
+
+  private ByteBuffer buffer(int n) {
+    if (buffer == null || buffer.capacity() < n) {
+      buffer = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+    }
+    buffer.clear();
+    return buffer;
+  }
+
+  private TensorReader reader(String file) {
+    return readers.computeIfAbsent(file, f -> {
+      try {
+        Path p = new Path(f);
+        return new TensorReader(p.getFileSystem(conf), p);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot open " + f + ": " + e.getMessage(), e);
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    for (TensorReader r : readers.values()) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        LOG.warn("closing {}: {}", r, e.toString());
+      }
+    }
+    readers.clear();
+    pool.close();
+  }
+}

@@ -1,0 +1,309 @@
+package io.sparkmerge.job;
+
+import io.sparkmerge.exec.FaultInjection;
+import io.sparkmerge.exec.HadoopConf;
+import io.sparkmerge.exec.NativeThreads;
+import io.sparkmerge.exec.ShardResult;
+import io.sparkmerge.exec.ShardTask;
+import io.sparkmerge.exec.TensorResult;
+import io.sparkmerge.output.Manifest;
+import io.sparkmerge.output.MethodSummary;
+import io.sparkmerge.output.ModelCard;
+import io.sparkmerge.output.ModelFiles;
+import io.sparkmerge.output.OutputCommitter;
+import io.sparkmerge.output.ShardReuse;
+import io.sparkmerge.io.HfIndex;
+import io.sparkmerge.plan.InputModel;
+import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.plan.MergePlan;
+import io.sparkmerge.plan.Planner;
+import io.sparkmerge.plan.ShardPlan;
+import io.sparkmerge.plan.TensorTask;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The merge job: plan on the driver, one Spark task per output shard, commit on the driver
+ * (DESIGN.md §2). Knows nothing of any method's math.
+ */
+public final class MergeJob {
+
+  /**
+   * @param out the output directory (any Hadoop FileSystem URI)
+   * @param overwrite replace an existing, non-empty OUT
+   * @param partitions at least this many output shards (tasks), when there are enough tensors; 0 for
+   *     Spark's default parallelism
+   * @param resume reuse the verified shards of an earlier run of the same plan left in OUT's staging,
+   *     and keep this run's finished shards if it fails (see {@link ShardReuse})
+   */
+  public record Options(String out, boolean overwrite, int partitions, PrintStream console, boolean resume) {
+    public Options(String out, boolean overwrite, int partitions, PrintStream console) {
+      this(out, overwrite, partitions, console, false);
+    }
+  }
+
+  /** What a finished merge produced. */
+  public record Outcome(MergePlan plan, String out, long bytesWritten, Map<String, Long> timingsMs, List<String> warnings) {}
+
+  private MergeJob() {}
+
+  /** Plans a merge from headers alone (also what --dry-run prints). */
+  public static MergePlan plan(Configuration conf, MergeConfig cfg, int partitions) {
+    String runId = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").format(java.time.LocalDateTime.now())
+        + "-" + UUID.randomUUID().toString().substring(0, 8);
+    return new Planner(conf).plan(cfg, partitions, runId);
+  }
+
+  public static Outcome run(SparkSession spark, MergeConfig cfg, Options opts) throws IOException {
+    return run(spark, cfg, opts, Map.of());
+  }
+
+  /**
+   * A merge whose manifest carries extra top-level sections (e.g. the checkpoint-series merge's
+   * checkpoints, steps, weights and schedule); values are plain maps, lists, strings and numbers.
+   */
+  public static Outcome run(SparkSession spark, MergeConfig cfg, Options opts, Map<String, Object> manifestSections)
+      throws IOException {
+    Map<String, Long> timings = new LinkedHashMap<>();
+    long t0 = System.currentTimeMillis();
+    Configuration conf = io.sparkmerge.io.Storage.apply(spark.sparkContext().hadoopConfiguration());
+    Path outPath = new Path(opts.out());
+    FileSystem outFs = outPath.getFileSystem(conf);
+    // Fail on an existing OUT before reading anything (exit 4).
+    new OutputCommitter(outFs, outPath, "check", opts.overwrite()).checkOutput();
+    int partitions = opts.partitions() > 0 ? opts.partitions() : spark.sparkContext().defaultParallelism();
+    MergePlan planned = plan(conf, cfg, partitions);
+    opts.console().println(describe(planned));
+    // whole-model selections (e.g. global Localize-and-Stitch masks) are resolved before the merge
+    ImportanceSideInputs.Resolved importances = ImportanceSideInputs.resolve(spark, planned, partitions, opts.console());
+    MergePlan plan = GlobalThresholdJob.resolve(spark, importances.plan(), partitions, opts.console());
+    timings.put("plan", System.currentTimeMillis() - t0);
+
+    String fingerprint = ShardReuse.fingerprint(plan);
+    String earlierRun = opts.resume() ? ShardReuse.findStaging(outFs, outFs.makeQualified(outPath), fingerprint) : null;
+    OutputCommitter committer = new OutputCommitter(outFs, outPath, earlierRun != null ? earlierRun : plan.runId(),
+        opts.overwrite(), OutputCommitter.lockTimeoutMs(spark.conf()));
+    committer.setUp();
+    Map<Integer, ShardResult> reused = new TreeMap<>();
+    if (earlierRun != null) {
+      reused.putAll(ShardReuse.verified(outFs, committer.staging(), plan));
+      opts.console().println("resuming run " + earlierRun + ": reusing " + reused.size() + " of " + plan.shards().size()
+          + " shards already written and verified in " + committer.staging());
+    }
+    committer.writeStaged(ShardReuse.PLAN_FILE, fingerprint + "\n");
+    // Spark reports task failures as SparkException, a checked exception Scala throws undeclared:
+    // clean up on any throwable, not just the ones Java knows about.
+    boolean committed = false;
+    try {
+      long t1 = System.currentTimeMillis();
+      List<ShardResult> results = runShards(spark, plan, committer.staging().toString(), opts.console(), reused);
+      timings.put("merge", System.currentTimeMillis() - t1);
+      Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis(), opts.console(),
+          manifestSections, importances.report());
+      committed = true;
+      return o;
+    } finally {
+      if (!committed) {
+        stopRunningTasks(spark, plan.runId());
+        if (opts.resume()) {
+          committer.abortKeepingStaging();
+          opts.console().println("the run failed; its finished shards stay in " + committer.staging()
+              + ": run the same command with --resume to reuse them");
+        } else {
+          committer.abort();
+        }
+      }
+    }
+  }
+
+  /**
+   * After a failed job, Spark may still be running sibling tasks; cancel them and wait (bounded) until
+   * they are gone, so none writes into the staging directory after it has been removed.
+   */
+  private static void stopRunningTasks(SparkSession spark, String runId) {
+    var sc = spark.sparkContext();
+    if (sc.isStopped()) {
+      return;
+    }
+    String group = "sparkmerge-" + runId;
+    sc.cancelJobGroup(group);
+    long deadline = System.currentTimeMillis() + 60_000;
+    var tracker = sc.statusTracker();
+    while (System.currentTimeMillis() < deadline) {
+      boolean running = false;
+      for (int jobId : tracker.getJobIdsForGroup(group)) {
+        var info = tracker.getJobInfo(jobId);
+        if (info.isDefined() && info.get().status() == org.apache.spark.JobExecutionStatus.RUNNING) {
+          running = true;
+        }
+      }
+      int active = 0;
+      for (int stageId : tracker.getActiveStageIds()) {
+        var st = tracker.getStageInfo(stageId);
+        if (st.isDefined()) {
+          active += st.get().numActiveTasks();
+        }
+      }
+      if (!running && active == 0) {
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private static List<ShardResult> runShards(SparkSession spark, MergePlan plan, String staging, PrintStream console,
+      Map<Integer, ShardResult> reused) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    int n = plan.shards().size();
+    Broadcast<MergePlan> planB = jsc.broadcast(plan);
+    HadoopConf hconf = new HadoopConf(jsc.hadoopConfiguration());
+    FaultInjection faults = FaultInjection.from(spark.conf());
+    List<Integer> shards = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (!reused.containsKey(i)) {
+        shards.add(i);
+      }
+    }
+    if (shards.isEmpty()) {
+      return new ArrayList<>(reused.values());
+    }
+    // Spark partition k computes shards.get(k); progress counts the shards this run computes.
+    int[] tensorsPerShard = new int[shards.size()];
+    long[] readPerShard = new long[shards.size()];
+    for (int k = 0; k < shards.size(); k++) {
+      ShardPlan s = plan.shards().get(shards.get(k));
+      tensorsPerShard[k] = s.tensors().size();
+      readPerShard[k] = s.readBytes();
+    }
+    ProgressListener progress = new ProgressListener("merge " + plan.method(), tensorsPerShard, readPerShard, console);
+    spark.sparkContext().addSparkListener(progress);
+    var tensorsAcc = spark.sparkContext().longAccumulator(ProgressListener.TENSORS_ACC);
+    var bytesAcc = spark.sparkContext().longAccumulator(ProgressListener.BYTES_ACC);
+    jsc.setJobGroup("sparkmerge-" + plan.runId(), String.format(Locale.ROOT, "sparkmerge merge (%s): %d tensors in %d shards, %.2f GB read",
+        plan.method(), plan.tensorCount(), n, plan.totalReadBytes() / 1e9), true);
+    try {
+      // One element per task: the shard index (not the partition index: a resumed run skips shards).
+      List<ShardResult> computed = jsc.parallelize(shards, shards.size()).mapPartitions(it -> {
+        int p = it.next();
+        TaskContext tc = TaskContext.get();
+        NativeThreads.use(tc.cpus());
+        try (ShardTask task = new ShardTask(planB.value(), p, hconf.get())) {
+          ShardResult r = task.run(staging, tc.attemptNumber(), faults, bytes -> {
+            tensorsAcc.add(1);
+            bytesAcc.add(bytes);
+          });
+          ShardReuse.record(new Path(r.attemptFile()).getFileSystem(hconf.get()), r);
+          faults.maybePause(p, tc.attemptNumber());
+          return List.of(r).iterator();
+        }
+      }, true).collect();
+      List<ShardResult> all = new ArrayList<>(computed);
+      all.addAll(reused.values());
+      all.sort(java.util.Comparator.comparingInt(ShardResult::partition));
+      return all;
+    } finally {
+      spark.sparkContext().removeSparkListener(progress);
+      jsc.clearJobGroup();
+    }
+  }
+
+  private static Outcome commit(Configuration conf, MergeConfig cfg, MergePlan plan, OutputCommitter committer,
+      List<ShardResult> results, Map<String, Long> timings, long t2, PrintStream console, Map<String, Object> manifestSections,
+      Map<String, Object> sideInputs) throws IOException {
+    // Every planned tensor must have come back exactly once, from the shard it was planned in.
+    Map<String, TensorResult> byName = new TreeMap<>();
+    Map<String, String> weightMap = new TreeMap<>();
+    List<String> staged = new ArrayList<>();
+    List<String> warnings = new ArrayList<>();
+    long bytes = 0;
+    if (results.size() != plan.shards().size()) {
+      throw new IllegalStateException("expected " + plan.shards().size() + " shard results, got " + results.size());
+    }
+    for (ShardResult r : results) {
+      ShardPlan s = plan.shards().get(r.partition());
+      if (r.tensors().size() != s.tensors().size()) {
+        throw new IllegalStateException("shard " + s.fileName() + " returned " + r.tensors().size() + " tensors, planned " + s.tensors().size());
+      }
+      for (int i = 0; i < s.tensors().size(); i++) {
+        TensorTask planned = s.tensors().get(i);
+        TensorResult got = r.tensors().get(i);
+        if (!planned.name().equals(got.name()) || byName.put(got.name(), got) != null) {
+          throw new IllegalStateException("shard " + s.fileName() + " returned tensor " + got.name() + " out of plan");
+        }
+        weightMap.put(got.name(), s.fileName());
+      }
+      committer.promote(r.attemptFile(), s.fileName());
+      staged.add(s.fileName());
+      bytes += r.fileBytes();
+      warnings.addAll(r.warnings());
+    }
+    if (byName.size() != plan.tensorCount()) {
+      throw new IllegalStateException("expected " + plan.tensorCount() + " tensors, got " + byName.size());
+    }
+    long tensorBytes = 0;
+    for (TensorResult r : byName.values()) {
+      tensorBytes += r.bytes();
+    }
+    if (plan.shards().size() > 1) {
+      committer.writeStaged("model.safetensors.index.json", HfIndex.json(tensorBytes, weightMap));
+      staged.add("model.safetensors.index.json");
+    }
+    staged.addAll(ModelFiles.stage(conf, cfg, plan, committer, warnings));
+    committer.writeStaged("README.md", ModelCard.build(cfg, plan));
+    staged.add("README.md");
+    timings.put("commit", System.currentTimeMillis() - t2);
+    Map<String, Object> sections = new java.util.LinkedHashMap<>(manifestSections);
+    Map<String, Object> summary = MethodSummary.of(plan, byName.values());
+    summary.forEach((k, v) -> console.println(plan.method() + " " + k + ": " + v));
+    summary.putAll(sideInputs);
+    if (!summary.isEmpty()) {
+      sections.put("method_summary", summary);
+    }
+    committer.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings, sections));
+    staged.add("sparkmerge.json");
+    committer.commit(staged);
+    return new Outcome(plan, committer.out().toString(), bytes, timings, warnings);
+  }
+
+  /** The plan as --dry-run and the job's first lines print it. */
+  public static String describe(MergePlan plan) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT, "plan %s: merge_method %s, %d model(s)%s, %d tensors, %d output shard(s), read %.3f GB, write %.3f GB%n",
+        plan.runId(), plan.method(), plan.models().size(), plan.base() != null ? " + base" : "", plan.tensorCount(),
+        plan.shards().size(), plan.totalReadBytes() / 1e9, plan.totalOutBytes() / 1e9));
+    for (ShardPlan s : plan.shards()) {
+      sb.append(String.format(Locale.ROOT, "  %s: %d tensors, %.3f GB out, %.3f GB read, est. task memory %.1f MB%n",
+          s.fileName(), s.tensors().size(), s.outBytes() / 1e9, s.readBytes() / 1e9, s.peakMemoryBytes() / 1e6));
+    }
+    double maxCost = 0;
+    double sumCost = 0;
+    for (ShardPlan s : plan.shards()) {
+      maxCost = Math.max(maxCost, s.cost());
+      sumCost += s.cost();
+    }
+    // the slowest task sets the stage time: max / mean cost is the plan's balance (1 = perfect)
+    sb.append(String.format(Locale.ROOT, "shard cost balance (max / mean): %.3f%n",
+        plan.shards().isEmpty() ? 1.0 : maxCost / (sumCost / plan.shards().size())));
+    sb.append(String.format(Locale.ROOT, "estimated executor memory per task (largest): %.1f MB", plan.peakMemoryBytes() / 1e6));
+    return sb.toString();
+  }
+}

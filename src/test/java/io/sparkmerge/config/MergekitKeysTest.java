@@ -1,0 +1,90 @@
+package io.sparkmerge.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkmerge.ConfigException;
+import io.sparkmerge.io.DType;
+import org.junit.jupiter.api.Test;
+
+/** mergekit's keys beyond models: slices, dtype/out_dtype, tokenizer_source, chat_template. */
+class MergekitKeysTest {
+  static final String SLICES = """
+      merge_method: passthrough
+      slices:
+        - sources:
+            - model: /m/a
+              layer_range: [0, 2]
+          parameters: {scale: 1.0}
+        - sources:
+            - model: /m/b
+              layer_range: [3, 5]
+              parameters: {scale: 0.5}
+      """;
+
+  static String error(String yaml) {
+    return assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "c.yml")).getMessage();
+  }
+
+  @Test
+  void slicesParseWithTheirParameters() {
+    MergeConfig c = ConfigLoader.parse(SLICES, "c.yml");
+    assertTrue(c.hasSlices());
+    assertTrue(c.models().isEmpty());
+    assertEquals(2, c.slices().size());
+    assertEquals(new MergeConfig.SliceSource("/m/b", 3, 5, c.slices().get(1).sources().get(0).parameters()),
+        c.slices().get(1).sources().get(0));
+    assertEquals(0.5, c.slices().get(1).sources().get(0).parameters().get("scale").evaluate("x", 0));
+    assertEquals(1.0, c.slices().get(0).parameters().get("scale").evaluate("x", 0));
+    assertEquals(2, c.slices().get(0).layerCount());
+  }
+
+  @Test
+  void badSlicesAreClearErrors() {
+    assertTrue(error(SLICES + "models: [/m/a]\n").contains("not both"));
+    assertTrue(error(SLICES.replace("[3, 5]", "[3, 3]")).contains("layer_range [3, 3] is empty"));
+    assertTrue(error(SLICES.replace("[0, 2]", "0")).contains("'layer_range' must be [FROM, TO]"));
+    assertTrue(error(SLICES.replace("layer_range: [0, 2]", "layer_range: [0, 2]\n        weight: 1")).contains("unknown key 'weight'"));
+    String twoSources = """
+        merge_method: linear
+        slices:
+          - sources:
+              - {model: /m/a, layer_range: [0, 4]}
+              - {model: /m/b, layer_range: [0, 3]}
+        """;
+    String e = error(twoSources);
+    assertTrue(e.contains("slices[0].sources[1] (/m/b)") && e.contains("same number of layers"), e);
+  }
+
+  @Test
+  void dtypeIsTheOutputUnlessOutDtypeIsGiven() {
+    String m = "merge_method: linear\nmodels: [/m/a, /m/b]\n";
+    assertEquals(DType.BF16, ConfigLoader.parse(m + "dtype: bfloat16\n", "c").outDtype());
+    MergeConfig both = ConfigLoader.parse(m + "dtype: float64\nout_dtype: bfloat16\n", "c");
+    assertEquals(DType.BF16, both.outDtype());
+    assertTrue(both.computeDouble(), "mergekit computes in 'dtype' when out_dtype is given");
+    MergeConfig half = ConfigLoader.parse(m + "dtype: float16\nout_dtype: float32\n", "c");
+    assertEquals(DType.F32, half.outDtype());
+    assertFalse(half.computeDouble());
+    assertTrue(error(m + "dtype: int8\n").contains("dtype 'int8' is not one of"));
+  }
+
+  @Test
+  void tokenizerSourceAndChatTemplate() {
+    String m = "merge_method: linear\nbase_model: /m/base\nmodels: [/m/a, /m/b]\n";
+    assertEquals("base", ConfigLoader.parse(m + "tokenizer_source: base\n", "c").tokenizerSource());
+    assertEquals("/m/b", ConfigLoader.parse(m + "tokenizer_source: /m/b\n", "c").tokenizerSource());
+    assertNull(ConfigLoader.parse(m, "c").tokenizerSource());
+    String union = error(m + "tokenizer_source: union\n");
+    assertTrue(union.contains("not support") && union.contains("tokenizer_source: base"), union);
+    assertTrue(error("merge_method: linear\nmodels: [/m/a]\ntokenizer_source: base\n").contains("needs 'base_model:'"));
+    assertTrue(error(m + "tokenizer:\n  source: union\n").contains("not supported"));
+    assertEquals("auto", ConfigLoader.parse(m + "chat_template: auto\n", "c").chatTemplate());
+    String tpl = "{% for message in messages %}{{ message['content'] }}{% endfor %}";
+    assertEquals(tpl, ConfigLoader.parse(m + "chat_template: \"" + tpl + "\"\n", "c").chatTemplate());
+    assertTrue(error(m + "chat_template: chatml\n").contains("paste the template text"));
+  }
+}

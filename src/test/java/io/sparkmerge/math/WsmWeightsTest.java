@@ -1,0 +1,95 @@
+package io.sparkmerge.math;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkmerge.ConfigException;
+import org.junit.jupiter.api.Test;
+
+/** WSM weights (methods.md §5, Theorem 3.1) against values worked out by hand. */
+class WsmWeightsTest {
+
+  @Test
+  void linearIsExactlyThePlainMeanOfTheWindow() {
+    for (int k = 1; k <= 12; k++) {
+      WsmWeights.Result r = WsmWeights.of("linear", k, 0.5);
+      assertEquals(0.0, r.anchor(), 0.0);
+      for (double c : r.window()) {
+        assertEquals(1.0 / k, c, 0.0, "k=" + k);
+      }
+    }
+  }
+
+  @Test
+  void everyScheduleIsNonNegativeAndSumsToOne() {
+    for (int k = 1; k <= 16; k++) {
+      for (String s : new String[] {"linear", "cosine", "1-sqrt", "ema"}) {
+        for (double alpha : new double[] {0.1, 0.5, 0.9, 1.0}) {
+          WsmWeights.Result r = WsmWeights.of(s, k, alpha);
+          double sum = r.anchor();
+          assertTrue(r.anchor() >= 0);
+          for (double c : r.window()) {
+            assertTrue(c >= 0, s + " k=" + k + " gives a negative weight " + c);
+            sum += c;
+          }
+          assertEquals(1.0, sum, 1e-12, s + " k=" + k);
+        }
+      }
+    }
+  }
+
+  @Test
+  void oneMinusSqrtForFourCheckpointsByHand() {
+    // w = f((i-1)/4) with f = 1 - sqrt(x): [1, 1/2, 1 - sqrt(1/2), 1 - sqrt(3/4)]
+    // c_1 = w1 - w2 = 0.5, c_2 = sqrt(1/2) - 1/2 = 0.20711, c_3 = sqrt(3/4) - sqrt(1/2) = 0.15892, c_4 = 1 - sqrt(3/4) = 0.13397
+    WsmWeights.Result r = WsmWeights.of("1-sqrt", 4, 0.5);
+    assertArrayEquals(new double[] {0.5, 0.2071, 0.1589, 0.1340}, r.window(), 5e-5);
+    assertEquals(0.0, r.anchor(), 0.0);
+  }
+
+  @Test
+  void cosineAndEmaForFourCheckpointsByHand() {
+    // cosine: w = [1, (1 + cos(pi/4))/2, 1/2, (1 - cos(pi/4))/2] = [1, 0.853553, 0.5, 0.146447]
+    assertArrayEquals(new double[] {0.146447, 0.353553, 0.353553, 0.146447}, WsmWeights.of("cosine", 4, 0).window(), 1e-6);
+    // ema alpha 0.5: proportional to [1/8, 1/4, 1/2, 1], sum 15/8
+    assertArrayEquals(new double[] {1 / 15.0, 2 / 15.0, 4 / 15.0, 8 / 15.0}, WsmWeights.of("ema", 4, 0.5).window(), 1e-15);
+  }
+
+  @Test
+  void weightsReproduceTheDecayedLearningRateOfEveryInterval() {
+    // Theorem 3.1: the i-th interval's updates enter the merge with multiplier sum_{j >= i} c_j, which must be w_i
+    for (String s : new String[] {"cosine", "1-sqrt"}) {
+      WsmWeights.Result r = WsmWeights.of(s, 7, 0);
+      for (int i = 0; i < 7; i++) {
+        double tail = 0;
+        for (int j = i; j < 7; j++) {
+          tail += r.window()[j];
+        }
+        double x = i / 7.0;
+        double f = s.equals("cosine") ? (1 + Math.cos(Math.PI * x)) / 2 : 1 - Math.sqrt(x);
+        assertEquals(f, tail, 1e-12);
+      }
+    }
+  }
+
+  @Test
+  void customMultipliersIncludingTheAnchor() {
+    WsmWeights.Result r = WsmWeights.custom(new double[] {1, 0.5, 0.25, 0.25});
+    assertArrayEquals(new double[] {0.5, 0.25, 0, 0.25}, r.window(), 0);
+    assertEquals(0, r.anchor(), 0);
+    WsmWeights.Result a = WsmWeights.custom(new double[] {0.8, 0.4});
+    assertEquals(0.2, a.anchor(), 1e-15);
+    assertArrayEquals(new double[] {0.4, 0.4}, a.window(), 1e-15);
+  }
+
+  @Test
+  void badInputsAreConfigErrors() {
+    assertThrows(ConfigException.class, () -> WsmWeights.custom(new double[] {0.5, 0.7}));
+    assertThrows(ConfigException.class, () -> WsmWeights.custom(new double[] {1.5}));
+    assertThrows(ConfigException.class, () -> WsmWeights.of("cosin", 4, 0.5));
+    assertThrows(ConfigException.class, () -> WsmWeights.of("ema", 4, 0));
+    assertThrows(ConfigException.class, () -> WsmWeights.of("linear", 0, 0.5));
+  }
+}
