@@ -1,11 +1,13 @@
 package io.sparkmerge.cli;
 
 import io.sparkmerge.ConfigException;
-import io.sparkmerge.math.WsmWeights;
 import io.sparkmerge.job.CheckpointMergeJob;
+import io.sparkmerge.job.WsmWindow;
+import io.sparkmerge.math.WsmWeights;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,11 +16,12 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(mixinStandardHelpOptions = true, name = "checkpoints",
-    description = {"WSM: merge the newest --window checkpoints of one constant-LR run under ROOT (checkpoint-1000, step_2000, "
+    description = {"WSM: merge the newest --window checkpoints (or those of the newest --window-steps training steps) of one constant-LR run under ROOT (checkpoint-1000, step_2000, "
         + "global_step3000, iter_0004000, ...) with Theorem 3.1 weights of a decay --schedule, so the result approximates the "
         + "run with that LR decay.",
         "With --watch or --once, OUT is a directory of versioned merges OUT/step-<N>/ and a pointer file OUT/latest."},
     footer = {"", "Examples:", "  sparkmerge checkpoints /runs/r1 /models/r1-wsm --window 4 --schedule 1-sqrt",
+        "  sparkmerge checkpoints /runs/r1 /models/r1-wsm --window-steps 2000 --stride 2 --schedule cosine",
         "  sparkmerge checkpoints /runs/r1 /models/r1-wsm --window 8 --weights 1,0.9,0.8,0.6,0.4,0.3,0.2,0.1",
         "  sparkmerge checkpoints hdfs:///runs/r1 hdfs:///wsm/r1 --window 4 --schedule cosine --once      # from cron/Airflow",
         "  sparkmerge checkpoints /runs/r1 /wsm/r1 --window 4 --schedule linear --watch --poll-interval 300"})
@@ -31,8 +34,16 @@ final class CheckpointsCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "OUT", description = "output directory (with --watch/--once: parent of step-<N>/ and latest)")
   String out;
 
-  @Option(names = "--window", required = true, description = "k: merge the k newest complete checkpoints")
+  @Option(names = "--window", description = "k: merge the k newest complete checkpoints (or give --window-steps)")
   int window;
+
+  @Option(names = "--window-steps", description = "S: merge the checkpoints of the newest S training steps, however many fall "
+      + "in them (the anchor is the newest checkpoint at or before step s_newest - S); the merge duration of the paper")
+  long windowSteps;
+
+  @Option(names = "--stride", description = "N: take every N-th complete checkpoint, counting back from the newest (default 1); "
+      + "the interval between merged checkpoints")
+  int stride = 1;
 
   @Option(names = "--schedule", description = "decay curve: linear (the plain mean), cosine, 1-sqrt, ema (default linear)")
   String schedule;
@@ -80,18 +91,28 @@ final class CheckpointsCommand implements Callable<Integer> {
     if (pollInterval < 0 || maxPolls < 0 || partitions < 0) {
       throw new ConfigException("--poll-interval, --max-polls and --partitions must not be negative");
     }
-    WsmWeights.Result w;
-    if (weights != null) {
-      if (weights.length != window) {
-        throw new ConfigException("--weights has " + weights.length + " values but --window is " + window + "; give one per checkpoint");
-      }
-      w = WsmWeights.custom(weights);
-    } else {
-      w = WsmWeights.of(schedule == null ? "linear" : schedule.toLowerCase(Locale.ROOT), window, emaAlpha);
+    if ((window > 0) == (windowSteps > 0) || window < 0 || windowSteps < 0) {
+      throw new ConfigException("give one of --window k (the k newest checkpoints) or --window-steps S (the newest S training "
+          + "steps), a positive number");
     }
+    if (stride < 1) {
+      throw new ConfigException("--stride must be at least 1, got " + stride);
+    }
+    if (weights != null && window == 0) {
+      throw new ConfigException("--weights gives one multiplier per checkpoint of the window: use it with --window k, not --window-steps");
+    }
+    if (weights != null && weights.length != window) {
+      throw new ConfigException("--weights has " + weights.length + " values but --window is " + window + "; give one per checkpoint");
+    }
+    String sched = schedule == null ? "linear" : schedule.toLowerCase(Locale.ROOT);
+    IntFunction<WsmWeights.Result> weigher = k -> weights != null ? WsmWeights.custom(weights) : WsmWeights.of(sched, k, emaAlpha);
     var console = spec.commandLine().getOut();
-    console.println("weights " + w);
-    var o = new CheckpointMergeJob.Options(root, marker, window, w, partitions, System.out);
+    // validates the schedule before any Spark work; with --window-steps the window's size (and weights) come per merge
+    WsmWeights.Result w = weigher.apply(window > 0 ? window : 1);
+    if (window > 0) {
+      console.println("weights " + w + " (equal step gaps; uneven gaps are weighed by their steps)");
+    }
+    var o = new CheckpointMergeJob.Options(root, marker, new WsmWindow.Rule(window, windowSteps, stride, weigher), partitions, System.out);
     try (SparkSession spark = sparkOptions.create("sparkmerge checkpoints")) {
       if (watch || once) {
         List<Long> merged = CheckpointMergeJob.watch(spark, o, out, once, Math.round(pollInterval * 1000), maxPolls);

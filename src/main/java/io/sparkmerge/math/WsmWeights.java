@@ -53,9 +53,8 @@ public final class WsmWeights {
         return new Result(schedule, 0, c, w);
       }
       case "cosine":
-        return fromMultipliers(schedule, curve(k, x -> (1 + Math.cos(Math.PI * x)) / 2));
       case "1-sqrt":
-        return fromMultipliers(schedule, curve(k, x -> 1 - Math.sqrt(x)));
+        return fromMultipliers(schedule, curve(k, curveOf(schedule)));
       case "ema": {
         if (!(emaAlpha > 0 && emaAlpha <= 1)) {
           throw new ConfigException("--ema-alpha must be in (0, 1], got " + emaAlpha);
@@ -97,6 +96,51 @@ public final class WsmWeights {
       }
     }
     return fromMultipliers("custom", w.clone());
+  }
+
+  /** The decay curves f of the named schedules ({@code ema} and custom weights are per checkpoint, not curves over steps). */
+  private static java.util.function.DoubleUnaryOperator curveOf(String schedule) {
+    switch (schedule) {
+      case "linear":
+        return x -> 1 - x;
+      case "cosine":
+        return x -> (1 + Math.cos(Math.PI * x)) / 2;
+      case "1-sqrt":
+        return x -> 1 - Math.sqrt(x);
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * Theorem 3.1 with per-interval lengths: the window's checkpoints at steps s_1 < … < s_k, the interval i
+   * running from s_{i−1} to s_i (s_0 the anchor's step). The decay runs over the whole span s_k − s_0, and
+   * interval i takes the multiplier at its start, w_i = f((s_{i−1} − s_0)/(s_k − s_0)); the merge weights
+   * follow as for equal spacing. Equal gaps give {@code equalSpacing} itself (so the weights are bit for bit
+   * those of {@link #of}); {@code ema} and {@code custom} weigh checkpoints, not steps, and are returned as given.
+   *
+   * @param equalSpacing the schedule's weights for a window of k = steps.length − 1
+   * @param steps s_0 … s_k (s_0 the anchor's step), increasing
+   */
+  public static Result atSteps(Result equalSpacing, double[] steps) {
+    int k = steps.length - 1;
+    if (k != equalSpacing.window().length) {
+      throw new IllegalArgumentException("atSteps: " + steps.length + " steps for a window of " + equalSpacing.window().length);
+    }
+    java.util.function.DoubleUnaryOperator f = curveOf(equalSpacing.schedule());
+    boolean equal = true;
+    for (int i = 2; i <= k; i++) {
+      equal &= steps[i] - steps[i - 1] == steps[1] - steps[0];
+    }
+    if (f == null || equal) {
+      return equalSpacing;
+    }
+    double span = steps[k] - steps[0];
+    double[] w = new double[k];
+    for (int i = 1; i <= k; i++) {
+      w[i - 1] = f.applyAsDouble((steps[i - 1] - steps[0]) / span);
+    }
+    return fromMultipliers(equalSpacing.schedule(), w);
   }
 
   static double[] curve(int k, java.util.function.DoubleUnaryOperator f) {

@@ -1,7 +1,7 @@
 package io.sparkmerge.job;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,18 +132,79 @@ class CheckpointMergeJobTest {
     assertTrue(e.getMessage().contains("checkpoint-200") && e.getMessage().contains("checkpoint-300"), e.getMessage());
   }
 
-  @Test
-  void unequalSpacingIsAWarning() {
+  private static List<Checkpoint> run(long... steps) {
     List<Checkpoint> cps = new ArrayList<>();
-    for (long s : new long[] {100, 200, 300, 500}) {
+    for (long s : steps) {
       cps.add(new Checkpoint(s, new org.apache.hadoop.fs.Path("/r/checkpoint-" + s), null));
     }
-    var w = WsmWeights.of("linear", 2, 0);
-    assertNull(CheckpointMergeJob.newestWindow(cps.subList(0, 3), 2, w).spacingWarning());
-    var win = CheckpointMergeJob.newestWindow(cps, 2, w);
-    assertNotNull(win.spacingWarning());
-    assertTrue(win.spacingWarning().contains("[200, 300, 500]"), win.spacingWarning());
-    assertNull(CheckpointMergeJob.newestWindow(cps, 5, w));
+    return cps;
+  }
+
+  private static WsmWindow.Rule rule(int k, long steps, int stride, String schedule) {
+    return new WsmWindow.Rule(k, steps, stride, n -> WsmWeights.of(schedule, n, 0.5));
+  }
+
+  @Test
+  void unequalGapsAreWeighedByTheirSteps() {
+    // equal gaps: the schedule's weights themselves, no note
+    WsmWindow even = WsmWindow.newest(run(100, 200, 300), rule(2, 0, 1, "linear"));
+    assertNull(even.note());
+    assertArrayEquals(new double[] {0.5, 0.5}, even.weights().window(), 0.0);
+    // anchor 200, window 300, 500 (linear): the decay spans 300 steps; interval starts at 0 and 1/3 of it
+    // → w = [1, 2/3] → c = [1/3, 2/3] (the plain mean would be [1/2, 1/2])
+    WsmWindow win = WsmWindow.newest(run(100, 200, 300, 500), rule(2, 0, 1, "linear"));
+    assertEquals(200, win.anchor().step());
+    assertEquals(0.0, win.weights().anchor(), 0.0);
+    assertEquals(1 / 3.0, win.weights().window()[0], 1e-15);
+    assertEquals(2 / 3.0, win.weights().window()[1], 1e-15);
+    assertTrue(win.note().contains("[200, 300, 500]"), win.note());
+    assertNull(WsmWindow.newest(run(100, 200, 300, 500), rule(5, 0, 1, "linear")));
+  }
+
+  @Test
+  void windowStepsAndStrideChooseTheCheckpoints() {
+    List<Checkpoint> cps = run(100, 200, 300, 500, 600);
+    // the newest 400 steps: anchor 200, window 300, 500, 600; linear over 400 steps: w = [1, 3/4, 1/4] → c = [1/4, 1/2, 1/4]
+    WsmWindow w = WsmWindow.newest(cps, rule(0, 400, 1, "linear"));
+    assertEquals(200, w.anchor().step());
+    assertEquals(List.of(300L, 500L, 600L), w.checkpoints().stream().map(Checkpoint::step).toList());
+    assertArrayEquals(new double[] {0.25, 0.5, 0.25}, w.weights().window(), 1e-15);
+    // every 2nd checkpoint back from the newest: 100, 300, 600; no checkpoint at step 200, so the anchor is 100 and the
+    // decay spans 500 steps: w = [1, 1 - 200/500] → c = [0.4, 0.6]
+    WsmWindow s = WsmWindow.newest(cps, rule(0, 400, 2, "linear"));
+    assertEquals(100, s.anchor().step());
+    assertEquals(List.of(300L, 600L), s.checkpoints().stream().map(Checkpoint::step).toList());
+    assertArrayEquals(new double[] {0.4, 0.6}, s.weights().window(), 1e-15);
+    assertTrue(s.note().contains("no checkpoint at step 200"), s.note());
+    // a count window with a stride: the 2 newest of 200, 400... here 300, 600 with anchor 100 (uneven: 200 then 300 steps)
+    WsmWindow c = WsmWindow.newest(cps, rule(2, 0, 2, "linear"));
+    assertEquals(List.of(300L, 600L), c.checkpoints().stream().map(Checkpoint::step).toList());
+    assertArrayEquals(new double[] {0.4, 0.6}, c.weights().window(), 1e-15);
+    // not enough history: nothing at or before step 600 - 1000
+    assertNull(WsmWindow.newest(cps, rule(0, 1000, 1, "linear")));
+  }
+
+  @Test
+  void windowStepsMergeThroughTheSparkJobEqualsTheStepWeightedSum() throws IOException {
+    Path root = work.resolve("run");
+    long[] steps = {100, 200, 300, 500, 600};
+    for (int i = 0; i < steps.length; i++) {
+      linkCheckpoint(root, "checkpoint-" + steps[i], i);
+    }
+    // cosine over the newest 400 steps (anchor 200; intervals start at 0, 1/4, 3/4 of the span):
+    // w = [1, (1 + cos(pi/4))/2, (1 + cos(3pi/4))/2] = [1, 0.8535534, 0.1464466] → c = [0.1464466, 0.7071068, 0.1464466]
+    double[] c = {0.1464466, 0.7071068, 0.1464466};
+    String out = work.resolve("out").toString();
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    var o = new CheckpointMergeJob.Options(root.toString(), null, rule(0, 400, 1, "cosine"), 2, new PrintStream(console));
+    CheckpointMergeJob.mergeNewest(SparkTestSession.get(), o, out, false);
+    assertMatches(weightedSum(new int[] {2, 3, 4}, c), out);
+    assertTrue(console.toString().contains("uneven step gaps [200, 300, 500, 600]"), console.toString());
+    JsonNode cps = new ObjectMapper().readTree(Path.of(out, "sparkmerge.json").toFile()).get("wsm").get("checkpoints");
+    assertEquals(200, cps.get(0).get("step").asLong());
+    for (int j = 0; j < 3; j++) {
+      assertEquals(c[j], cps.get(j + 1).get("weight").asDouble(), 1e-7);
+    }
   }
 
   @Test

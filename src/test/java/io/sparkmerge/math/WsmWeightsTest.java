@@ -92,4 +92,29 @@ class WsmWeightsTest {
     assertThrows(ConfigException.class, () -> WsmWeights.of("ema", 4, 0));
     assertThrows(ConfigException.class, () -> WsmWeights.of("linear", 0, 0.5));
   }
+
+  @Test
+  void unevenStepsByHand() {
+    // anchor at step 0, window 100, 150, 300, 400: the intervals start at 0, 1/4, 3/8, 3/4 of the 400-step span
+    double[] steps = {0, 100, 150, 300, 400};
+    // linear: w = [1, 3/4, 5/8, 1/4] → c = [1/4, 1/8, 3/8, 1/4], anchor 0
+    WsmWeights.Result lin = WsmWeights.atSteps(WsmWeights.of("linear", 4, 0.5), steps);
+    assertArrayEquals(new double[] {0.25, 0.125, 0.375, 0.25}, lin.window(), 1e-15);
+    assertEquals(0.0, lin.anchor(), 0.0);
+    // cosine: w = [1, (1 + cos(pi/4))/2, (1 + cos(3pi/8))/2, (1 + cos(3pi/4))/2] = [1, 0.8535534, 0.6913417, 0.1464466]
+    WsmWeights.Result cos = WsmWeights.atSteps(WsmWeights.of("cosine", 4, 0.5), steps);
+    assertArrayEquals(new double[] {0.1464466, 0.1622117, 0.5448951, 0.1464466}, cos.window(), 1e-7);
+    // ema and custom weights weigh checkpoints, not steps; equal gaps give the very same weights as of()
+    WsmWeights.Result ema = WsmWeights.of("ema", 4, 0.5);
+    assertTrue(WsmWeights.atSteps(ema, steps) == ema);
+    for (String s : new String[] {"linear", "cosine", "1-sqrt"}) {
+      for (int k = 1; k <= 9; k++) {
+        double[] even = new double[k + 1];
+        for (int i = 0; i <= k; i++) {
+          even[i] = 1000 + 37.0 * i;
+        }
+        assertArrayEquals(WsmWeights.of(s, k, 0.5).window(), WsmWeights.atSteps(WsmWeights.of(s, k, 0.5), even).window(), 0.0);
+      }
+    }
+  }
 }
