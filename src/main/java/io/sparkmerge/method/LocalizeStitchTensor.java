@@ -135,7 +135,7 @@ final class LocalizeStitchTensor implements TensorMerge {
         }
         for (int i = 0; i < n; i++) {
           tau[t][i] -= isTau[t] ? 0.0 : b[i];
-          keep[t][i] = given[t] ? m[i] != 0 : key(tau[t][i]) >= threshold[t];
+          keep[t][i] = given[t] ? m[i] != 0 : kept(key(tau[t][i]), threshold[t]);
         }
       }
       if (observer != null) {
@@ -175,6 +175,16 @@ final class LocalizeStitchTensor implements TensorMerge {
   public boolean observeMasks(MaskObserver o) {
     this.observer = o;
     return true;
+  }
+
+  /**
+   * Whether the dataless mask keeps an entry of magnitude {@code key}: at or above the threshold, and never a
+   * zero of τ. When s·N exceeds τ's non-zeros the k-th largest magnitude is 0 (or the threshold is −∞ for
+   * k ≥ N); a zero carries nothing and must not count in the stitch's overlap divisor. Above a positive
+   * threshold the second test is implied, so such masks are unchanged.
+   */
+  static boolean kept(double key, double threshold) {
+    return key >= threshold && key > 0;
   }
 
   private double key(double tau) {

@@ -62,6 +62,25 @@ class LocalizeStitchTest {
   }
 
   @Test
+  void zeroEntriesOfTauAreNeverKeptWhenKExceedsTheNonZeros() {
+    // s = 1: k = n = 6 exceeds the 5 non-zeros of each τ, so the threshold falls to "everything" (−∞, or 0 from the
+    // global pre-pass). A zero τ entry carries nothing and must not count in the overlap divisor: entry 3 (τ1 = −3,
+    // τ2 = 0) is 37, not 40 + (−3 + 0)/2; entry 5 (τ1 = 0, τ2 = 0.1) is 60.1, not 60.05.
+    double[] want = {10 + (3 + 1) / 2.0, 20 + (-1 - 4) / 2.0, 30.5, 37, 50, 60.1};
+    for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+      double[] got = MethodHarness.run(LS, ctx("tensor", 1.0, 1.0, type), BASE,
+          new double[][] {plus(BASE, TAU1), plus(BASE, TAU2)}, 2, 3, 1);
+      assertArrayEquals(want, got, type == DataType.FLOAT ? 1e-5 : 1e-12, type.toString());
+    }
+    TensorMergeContext c = ctx("global", 1.0, 1.0, DataType.DOUBLE);
+    List<ResolvedParams> pm = new ArrayList<>(c.perModel());
+    pm.set(0, pm.get(0).with(MergeMethod.GLOBAL_THRESHOLD, 0.0));
+    pm.set(1, pm.get(1).with(MergeMethod.GLOBAL_THRESHOLD, 0.0));
+    TensorMergeContext g = new TensorMergeContext("w", c.shape(), c.computeType(), 0, true, c.global(), pm);
+    assertArrayEquals(want, MethodHarness.run(LS, g, BASE, new double[][] {plus(BASE, TAU1), plus(BASE, TAU2)}, 2, 3, 2), 1e-12);
+  }
+
+  @Test
   void globalScopeUsesTheSuppliedThreshold() {
     TensorMergeContext c = ctx("global", 0.01, 0.01, DataType.DOUBLE);
     // thresholds 0.5 (keeps |τ1| ≥ 0.5: entries 0..4) and 2 (keeps |τ2| ≥ 2: entries 1, 4)
