@@ -11,8 +11,10 @@ import java.util.regex.Pattern;
 
 /**
  * LEWIS' layer-wise densities (methods.md §4) for one fine-tuned model: δ(m, i) = |I_ft − I_base|,
- * normalised over the layers of each component (a component whose δ sum is 0 is left out), rounded to
- * 5 decimals, then mapped linearly from the global [min, max] to [γ, ε] (all equal → (γ + ε)/2).
+ * normalised over the layers of each component, rounded to 5 decimals, then mapped linearly from the
+ * global [min, max] to [γ, ε] (all equal → (γ + ε)/2). A component whose δ sum is 0 (the fine-tune left its
+ * importance unchanged in every layer) keeps δ̂ = 0 in every layer and takes part in the min/max, as the
+ * authors' {@code compute_deltas} (it normalises only when the sum is not 0) and {@code create_sparsity_values} do.
  */
 public final class LewisDensities {
   /** Tensor names of a scored module: {@code ….layers.<layer>.<component>.weight}. */
@@ -45,10 +47,7 @@ public final class LewisDensities {
     double hi = Double.NEGATIVE_INFINITY;
     for (ImportanceRow r : rows) {
       double sum = sums.get(r.component());
-      if (sum == 0) {
-        continue;
-      }
-      double v = round5(Math.abs(r.finetuned() - r.base()) / sum);
+      double v = sum == 0 ? 0 : round5(Math.abs(r.finetuned() - r.base()) / sum);
       normalised.put(r.key(), v);
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);

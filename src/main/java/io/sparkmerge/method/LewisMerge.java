@@ -29,7 +29,7 @@ final class LewisMerge implements MergeMethod {
           v -> ((Number) v).doubleValue() >= 0 && ((Number) v).doubleValue() < 1, "in [0, 1) (breadcrumbs base methods)")
       .add("base_method", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.STRING, "ties", BASE_METHODS::contains,
           "one of " + String.join(", ", new java.util.TreeSet<>(BASE_METHODS)))
-      .add("min_density", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, 0.3,
+      .add("min_density", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, 0.5,
           v -> ((Number) v).doubleValue() > 0 && ((Number) v).doubleValue() <= 1, "in (0, 1]")
       .add("max_density", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, 0.8,
           v -> ((Number) v).doubleValue() > 0 && ((Number) v).doubleValue() <= 1, "in (0, 1]")

@@ -2,7 +2,6 @@ package io.sparkmerge.method;
 
 import io.sparkmerge.param.ResolvedParams;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,7 +23,7 @@ class LewisDensitiesTest {
   void perComponentNormalisationThenGlobalMinMax() {
     // q: δ = |ft − base| = 1, 3, 0 (sum 4) → δ̂ = .25, .75, 0
     // v: δ = 1, 1, 2 (sum 4) → δ̂ = .25, .25, .5
-    // z: δ = 0, 0 → left out (its tensors keep density 1)
+    // z: δ = 0, 0 (sum 0) → δ̂ = 0, 0, kept in the min/max as the authors' code does: density .3
     // lo = 0, hi = .75, density = .3 + δ̂/.75 · (.8 − .3)
     List<ImportanceRow> rows = List.of(
         row(0, "q", 1, 2), row(1, "q", 1, 4), row(2, "q", 1, 1),
@@ -37,8 +36,9 @@ class LewisDensitiesTest {
     assertEquals(0.3 + 0.5 / 3, d.get("0/v"), 1e-12);
     assertEquals(0.3 + 0.5 / 3, d.get("1/v"), 1e-12);
     assertEquals(0.3 + 0.5 * 2 / 3, d.get("2/v"), 1e-12);
-    assertFalse(d.containsKey("0/z"));
-    assertEquals(6, d.size());
+    assertEquals(0.3, d.get("0/z"), 1e-12);
+    assertEquals(0.3, d.get("1/z"), 1e-12);
+    assertEquals(8, d.size());
   }
 
   @Test
@@ -113,5 +113,17 @@ class LewisDensitiesTest {
         org.junit.jupiter.api.Assertions.assertArrayEquals(want, got, 0.0, baseMethod + " lewis_weights " + lewisWeights);
       }
     }
+  }
+
+  @Test
+  void aZeroSumComponentSetsTheLowEndLikeTheAuthorsCode() {
+    // q: δ = 1, 3 → δ̂ = .25, .75; z: δ = 0, 0 → δ̂ = 0, 0. With z in the min/max, lo = 0 (not .25):
+    // q's densities are .5 + δ̂/.75 · .3 = .6, .8, and z's layers get .5. Leaving z out would give q .5 and .8.
+    Map<String, Double> d = LewisDensities.densities(List.of(row(0, "q", 1, 2), row(1, "q", 1, 4),
+        row(0, "z", 3, 3), row(1, "z", 4, 4)), 0.5, 0.8);
+    assertEquals(0.6, d.get("0/q"), 1e-12);
+    assertEquals(0.8, d.get("1/q"), 1e-12);
+    assertEquals(0.5, d.get("0/z"), 1e-12);
+    assertEquals(0.5, d.get("1/z"), 1e-12);
   }
 }
