@@ -83,6 +83,63 @@ class CollectActivationStatsTest {
     assertEquals(3, h.tensors().get("0.down").numel(), "the second Linear's statistics have its input width");
   }
 
+  /**
+   * The sequential mode against the LEWIS authors' procedure worked out step by step with plain tensor algebra
+   * (no hooks): the first block's statistics from the raw input, its Wanda pruning at ratio 0.5 (per output row
+   * the 2 smallest |W|·√a entries zeroed), the second block's statistics from the pruned first block's output,
+   * and so on; lm_head sees both pruned blocks. The dense mode differs from it after the first block, and the
+   * model's weights are unchanged afterwards.
+   */
+  @Test
+  void sequentialModePrunesEachBlockBeforeTheNextOnesInputs() throws Exception {
+    assumeTrue(hasTorch(), "skipped: " + PYTHON + " with torch is not available (apt-get install python3-torch)");
+    String script = """
+        import sys, torch
+        sys.path.insert(0, sys.argv[1])
+        import collect_activation_stats as c
+        class Net(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layers = torch.nn.ModuleList([torch.nn.Linear(4, 4), torch.nn.Linear(4, 4)])
+                self.lm_head = torch.nn.Linear(4, 2)
+            def forward(self, x):
+                for l in self.layers:
+                    x = torch.relu(l(x))
+                return self.lm_head(x)
+        torch.manual_seed(3)
+        m = Net().double()
+        before = {k: v.clone() for k, v in m.state_dict().items()}
+        x = torch.randn(2, 5, 4, dtype=torch.float64)
+        got = c.collect(m, [x[:1], x[1:]], "sequential", 0.5)
+        assert all(torch.equal(before[k], v) for k, v in m.state_dict().items()), "weights not restored"
+        # by hand
+        h, want = x.reshape(-1, 4), {}
+        for i, l in enumerate(m.layers):
+            a = (h * h).mean(0)
+            want[f"layers.{i}"] = a
+            w = l.weight.detach().clone()
+            score = w.abs() * a.sqrt()
+            for r in range(w.shape[0]):
+                order = sorted(range(4), key=lambda j: (float(score[r, j]), j))
+                for j in order[:2]:
+                    w[r, j] = 0
+            h = torch.relu(h @ w.T + l.bias.detach())
+        want["lm_head"] = (h * h).mean(0)
+        for k in want:
+            assert torch.allclose(got[k], want[k], rtol=1e-12, atol=0), (k, got[k], want[k])
+        dense = c.collect(m, [x[:1], x[1:]])
+        assert torch.allclose(dense["layers.0"], want["layers.0"], rtol=1e-12)
+        assert not torch.allclose(dense["layers.1"], want["layers.1"], rtol=1e-6), "pruning changed nothing"
+        print("ok")
+        """;
+    Path py = dir.resolve("seq.py");
+    Files.writeString(py, script);
+    Process p = new ProcessBuilder(PYTHON, py.toString(), Path.of("tools").toAbsolutePath().toString()).redirectErrorStream(true).start();
+    String log = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), log);
+    assertEquals("ok", log.strip(), log);
+  }
+
   private static double[] floats(org.apache.hadoop.fs.FileSystem fs, Path file, TensorInfo t) throws Exception {
     byte[] b = new byte[(int) t.byteLength()];
     try (TensorReader r = new TensorReader(fs, new org.apache.hadoop.fs.Path(file.toString()))) {
