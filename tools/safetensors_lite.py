@@ -48,3 +48,18 @@ def read_header(path):
         header = json.loads(f.read(n))
     header.pop("__metadata__", None)
     return header
+
+
+def read(path):
+    """{name: numpy array} of a safetensors file's F32, F64, BOOL and U8 tensors (others are skipped)."""
+    codes = {v: k for k, v in _DTYPES.items()}
+    header = read_header(path)
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        body = f.read()[n:]
+    out = {}
+    for name, t in header.items():
+        if t["dtype"] in codes:
+            start, end = t["data_offsets"]
+            out[name] = np.frombuffer(body[start:end], dtype=np.dtype(codes[t["dtype"]]).newbyteorder("<")).reshape(t["shape"])
+    return out
