@@ -8,8 +8,15 @@ the checkpoint's tensor names model.layers.<layer>.mlp.fc.weight). The classifie
 inside a block, so LEWIS leaves it at density 1.
 """
 import csv
+import os
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"))
+import collect_activation_stats  # noqa: E402
+
+SEQUENTIAL_RATIO = 0.5   # the LEWIS authors' configs (sparsity_ratio: 0.5)
 
 
 @torch.no_grad()
@@ -30,14 +37,21 @@ def mean_squared_inputs(model, x):
 
 
 @torch.no_grad()
-def importances(model, x):
-    """{layer index: ‖ |W| ⊙ √a ‖_F}."""
-    a = mean_squared_inputs(model, x)
+def importances(model, x, mode="dense"):
+    """{layer index: ‖ |W| ⊙ √a ‖_F}; mode "sequential" takes a from tools/collect_activation_stats.py's
+    sequential pass (each block Wanda-pruned before the next one's inputs, the LEWIS authors' procedure)."""
+    if mode == "sequential":
+        xs = torch.from_numpy(x)
+        stats = collect_activation_stats.collect(model, [xs[s:s + 1000] for s in range(0, len(xs), 1000)], "sequential",
+                                                 SEQUENTIAL_RATIO)
+        a = {i: stats[f"layers.{i}"].float() for i in range(len(model.layers))}
+    else:
+        a = mean_squared_inputs(model, x)
     return {i: float((layer.weight.abs() * a[i].sqrt()[None, :]).norm()) for i, layer in enumerate(model.layers)}
 
 
-def write_table(path, base_model, finetuned_model, calibration_x):
-    base, ft = importances(base_model, calibration_x), importances(finetuned_model, calibration_x)
+def write_table(path, base_model, finetuned_model, calibration_x, mode="dense"):
+    base, ft = importances(base_model, calibration_x, mode), importances(finetuned_model, calibration_x, mode)
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["layer", "component", "base", "finetuned"])

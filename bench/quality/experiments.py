@@ -20,6 +20,7 @@ import activation_stats  # noqa: E402
 import data  # noqa: E402
 import methods_table  # noqa: E402
 import sparkmerge_cli  # noqa: E402
+import tool_experiments  # noqa: E402
 import wsa_experiment  # noqa: E402
 import wsm_weights  # noqa: E402
 import zoo  # noqa: E402
@@ -95,20 +96,21 @@ def build_zoo(seed, work, splits):
     return dirs
 
 
-def lewis_tables(seed, work, dirs, splits):
+def lewis_tables(seed, work, dirs, splits, mode="dense"):
     out = {}
     base = zoo.load(dirs["base"])
     for task in data.TASKS:
-        path = os.path.join(work, "lewis", f"{task}.csv")
+        path = os.path.join(work, "lewis", f"{task}.csv" if mode == "dense" else f"{task}-{mode}.csv")
         if not os.path.exists(path):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             x = splits[task]["val"][0][:CALIBRATION]
-            activation_stats.write_table(path, base, zoo.load(dirs[task]), x)
+            activation_stats.write_table(path, base, zoo.load(dirs[task]), x, mode)
         out[task] = path
     return out
 
 
 def row_job(row, lam, seed, work, dirs, lewis):
+    """lewis: {"dense" | "sequential": {task: importance table}}."""
     """(config text, config path, output dir) of one row's merge at one λ."""
     tag = row.label.replace(" ", "_").replace("%", "pct").replace("(", "").replace(")", "")
     name = f"{tag}" + (f"-lambda{lam}" if lam is not None else "")
@@ -116,7 +118,8 @@ def row_job(row, lam, seed, work, dirs, lewis):
     if lam is not None:
         params["lambda"] = lam
     models = [(dirs[t], row.model_params,
-               {k: v.format(importance=lewis[t]) for k, v in row.model_keys.items()}) for t in data.TASKS]
+               {k: v.format(importance=lewis["dense"][t], importance_sequential=lewis["sequential"][t])
+                for k, v in row.model_keys.items()}) for t in data.TASKS]
     text = sparkmerge_cli.config_yaml(row.method, models, dirs["base"] if row.uses_base else None, params, seed)
     return text, os.path.join(work, "configs", name + ".yml"), os.path.join(work, "merged", name)
 
@@ -137,7 +140,7 @@ def experiment1(seed, work, splits, available, res):
         res.put({t: eval_tasks(zoo.load(dirs[t]), splits, [t], "test")[t] for t in data.TASKS}, "exp1", key, "individual")
         res.put({t: eval_tasks(zoo.load(dirs[t]), splits, data.TASKS, "test") for t in data.TASKS},
                 "exp1", key, "individual_cross")
-    lewis = lewis_tables(seed, work, dirs, splits)
+    lewis = {mode: lewis_tables(seed, work, dirs, splits, mode) for mode in ("dense", "sequential")}
 
     def runnable(row):
         need = methods_table.ONLY_WITH.get(row.label)
@@ -260,7 +263,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--work", required=True, help="working directory (models, merges, logs, results.json)")
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--experiments", default="1,2,3")
+    ap.add_argument("--experiments", default="1,2,3,4,5,6",
+                    help="1 multi-task merges, 2 WSM, 3 WSA two clients, 4 learned L&S masks, 5 WSM duration/interval, "
+                         "6 federated WSA (default %(default)s)")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: a fraction of the training steps and one λ per method (numbers meaningless)")
     ap.add_argument("--rows", help="comma-separated labels of the Experiment 1 rows to run (default: all)")
@@ -290,6 +295,12 @@ def main():
             experiment1(seed, work, splits, set(available), res)
         if "2" in exps:
             experiment2(seed, work, splits, res)
+        if "4" in exps:
+            tool_experiments.learned_masks(seed, work, build_zoo(seed, work, splits), splits, res, log, quick=args.quick)
+        if "5" in exps:
+            tool_experiments.wsm_knobs(seed, work, splits, res, log, WSM_EVERY)
+        if "6" in exps:
+            tool_experiments.federated_runs(seed, work, splits, res, log, quick=args.quick)
         for exp in wsa_experiment.SETUPS:   # "3": shared init, then different inits
             if "3" in exps and res.get(exp, f"seed{seed}") is None:
                 wsa_experiment.run(seed, work, splits, res, log, quick=args.quick, exp=exp)

@@ -5,7 +5,7 @@ To add a method, add a line. A row runs only if `bin/sparkmerge merge` knows its
 
 Fields: label, merge_method, per-model parameters, method-wide parameters, λ grid (None: no λ),
 extra keys of each `models:` entry (e.g. LEWIS's importance table; "{importance}" is replaced by
-the path of that fine-tune's table), whether the base takes part (False for plain averaging).
+the path of that fine-tune's table, "{importance_sequential}" by its table from the sequential pass), whether the base takes part (False for plain averaging).
 λ is always chosen the same way: the grid value with the best mean validation accuracy over tasks.
 """
 from collections import namedtuple
@@ -36,6 +36,9 @@ ROWS = [
         "dataless, global mask; no λ"),
     Row("lewis (ties)", "lewis", {"weight": 1.0}, {"base_method": "ties", "min_density": 0.3, "max_density": 0.8},
         MEAN_GRID, {"importance": "{importance}"}, True, "Wanda importances from activation_stats.py"),
+    Row("lewis (ties, sequential)", "lewis", {"weight": 1.0}, {"base_method": "ties", "min_density": 0.3, "max_density": 0.8},
+        MEAN_GRID, {"importance": "{importance_sequential}"}, True,
+        "the LEWIS authors' importance pass: collect_activation_stats.py --mode sequential (ratio 0.5)"),
     Row("ties uniform 0.55", "ties", {"weight": 1.0, "density": 0.55}, {}, MEAN_GRID, {}, True,
         "LEWIS's counterpart: its mean density, uniform; run only when lewis is available"),
 ]

@@ -10,6 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import methods_table  # noqa: E402
+import tool_experiments  # noqa: E402
 
 TASKS = ["rot90", "invert", "blur", "permute"]
 
@@ -257,7 +258,7 @@ def main():
         wsm_steps=st.get("wsm_steps"), wsm_every=st.get("wsm_every"), validation=st.get("validation"),
         available=", ".join(res.get("available_methods", [])), table1=exp1_table(summary), claims=claims(summary),
         table2=t2, table3=exp3_table(res), table3b=exp3_table(res, "exp3b"), statements2=s2 or "(not run)", ta_grid=methods_table.TA_GRID, mean_grid=methods_table.MEAN_GRID,
-        missing=", ".join(missing) or "none",
+        missing=", ".join(missing) or "none", tools_section=tool_experiments.render(res) or "(not run)",
         quick="\n**This was a --quick smoke run: the numbers are meaningless.**\n" if run.get("quick") else "")
     with open(args.out, "w") as f:
         f.write(text)
