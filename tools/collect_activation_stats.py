@@ -21,12 +21,13 @@ are restored afterwards. The authors' configs use --sparsity-ratio 0.5.
 Loading a checkpoint needs transformers; `collect` and `write_safetensors` work on any torch module.
 """
 import argparse
-import json
-import struct
+import os
 import sys
-from array import array
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_lite  # noqa: E402
 
 
 class _Stop(Exception):
@@ -126,23 +127,8 @@ def collect_sequential(model, batches, sparsity_ratio, blocks=None):
 
 def write_safetensors(path, tensors):
     """Writes {name: 1-D tensor} as F32 safetensors (no dependency on the safetensors package)."""
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        data = array("f", [float(v) for v in tensors[name].reshape(-1).tolist()])
-        if sys.byteorder != "little":
-            data.byteswap()
-        raw = data.tobytes()
-        header[name] = {"dtype": "F32", "shape": [len(data)], "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    header["__metadata__"] = {"format": "pt", "content": "mean squared input activation per input channel"}
-    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+    safetensors_lite.write(path, {n: t.detach().reshape(-1).to(torch.float32) for n, t in tensors.items()},
+                           {"format": "pt", "content": "mean squared input activation per input channel"})
 
 
 def text_batches(tokenizer, text, seq_len, max_tokens, device):

@@ -117,4 +117,36 @@ class WsmWeightsTest {
       }
     }
   }
+
+  @Test
+  void unevenStepWeightsReproduceTheRunWithThatPerIntervalDecayBySimulation() {
+    // fixed updates u_s; the constant-LR run θ_{s+1} = θ_s − u_s; checkpoints at uneven steps; the decayed run scales every
+    // update of interval i by the curve at the interval's start. Σ c_j θ_{s_j} must land exactly on it (Theorem 3.1).
+    java.util.Random r = new java.util.Random(4);
+    long[] steps = {40, 47, 60, 61, 90, 100};
+    double[] theta = new double[101];
+    double[] u = new double[100];
+    for (int s = 0; s < 100; s++) {
+      u[s] = r.nextGaussian();
+      theta[s + 1] = theta[s] - u[s];
+    }
+    for (String sched : new String[] {"linear", "cosine", "1-sqrt"}) {
+      java.util.function.DoubleUnaryOperator f = sched.equals("linear") ? x -> 1 - x
+          : sched.equals("cosine") ? x -> (1 + Math.cos(Math.PI * x)) / 2 : x -> 1 - Math.sqrt(x);
+      double decayed = theta[40];
+      for (int i = 1; i < steps.length; i++) {
+        double w = f.applyAsDouble((double) (steps[i - 1] - steps[0]) / (steps[5] - steps[0]));
+        for (long s = steps[i - 1]; s < steps[i]; s++) {
+          decayed -= w * u[(int) s];
+        }
+      }
+      double[] st = java.util.Arrays.stream(steps).asDoubleStream().toArray();
+      WsmWeights.Result c = WsmWeights.atSteps(WsmWeights.of(sched, 5, 0.5), st);
+      double merged = c.anchor() * theta[40];
+      for (int j = 0; j < 5; j++) {
+        merged += c.window()[j] * theta[(int) steps[j + 1]];
+      }
+      assertEquals(decayed, merged, 1e-12, sched);
+    }
+  }
 }

@@ -14,6 +14,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +42,18 @@ class CollectActivationStatsTest {
     }
   }
 
+  /** Runs the script with /usr/bin/python3 (argument 1: the tools directory, then args); asserts exit 0, returns the output. */
+  static String runPython(Path dir, String script, String... args) throws Exception {
+    Path py = dir.resolve("run-" + System.nanoTime() + ".py");
+    Files.writeString(py, script);
+    List<String> cmd = new ArrayList<>(List.of(PYTHON, py.toString(), Path.of("tools").toAbsolutePath().toString()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String log = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), log);
+    return log;
+  }
+
   @Test
   void meanSquaredInputPerChannel() throws Exception {
     assumeTrue(hasTorch(), "skipped: " + PYTHON + " with torch is not available (apt-get install python3-torch)");
@@ -60,12 +74,7 @@ class CollectActivationStatsTest {
         x = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4) / 10
         c.write_safetensors(sys.argv[2], c.collect(m, [x[:1], x[1:]]))
         """;
-    Path py = dir.resolve("run.py");
-    Files.writeString(py, script);
-    Process p = new ProcessBuilder(PYTHON, py.toString(), Path.of("tools").toAbsolutePath().toString(), out.toString())
-        .redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes());
-    assertEquals(0, p.waitFor(), log);
+    runPython(dir, script, out.toString());
 
     var fs = Checkpoints.localFs();
     SafetensorsHeader h = SafetensorsHeader.read(fs, new org.apache.hadoop.fs.Path(out.toString()));
@@ -132,11 +141,7 @@ class CollectActivationStatsTest {
         assert not torch.allclose(dense["layers.1"], want["layers.1"], rtol=1e-6), "pruning changed nothing"
         print("ok")
         """;
-    Path py = dir.resolve("seq.py");
-    Files.writeString(py, script);
-    Process p = new ProcessBuilder(PYTHON, py.toString(), Path.of("tools").toAbsolutePath().toString()).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes());
-    assertEquals(0, p.waitFor(), log);
+    String log = runPython(dir, script);
     assertEquals("ok", log.strip(), log);
   }
 

@@ -58,12 +58,7 @@ class LearnMasksTest {
         L.write_masks(os.path.join(out, "masks"), masks, tensor_names=L.checkpoint_tensors(os.path.join(out, "ft")))
         print(info)
         """;
-    Path py = dir.resolve("run.py");
-    Files.writeString(py, script);
-    Process p = new ProcessBuilder(CollectActivationStatsTest.PYTHON, py.toString(), Path.of("tools").toAbsolutePath().toString(),
-        dir.toString()).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes());
-    assertEquals(0, p.waitFor(), log);
+    String log = CollectActivationStatsTest.runPython(dir, script, dir.toString());
 
     String masks = dir.resolve("masks").toString();
     var h = SafetensorsHeader.read(Checkpoints.localFs(), new org.apache.hadoop.fs.Path(masks, "model.safetensors"));

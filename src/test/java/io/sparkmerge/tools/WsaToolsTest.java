@@ -102,12 +102,7 @@ class WsaToolsTest {
         assert "a.bias" not in scopes
         print("ok")
         """;
-    Path py = dir.resolve("run.py");
-    Files.writeString(py, script);
-    Process p = new ProcessBuilder(CollectActivationStatsTest.PYTHON, py.toString(), Path.of("tools").toAbsolutePath().toString(),
-        dir.toString(), launcher.toString()).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes());
-    assertEquals(0, p.waitFor(), log);
+    String log = CollectActivationStatsTest.runPython(dir, script, dir.toString(), launcher.toString());
     assertEquals("ok", log.strip(), log);
   }
 }
