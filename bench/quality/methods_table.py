@@ -36,7 +36,7 @@ ROWS = [
         "dataless, global mask; no λ"),
     Row("lewis (ties)", "lewis", {"weight": 1.0}, {"base_method": "ties", "min_density": 0.3, "max_density": 0.8},
         MEAN_GRID, {"importance": "{importance}"}, True, "Wanda importances from activation_stats.py"),
-    Row("lewis (ties, sequential)", "lewis", {"weight": 1.0}, {"base_method": "ties", "min_density": 0.3, "max_density": 0.8},
+    Row("lewis (ties) sequential", "lewis", {"weight": 1.0}, {"base_method": "ties", "min_density": 0.3, "max_density": 0.8},
         MEAN_GRID, {"importance": "{importance_sequential}"}, True,
         "the LEWIS authors' importance pass: collect_activation_stats.py --mode sequential (ratio 0.5)"),
     Row("ties uniform 0.55", "ties", {"weight": 1.0, "density": 0.55}, {}, MEAN_GRID, {}, True,

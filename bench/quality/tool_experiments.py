@@ -54,7 +54,7 @@ def learned_masks(seed, work, dirs, splits, res, log, quick=False):
     alone = {}
     for task in data.TASKS:
         ft = zoo.load(dirs[task]).state_dict()
-        m = {zoo.hf_name(n): torch.from_numpy(np.asarray(v)) for n, v in
+        m = {n: torch.from_numpy(np.array(v)) for n, v in
              learn_masks.safetensors_lite.read(os.path.join(masks[task], "model.safetensors")).items()}
         model = zoo.MLP()
         model.load_state_dict({n: base[n] + m[zoo.hf_name(n)].float() * (ft[n] - base[n]) for n in base})
