@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.sparkmerge.cli.ConfigLoader;
+import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.io.SafetensorsHeader;
-import io.sparkmerge.spark.MergeJob;
+import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
