@@ -97,3 +97,31 @@ def __getattr__(name):
     if name == "WeightScopeCallback":
         return _callback_class()
     raise AttributeError(name)
+
+
+def main(argv=None):
+    """Command line: the KL of a checkpoint's scopes to the targets, per tensor (what the regulariser would add)."""
+    import argparse
+    import os
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import safetensors_lite
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scopes", required=True, help="the JSON `sparkmerge scopes` wrote")
+    p.add_argument("--checkpoint", required=True, help="a .safetensors file (F32/F64 tensors) to measure")
+    a = p.parse_args(argv)
+    targets = load_scopes(a.scopes)
+    total = 0.0
+    for name, w in sorted(safetensors_lite.read(a.checkpoint).items()):
+        if w.ndim < 2 or name not in targets or targets[name][1] <= 0:
+            continue
+        t = torch.from_numpy(w.astype("float64"))
+        kl = float(scope_kl(t.mean(), t.var(unbiased=False), torch.tensor(targets[name][0]), torch.tensor(targets[name][1])))
+        total += kl
+        print(f"{name}\t{kl:.6g}")
+    print(f"total\t{total:.6g}")
+
+
+if __name__ == "__main__":
+    main()
