@@ -3,7 +3,6 @@ package io.sparkmerge.output;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparkmerge.InputDataException;
 import io.sparkmerge.plan.InputModel;
 import io.sparkmerge.plan.LayerPositions;
 import io.sparkmerge.config.MergeConfig;
@@ -25,15 +24,13 @@ import org.apache.hadoop.fs.Path;
 /**
  * The non-tensor files of a merged model (mergekit's behaviour, docs/mergekit.md): config and
  * generation files from the base (else the first model), tokenizer files from
- * {@code tokenizer_source} when given, {@code num_hidden_layers} set to the output's layer count when
- * slices change it, and {@code chat_template} written into tokenizer_config.json (and into
+ * {@code tokenizer_source} when given, config.json rewritten where the merge changed the model
+ * ({@link ConfigJson}: layer count after slicing, the output dtype), and {@code chat_template} written into tokenizer_config.json (and into
  * chat_template.jinja when the tokenizer source has one, which transformers reads first).
  */
 public final class ModelFiles {
   static final Set<String> TOKENIZER_FILES = Set.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
       "tokenizer.model", "vocab.json", "merges.txt", "added_tokens.json", "chat_template.jinja");
-  /** The config.json keys that hold the layer count in HF configs (LLaMA-likes, GPT-2, others). */
-  private static final List<String> LAYER_KEYS = List.of("num_hidden_layers", "n_layer", "num_layers");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ModelFiles() {}
@@ -52,8 +49,9 @@ public final class ModelFiles {
       if (!fs.exists(p)) {
         continue;
       }
-      if (name.equals("config.json") && cfg.hasSlices()) {
-        committer.writeStaged(name, withLayerCount(read(fs, p), outputLayers(plan), p));
+      if (name.equals("config.json") && (cfg.hasSlices() || cfg.outDtype() != null)) {
+        committer.writeStaged(name, ConfigJson.rewrite(read(fs, p), p.toString(), cfg.hasSlices() ? outputLayers(plan) : -1,
+            cfg.outDtype(), -1));
       } else if (template != null && name.equals("tokenizer_config.json")) {
         ObjectNode tc = object(read(fs, p), p);
         tc.put("chat_template", template);
@@ -86,16 +84,6 @@ public final class ModelFiles {
       }
     }
     return max + 1;
-  }
-
-  private static String withLayerCount(String json, int layers, Path p) throws IOException {
-    ObjectNode c = object(json, p);
-    for (String k : LAYER_KEYS) {
-      if (c.has(k)) {
-        c.put(k, layers);
-      }
-    }
-    return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(c) + "\n";
   }
 
   /** The template to write: the config's text, or for "auto" the one most input models carry (first seen on ties). */
@@ -143,14 +131,7 @@ public final class ModelFiles {
   }
 
   private static ObjectNode object(String json, Path p) {
-    try {
-      if (JSON.readTree(json) instanceof ObjectNode o) {
-        return o;
-      }
-    } catch (IOException e) {
-      // reported below with the file name
-    }
-    throw new InputDataException(p + ": not a JSON object; fix the file or leave it out of 'copy:'");
+    return ConfigJson.object(json, p.toString());
   }
 
   private static String read(FileSystem fs, Path p) throws IOException {

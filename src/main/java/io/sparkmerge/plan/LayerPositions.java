@@ -6,8 +6,9 @@ import java.util.regex.Pattern;
 
 /**
  * The position t of each tensor in the model (methods.md §0): a tensor of layer idx among L layers
- * has t = idx / (L − 1) (1 when L = 1); tensors before the layers (embeddings) have t = 0, tensors
- * after them (final norm, lm_head) have t = 1.
+ * has t = idx / (L − 1) (1 when L = 1); tensors outside the layers, before them (embeddings) and after
+ * them (final norm, lm_head) alike, have t = 0, as in mergekit ≥ 0.1.2 ({@code plan.py} reads pre- and
+ * post-layer weights with one {@code ConfigReader(t=0)}; 0.1.0–0.1.1 gave the post-layer ones t = 1).
  */
 public final class LayerPositions {
   /** Matches the block index in HF names: model.layers.3., transformer.h.3., blocks.3., layer.3. */
@@ -43,7 +44,7 @@ public final class LayerPositions {
     return tensorName.substring(0, m.start(1)) + index + tensorName.substring(m.end(1));
   }
 
-  /** Whether a tensor outside the layers comes before them (embeddings: t = 0) rather than after (t = 1). */
+  /** Whether a tensor outside the layers comes before them (embeddings) rather than after (final norm, lm_head). */
   public static boolean beforeLayers(String tensorName) {
     return BEFORE_LAYERS.matcher(tensorName).find();
   }
@@ -51,7 +52,7 @@ public final class LayerPositions {
   public double position(String tensorName) {
     int idx = layerIndex(tensorName);
     if (idx < 0) {
-      return BEFORE_LAYERS.matcher(tensorName).find() ? 0.0 : 1.0;
+      return 0.0;
     }
     return layerCount <= 1 ? 1.0 : (double) idx / (layerCount - 1);
   }

@@ -16,7 +16,7 @@ import java.util.Map;
  * tensors before the layers come from the first slice's sources at t = 0, then every slice's layers
  * in order, renumbered consecutively in the output (so passthrough stacks layers), with
  * t = j / (L − 1) inside a slice of L layers, then the tensors after the layers from the last slice's
- * sources at t = 1. Every source of an output tensor must hold the matching tensor with its shape.
+ * sources, also at t = 0 (mergekit ≥ 0.1.2, plan.py plan_module). Every source of an output tensor must hold the matching tensor with its shape.
  */
 final class SliceLayout {
   /** One input of an output tensor: the model (index into the distinct paths), its tensor name and its parameters. */
@@ -94,7 +94,7 @@ final class SliceLayout {
     return out;
   }
 
-  /** Tensors outside the layers: before them from {@code slice} at t = 0, or after them at t = 1. */
+  /** Tensors outside the layers, before or after them, from {@code slice} at t = 0 (mergekit ≥ 0.1.2). */
   private static void outsideLayers(List<OutputTensor> out, List<MergeConfig.SliceEntry> slices, int s, boolean before,
       List<String> paths, List<ModelDirectory> dirs) {
     MergeConfig.SliceEntry slice = slices.get(s);
@@ -107,7 +107,7 @@ final class SliceLayout {
       for (MergeConfig.SliceSource src : slice.sources()) {
         sources.add(source(src, ref.name(), ref, paths, dirs));
       }
-      out.add(new OutputTensor(ref.name(), ref, before ? 0.0 : 1.0, s, slice.parameters(), sources));
+      out.add(new OutputTensor(ref.name(), ref, 0.0, s, slice.parameters(), sources));
     }
   }
 

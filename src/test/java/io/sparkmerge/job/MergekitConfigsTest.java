@@ -87,6 +87,25 @@ class MergekitConfigsTest {
     assertTrue(card.contains(yaml.strip()), "the model card carries the exact YAML");
   }
 
+  /** F32 inputs with dtype: bfloat16: BF16 tensors, and config.json says so under both keys (as mergekit writes it). */
+  @Test
+  void configJsonCarriesTheOutputDtype() throws IOException {
+    String out = merge(job("linear.yml").replace("dtype: float32", "dtype: bfloat16"), "linear-bf16");
+    JsonNode cfg = JSON.readTree(Path.of(out, "config.json").toFile());
+    assertEquals("bfloat16", cfg.get("torch_dtype").asText());
+    assertEquals("bfloat16", cfg.get("dtype").asText());
+    assertEquals("float32", JSON.readTree(Path.of(dirs.get(1).toString(), "config.json").toFile()).get("torch_dtype").asText(),
+        "the inputs are float32");
+    Map<String, double[]> got = Checkpoints.read(out);
+    String n = "model.layers.1.mlp.up_proj.weight";
+    double[] ref = ReferenceMerges.linear(new double[][] {ft1.get(n), ft2.get(n)}, new double[] {1.0, 0.5}, true);
+    assertEquals(2 * ref.length, Checkpoints.rawBytes(out).get(n).length, "written as BF16, 2 bytes an element");
+    for (int i = 0; i < ref.length; i++) {
+      float want = io.sparkmerge.io.TensorCodec.bf16ToFloat(io.sparkmerge.io.TensorCodec.floatToBf16((float) ref[i]));
+      assertTrue(Math.abs(got.get(n)[i] - want) <= Math.ulp(want) * 65536, n + "[" + i + "] is the BF16 rounding of the merge (1 BF16 ulp)");
+    }
+  }
+
   @Test
   void tiesWithTheBaseAmongTheModelsAndAChatTemplate() throws IOException {
     String yaml = job("ties.yml");
@@ -151,12 +170,48 @@ class MergekitConfigsTest {
     assertEquals(base.keySet(), got.keySet());
     for (String n : base.keySet()) {
       int layer = LayerPositions.layerIndex(n);
-      double pos = layer >= 0 ? layer / 3.0 : (n.contains("embed") ? 0.0 : 1.0);
+      double pos = layer >= 0 ? layer / 3.0 : 0.0;
       double t = n.contains("self_attn") ? gradient(new double[] {0, 0.5, 0.3, 0.7, 1}, pos)
           : n.contains("mlp") ? gradient(new double[] {1, 0.5, 0.7, 0.3, 0}, pos) : 0.5;
       double[] ref = InterpolationMethodsTest.slerpReference(t, base.get(n), ft1.get(n));
       assertTrue(Checkpoints.relError(got.get(n), ref) <= 1e-5, n + " at t=" + t);
     }
+  }
+
+  /**
+   * The position of the tensors outside the layers is t = 0, before and after the layers alike
+   * (mergekit ≥ 0.1.2, methods.md §0). Worked values: slerp with t: [0, 0.5, 1] over a 4-layer slice
+   * gives layer j t = j/3 exactly, so layer 0 is the base and layer 3 the other model; the embeddings,
+   * the final norm and lm_head get t = 0 and equal the base (0.1.1's rule, t = 1, made them the other
+   * model). Without slices, linear weights [1, 0] and [0, 1] give lm_head ft-math alone.
+   */
+  @Test
+  void tensorsAfterTheLayersSitAtTZeroAsInCurrentMergekit() throws IOException {
+    String b = dirs.get(0).toString();
+    String f = dirs.get(1).toString();
+    String slerp = "merge_method: slerp\nbase_model: " + b + "\nslices:\n  - sources:\n      - model: " + b
+        + "\n        layer_range: [0, 4]\n      - model: " + f + "\n        layer_range: [0, 4]\nparameters:\n  t: [0, 0.5, 1]\n";
+    Map<String, double[]> got = Checkpoints.read(merge(slerp, "slerp-t0"));
+    for (String n : new String[] {"lm_head.weight", "model.norm.weight", "model.embed_tokens.weight",
+        "model.layers.0.self_attn.q_proj.weight"}) {
+      assertTrue(Checkpoints.relError(got.get(n), base.get(n)) <= 1e-6, n + " equals the base (t = 0)");
+      assertTrue(Checkpoints.relError(got.get(n), ft1.get(n)) > 1e-3, n + " is not the other model");
+    }
+    String last = "model.layers.3.self_attn.q_proj.weight";
+    assertTrue(Checkpoints.relError(got.get(last), ft1.get(last)) <= 1e-6, "layer 3 at t = 1 is the other model");
+    String mid = "model.layers.1.mlp.up_proj.weight";
+    double[] ref = InterpolationMethodsTest.slerpReference(1.0 / 3, base.get(mid), ft1.get(mid));
+    assertTrue(Checkpoints.relError(got.get(mid), ref) <= 1e-5, "layer 1 at t = 1/3");
+
+    String linear = "merge_method: linear\nmodels:\n  - model: " + f + "\n    parameters: {weight: [1, 0]}\n  - model: "
+        + dirs.get(2) + "\n    parameters: {weight: [0, 1]}\n";
+    Map<String, double[]> lin = Checkpoints.read(merge(linear, "linear-t0"));
+    for (String n : new String[] {"lm_head.weight", "model.norm.weight", "model.embed_tokens.weight"}) {
+      assertTrue(Checkpoints.relError(lin.get(n), ft1.get(n)) <= 1e-6, n + " is ft-math's (weights 1 and 0 at t = 0)");
+    }
+    String l2 = "model.layers.2.mlp.down_proj.weight";
+    double[] ref2 = ReferenceMerges.linear(new double[][] {ft1.get(l2), ft2.get(l2)}, new double[] {1.0 / 3, 2.0 / 3}, true);
+    assertTrue(Checkpoints.relError(lin.get(l2), ref2) <= 1e-5, "layer 2 at t = 2/3");
   }
 
   @Test
