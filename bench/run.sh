@@ -36,7 +36,8 @@ mkdir -p "$DIR"
 if [[ ! -f "$FAM/.complete" ]]; then
   rm -rf "$FAM"
   echo "generating the $FAMILY family (base + $FT fine-tunes) in $FAM ..." >&2
-  "$SM" synth "$FAM" --family "$FAMILY" --fine-tunes "$FT" >&2
+  # 1 GB input shards, the layout of a downloaded multi-GB checkpoint (synth's default writes one file up to 5GB)
+  "$SM" synth "$FAM" --family "$FAMILY" --fine-tunes "$FT" --shard-size 1GB >&2
   touch "$FAM/.complete"
 fi
 MODELS=()

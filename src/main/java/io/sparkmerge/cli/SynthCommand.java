@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(mixinStandardHelpOptions = true, name = "synth", description = "Generate a model family (OUT/base, OUT/ft-1..N) for trying things out.",
-    footer = {"", "Examples:", "  sparkmerge synth /tmp/family --family tiny --fine-tunes 3", "  sparkmerge synth /data/family-1b --family 1b"})
+    footer = {"", "Examples:", "  sparkmerge synth /tmp/family --family tiny --fine-tunes 3", "  sparkmerge synth /data/family-1b --family 1b --shard-size 1GB"})
 final class SynthCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -33,6 +33,10 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "generator seed (default 1)")
   long seed = 1;
 
+  @Option(names = "--shard-size", paramLabel = "SIZE", description = "largest safetensors file, e.g. 1GB (default 5GB, as out_shard_size:"
+      + " a model that fits is one model.safetensors, as mergekit and transformers write it)")
+  String shardSize = "5GB";
+
   @Override
   public Integer call() throws IOException {
     Path root = new Path(out);
@@ -42,7 +46,8 @@ final class SynthCommand implements Callable<Integer> {
     }
     FamilyPreset preset = FamilyPreset.of(family);
     long t0 = System.currentTimeMillis();
-    List<Path> dirs = new ModelFamilyGenerator(preset, seed).generate(fs, root, fineTunes);
+    long shardBytes = io.sparkmerge.config.ConfigLoader.parseSize(shardSize, "--shard-size");
+    List<Path> dirs = new ModelFamilyGenerator(preset, seed, shardBytes).generate(fs, root, fineTunes);
     spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s family (%d parameters per model, %s) in %.1fs: %s%n",
         preset.name(), preset.parameterCount(), preset.dtype(), (System.currentTimeMillis() - t0) / 1e3, dirs);
     return 0;

@@ -20,18 +20,30 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * Generates a model family for trying things out and for tests: a base model and N fine-tunes of
- * it, with LLaMA-like tensor names, config.json, sharded safetensors and an HF index. A fine-tune is
+ * it, with LLaMA-like tensor names, config.json and safetensors: one {@code model.safetensors} when the
+ * model fits the shard size (5 GB by default, as mergekit's {@code out_shard_size} and transformers'
+ * {@code save_pretrained} shard), else HF shards and an index. A fine-tune is
  * the base plus a low-rank delta (rank 2) plus small noise on every 2-D tensor, and small noise on
  * norms. Every value is a pure function of (seed, model index, tensor name, element index), so a
  * family is reproducible bit for bit and can be generated tensor by tensor in bounded memory.
  */
 public final class ModelFamilyGenerator {
+  /** The largest shard when none is given: mergekit's {@code out_shard_size} default, and ours. */
+  public static final long DEFAULT_SHARD_BYTES = 5_000_000_000L;
+
   private final FamilyPreset preset;
   private final long seed;
+  private final long shardBytes;
 
   public ModelFamilyGenerator(FamilyPreset preset, long seed) {
+    this(preset, seed, DEFAULT_SHARD_BYTES);
+  }
+
+  /** shardBytes: the largest safetensors file (a tensor larger than it gets a file of its own). */
+  public ModelFamilyGenerator(FamilyPreset preset, long seed, long shardBytes) {
     this.preset = preset;
     this.seed = seed;
+    this.shardBytes = shardBytes;
   }
 
   /** Writes {@code root/base} and {@code root/ft-1..ft-N}; returns their paths (base first). */
@@ -178,7 +190,7 @@ public final class ModelFamilyGenerator {
     long curBytes = 0;
     for (Map.Entry<String, long[]> e : all.entrySet()) {
       long bytes = numel(e.getValue()) * preset.dtype().size();
-      if (!cur.isEmpty() && curBytes + bytes > preset.shardBytes()) {
+      if (!cur.isEmpty() && curBytes + bytes > shardBytes) {
         shards.add(cur);
         cur = new ArrayList<>();
         curBytes = 0;
