@@ -108,13 +108,16 @@ public final class ConfigLoader {
     }
     // mergekit: 'dtype' is the dtype it computes in and, without 'out_dtype', the output dtype.
     DType out = dtype(m, m.containsKey("out_dtype") ? "out_dtype" : "dtype", file);
-    DType mergekitCompute = m.containsKey("out_dtype") ? dtype(m, "dtype", file) : null;
+    DType mergekitDtype = dtype(m, "dtype", file);
     String compute = string(m, "compute_dtype", file, false);
-    boolean dbl = mergekitCompute == DType.F64;
+    boolean dbl = m.containsKey("out_dtype") && mergekitDtype == DType.F64;
+    boolean input = false;
     if (compute != null) {
       DType c = DType.fromConfigName(compute);
-      if (c != DType.F32 && c != DType.F64) {
-        throw new ConfigException(file + ": compute_dtype '" + compute + "' must be float32 or float64");
+      input = compute.equals("input");
+      if (c != DType.F32 && c != DType.F64 && !input) {
+        throw new ConfigException(file + ": compute_dtype '" + compute + "' must be float32, float64 or input (mergekit's"
+            + " arithmetic: each operation rounded to the inputs' dtype, or to 'dtype:')");
       }
       dbl = c == DType.F64;
     }
@@ -150,7 +153,7 @@ public final class ConfigLoader {
     }
     return new MergeConfig(method, base, models, params(m.get("parameters"), file + ": parameters"), out, dbl, seed, tensors,
         shardSize, copy, allowNonfinite, yamlText, slices, MergekitKeys.tokenizerSource(string(m, "tokenizer_source", file, false),
-        base, file), MergekitKeys.chatTemplate(string(m, "chat_template", file, false), file));
+        base, file), MergekitKeys.chatTemplate(string(m, "chat_template", file, false), file), input, mergekitDtype);
   }
 
   private static DType dtype(Map<String, Object> m, String key, String file) {

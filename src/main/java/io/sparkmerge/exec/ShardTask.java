@@ -4,6 +4,7 @@ import io.sparkmerge.InputDataException;
 import io.sparkmerge.io.SafetensorsWriter;
 import io.sparkmerge.io.TensorCodec;
 import io.sparkmerge.io.TensorInfo;
+import io.sparkmerge.math.InputRounding;
 import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.method.MethodRegistry;
 import io.sparkmerge.method.TensorChunk;
@@ -197,10 +198,12 @@ public final class ShardTask implements AutoCloseable {
 
   /** Reads and decodes rows [firstRow, firstRow + n) of the tensor from every input the method uses. */
   private TensorChunk load(TensorTask t, long firstRow, long n, long rowLength, boolean checkFinite) throws IOException {
-    INDArray base = plan.baseInMerge() ? decode(plan.base(), t.baseSource(), firstRow, n, rowLength, checkFinite) : null;
+    InputRounding r = new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(), t.global(),
+        t.perModel()).rounding();
+    INDArray base = plan.baseInMerge() ? decode(plan.base(), t.baseSource(), firstRow, n, rowLength, checkFinite, r) : null;
     INDArray[] models = new INDArray[t.modelCount(plan.models().size())];
     for (int i = 0; i < models.length; i++) {
-      models[i] = decode(plan.models().get(t.modelIndex(i)), t.modelSource(i), firstRow, n, rowLength, checkFinite);
+      models[i] = decode(plan.models().get(t.modelIndex(i)), t.modelSource(i), firstRow, n, rowLength, checkFinite, r);
     }
     INDArray[] masks = null;
     for (int i = 0; i < models.length; i++) {
@@ -213,9 +216,14 @@ public final class ShardTask implements AutoCloseable {
     return new TensorChunk(firstRow, firstRow * rowLength, base, models, masks, loader::take);
   }
 
-  private INDArray decode(InputModel model, String name, long firstRow, long n, long rowLength, boolean checkFinite)
-      throws IOException {
-    return loader.rows(model, name, firstRow, n, checkFinite);
+  private INDArray decode(InputModel model, String name, long firstRow, long n, long rowLength, boolean checkFinite,
+      InputRounding rounding) throws IOException {
+    INDArray a = loader.rows(model, name, firstRow, n, checkFinite);
+    if (rounding.active() && model.dir().tensors().get(name).dtype() != rounding.dtype()) {
+      // compute_dtype: input with dtype: set: mergekit casts every input to it before merging
+      rounding.roundInPlace(a);
+    }
+    return a;
   }
 
   private ByteBuffer outBuffer(int n) {

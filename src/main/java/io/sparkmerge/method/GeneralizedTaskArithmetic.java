@@ -81,6 +81,11 @@ final class GeneralizedTaskArithmetic implements MergeMethod {
   }
 
   @Override
+  public boolean roundsLikeTorch() {
+    return true;
+  }
+
+  @Override
   public ParamSpec params() {
     return params;
   }

@@ -1,6 +1,9 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.Blocks;
+import io.sparkmerge.math.InputRounding;
 import io.sparkmerge.math.WeightedSum;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import io.sparkmerge.param.ParamSpec;
 import io.sparkmerge.param.ResolvedParams;
 import io.sparkmerge.ConfigException;
@@ -47,12 +50,57 @@ final class LinearMerge implements MergeMethod {
   }
 
   @Override
+  public boolean roundsLikeTorch() {
+    return true;
+  }
+
+  @Override
   public TensorMerge begin(TensorMergeContext ctx) {
+    if (ctx.rounding().active()) {
+      return roundedLikeMergekit(ctx);
+    }
     double norm = ctx.global().getBoolean("normalize") ? weightSum(ctx) : 1.0;
     double[] w = new double[ctx.modelCount()];
     for (int i = 0; i < w.length; i++) {
       w[i] = ctx.perModel().get(i).getDouble("weight") / norm;
     }
     return chunk -> WeightedSum.of(chunk.models(), w, chunk);
+  }
+
+  /**
+   * compute_dtype: input, in mergekit's order (linear.py): each product w_t·θ_t rounded, their sum
+   * accumulated in float32 and rounded, then divided by the rounded Σ w_t and rounded again.
+   */
+  private static TensorMerge roundedLikeMergekit(TensorMergeContext ctx) {
+    InputRounding r = ctx.rounding();
+    float[] w = new float[ctx.modelCount()];
+    float wSum = 0;
+    for (int i = 0; i < w.length; i++) {
+      w[i] = r.value(ctx.perModel().get(i).getDouble("weight"));
+      wSum += w[i];
+    }
+    boolean normalize = ctx.global().getBoolean("normalize");
+    float divisor = r.round(wSum);
+    return chunk -> {
+      INDArray out = Blocks.like(chunk, chunk.models()[0].dataType());
+      double[] x = new double[(int) Math.min(Blocks.BLOCK, chunk.length())];
+      double[] acc = new double[x.length];
+      for (long from = 0; from < chunk.length(); from += x.length) {
+        int n = (int) Math.min(x.length, chunk.length() - from);
+        java.util.Arrays.fill(acc, 0, n, 0.0);
+        for (int t = 0; t < w.length; t++) {
+          Blocks.read(chunk.models()[t], from, x, n);
+          for (int i = 0; i < n; i++) {
+            acc[i] = (float) acc[i] + r.mul(w[t], x[i]);
+          }
+        }
+        for (int i = 0; i < n; i++) {
+          float sum = r.round((float) acc[i]);
+          acc[i] = normalize ? r.div(sum, divisor) : sum;
+        }
+        Blocks.write(out, from, acc, n);
+      }
+      return out;
+    };
   }
 }

@@ -167,5 +167,14 @@ public interface MergeMethod {
   }
 
   /** Starts merging one tensor. The returned object holds per-tensor state and is closed after the last chunk. */
+  /**
+   * Whether the method can reproduce mergekit's 16-bit arithmetic ({@code compute_dtype: input}):
+   * it rounds every operation as {@link TensorMergeContext#rounding()} says, in mergekit's order, or
+   * mergekit itself computes it in float32 (slerp) or in one operation (passthrough).
+   */
+  default boolean roundsLikeTorch() {
+    return false;
+  }
+
   TensorMerge begin(TensorMergeContext ctx);
 }

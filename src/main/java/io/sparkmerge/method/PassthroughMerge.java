@@ -14,6 +14,11 @@ final class PassthroughMerge implements MergeMethod {
   }
 
   @Override
+  public boolean roundsLikeTorch() {
+    return true;
+  }
+
+  @Override
   public ParamSpec params() {
     return PARAMS;
   }

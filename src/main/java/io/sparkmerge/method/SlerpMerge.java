@@ -23,6 +23,11 @@ final class SlerpMerge implements MergeMethod {
   }
 
   @Override
+  public boolean roundsLikeTorch() {
+    return true;
+  }
+
+  @Override
   public ParamSpec params() {
     return PARAMS;
   }

@@ -2,6 +2,7 @@ package io.sparkmerge.method;
 
 import io.sparkmerge.math.Blocks;
 import io.sparkmerge.math.DeterministicRandom;
+import io.sparkmerge.math.InputRounding;
 import io.sparkmerge.math.MagnitudeCut;
 import io.sparkmerge.param.ResolvedParams;
 import io.sparkmerge.method.GeneralizedTaskArithmetic.Sparsifier;
@@ -37,6 +38,7 @@ final class SparseTaskMerge implements TensorMerge {
   private final boolean inverseRescale;
   private final boolean sparsifies;
   private final int passes;
+  private final InputRounding rounding;
 
   // selection state (magnitude sparsifiers): float keys by a key-free two-pass radix select, double
   // keys held as doubles for quickselect
@@ -60,6 +62,7 @@ final class SparseTaskMerge implements TensorMerge {
     this.numel = ctx.numel();
     this.computeType = ctx.computeType();
     this.floatKeys = ctx.computeType() == DataType.FLOAT;
+    this.rounding = ctx.rounding();
     this.weight = new double[models];
     this.density = new double[models];
     this.gamma = new double[models];
@@ -186,7 +189,9 @@ final class SparseTaskMerge implements TensorMerge {
           }
         }
         double w = weight[t];
-        if (!sparsifies) {
+        if (rounding.active()) {
+          roundedWeighting(t, dt, n, k, p);
+        } else if (!sparsifies) {
           for (int i = 0; i < n; i++) {
             dt[i] = w * dt[i];
           }
@@ -205,10 +210,37 @@ final class SparseTaskMerge implements TensorMerge {
       if (observer != null) {
         observer.block(chunk.firstElement() + from, n, observed);
       }
-      combine(b, d, n, r);
+      if (rounding.active()) {
+        RoundedCombine.combine(rounding, consensus, normalize, lambda, b, d, roundedWeights(), n, r);
+      } else {
+        combine(b, d, n, r);
+      }
       Blocks.write(out, from, r, n);
     });
     return out;
+  }
+
+  /**
+   * compute_dtype: input: model t's kept τ (already the rounded difference) rescaled, then times its
+   * weight, each product rounded, in mergekit's order (sparsify with its rescale, then weight).
+   */
+  private void roundedWeighting(int t, double[] dt, int n, boolean[] k, double[] p) {
+    float w = rounding.value(weight[t]);
+    float f = rounding.div(rounding.round((float) l1All[t]), rounding.round((float) l1Kept[t]));
+    boolean scaled = sparsifies && !inverseRescale && rescaleFactor[t] != 1.0;
+    for (int i = 0; i < n; i++) {
+      boolean kept = !sparsifies || k[i];
+      double v = !kept ? 0.0 : inverseRescale ? rounding.mul(dt[i], 1.0 / p[i]) : scaled ? rounding.mul(dt[i], f) : dt[i];
+      dt[i] = rounding.mul(v, w);
+    }
+  }
+
+  private float[] roundedWeights() {
+    float[] w = new float[models];
+    for (int t = 0; t < models; t++) {
+      w[t] = rounding.value(weight[t]);
+    }
+    return w;
   }
 
   /**
@@ -417,7 +449,7 @@ final class SparseTaskMerge implements TensorMerge {
       for (int t = 0; t < models; t++) {
         Blocks.read(chunk.models()[t], from, x[t], n);
         for (int i = 0; i < n; i++) {
-          tau[t][i] = x[t][i] - b[i];
+          tau[t][i] = rounding.active() ? rounding.sub(x[t][i], b[i]) : x[t][i] - b[i];
         }
       }
       v.visit(from, n, rowLength, b, x, tau);

@@ -1,5 +1,7 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.io.DType;
+import io.sparkmerge.math.InputRounding;
 import io.sparkmerge.param.ResolvedParams;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -25,6 +27,16 @@ public record TensorMergeContext(
     boolean hasBase,
     ResolvedParams global,
     List<ResolvedParams> perModel) {
+
+  /**
+   * How operations round: {@link InputRounding#NONE} (the compute dtype throughout), or to the inputs'
+   * 16-bit dtype after every operation when the plan asks for it ({@code compute_dtype: input}, only
+   * for methods whose {@link MergeMethod#roundsLikeTorch()} is true).
+   */
+  public InputRounding rounding() {
+    return global.has(InputRounding.PARAMETER)
+        ? InputRounding.to(DType.fromConfigName(global.getString(InputRounding.PARAMETER))) : InputRounding.NONE;
+  }
 
   public int modelCount() {
     return perModel.size();

@@ -298,13 +298,13 @@ public final class Planner {
         onlyKnown(method, jobMethod, in.params()), onlyKnown(method, jobMethod, in.sliceParams()),
         onlyKnown(method, jobMethod, cfg.parameters()));
     List<ResolvedParams> perModel = TaskVectorInputs.mark(models, MaskInputs.mark(models, resolved.perModel()));
-    TensorMergeContext ctx = new TensorMergeContext(name, info.shape(), computeType, cfg.seed(), usesBase,
-        resolved.global(), perModel);
+    ResolvedParams global = InputDtypeCompute.mark(cfg, method, name, reference.dtype(), resolved.global());
+    TensorMergeContext ctx = new TensorMergeContext(name, info.shape(), computeType, cfg.seed(), usesBase, global, perModel);
     method.validateTensor(ctx);
     DType out = cfg.outDtype() != null ? cfg.outDtype() : reference.dtype();
     long outBytes = info.numel() * out.size();
     double cost = read + outBytes + method.computeCost(info.shape(), models.size()) / FLOPS_PER_BYTE;
-    return new TensorTask(name, info.shape(), out, method.name(), resolved.global(), perModel, -1, t, read, cost,
+    return new TensorTask(name, info.shape(), out, method.name(), global, perModel, -1, t, read, cost,
         in.modelIndices(), sourceNames);
   }
 
