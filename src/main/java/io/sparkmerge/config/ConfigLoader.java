@@ -24,11 +24,9 @@ import org.yaml.snakeyaml.error.YAMLException;
 public final class ConfigLoader {
   static final Set<String> TOP_KEYS = Set.of("merge_method", "base_model", "models", "parameters", "dtype", "out_dtype",
       "compute_dtype", "seed", "tensors", "out_shard_size", "copy", "allow_nonfinite", "slices", "tokenizer_source",
-      "chat_template");
+      "tokenizer", "chat_template");
   /** mergekit keys we know but do not support: a clear error rather than "unknown key". */
   static final Map<String, String> NOT_YET = Map.of(
-      "tokenizer", "'tokenizer:' (added tokens, vocabulary surgery) is not supported; use 'tokenizer_source: base' or "
-          + "'tokenizer_source: <model path>' to copy one model's tokenizer files unchanged",
       "modules", "'modules:' (per-module slices of multimodal models) is not supported; use top-level 'slices:'");
   static final Set<String> MODEL_KEYS = Set.of("model", "parameters", "masks", "importance", "activations", "task_vector");
   static final Set<String> TENSOR_KEYS = Set.of("filter", "merge_method", "parameters");
@@ -151,9 +149,15 @@ public final class ConfigLoader {
       }
       allowNonfinite = b;
     }
+    String tokenizerSource = MergekitKeys.tokenizerSource(string(m, "tokenizer_source", file, false), base, file);
+    TokenizerSpec tokenizer = MergekitKeys.tokenizer(m.get("tokenizer"), tokenizerSource, base, file);
+    if (tokenizer != null && tokenizer.explicit() && !slices.isEmpty()) {
+      throw new ConfigException(file + ": vocabulary surgery (tokenizer_source: union, or a tokenizer: block) works on whole"
+          + " models listed under 'models:', not on 'slices:'");
+    }
     return new MergeConfig(method, base, models, params(m.get("parameters"), file + ": parameters"), out, dbl, seed, tensors,
-        shardSize, copy, allowNonfinite, yamlText, slices, MergekitKeys.tokenizerSource(string(m, "tokenizer_source", file, false),
-        base, file), MergekitKeys.chatTemplate(string(m, "chat_template", file, false), file), input, mergekitDtype);
+        shardSize, copy, allowNonfinite, yamlText, slices, tokenizer == null || tokenizer.union() ? null : tokenizer.source(),
+        MergekitKeys.chatTemplate(string(m, "chat_template", file, false), file), input, mergekitDtype, tokenizer);
   }
 
   private static DType dtype(Map<String, Object> m, String key, String file) {

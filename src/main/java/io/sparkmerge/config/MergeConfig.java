@@ -25,11 +25,13 @@ import java.util.Map;
  * @param allowNonfinite whether NaN/Inf in inputs or outputs is only reported, not an error
  * @param rawYaml the config as given, for the manifest and model card
  * @param slices mergekit's output slices (empty: the whole models listed under {@code models:})
- * @param tokenizerSource null (tokenizer files from the base, else the first model), "base", or a model path
+ * @param tokenizerSource null (tokenizer files from the base, else the first model, or built by a union), "base", or a
+ *     model path
  * @param chatTemplate null, "auto" (the template most input models share) or a Jinja template text
  * @param computeInput {@code compute_dtype: input}: mergekit's arithmetic, each operation rounded to
  *     {@code mergekitDtype} or, without it, to each tensor's input dtype (math.InputRounding)
  * @param mergekitDtype the {@code dtype:} key as written (mergekit's compute dtype), or null
+ * @param tokenizer the output vocabulary ({@code tokenizer_source} or the {@code tokenizer:} block), or null
  */
 public record MergeConfig(
     String mergeMethod,
@@ -48,14 +50,15 @@ public record MergeConfig(
     String tokenizerSource,
     String chatTemplate,
     boolean computeInput,
-    DType mergekitDtype) implements Serializable {
+    DType mergekitDtype,
+    TokenizerSpec tokenizer) implements Serializable {
 
   /** The config without mergekit's slices, tokenizer source or chat template. */
   public MergeConfig(String mergeMethod, String baseModel, List<ModelEntry> models, Map<String, ParameterValue> parameters,
       DType outDtype, boolean computeDouble, long seed, List<TensorOverride> tensors, long outShardSize, List<String> copy,
       boolean allowNonfinite, String rawYaml) {
     this(mergeMethod, baseModel, models, parameters, outDtype, computeDouble, seed, tensors, outShardSize, copy,
-        allowNonfinite, rawYaml, List.of(), null, null, false, null);
+        allowNonfinite, rawYaml, List.of(), null, null, false, null, null);
   }
 
   public boolean hasSlices() {

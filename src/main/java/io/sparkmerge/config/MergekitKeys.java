@@ -1,6 +1,7 @@
 package io.sparkmerge.config;
 
 import io.sparkmerge.ConfigException;
+import io.sparkmerge.param.Names;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -9,7 +10,8 @@ import java.util.Set;
 
 /**
  * The mergekit keys beyond {@code models:}: {@code slices} with {@code sources} and
- * {@code layer_range}, {@code tokenizer_source} and {@code chat_template} (docs/mergekit.md).
+ * {@code layer_range}, {@code tokenizer_source}, the {@code tokenizer:} block and {@code chat_template}
+ * (docs/mergekit.md).
  */
 public final class MergekitKeys {
   static final Set<String> SLICE_KEYS = Set.of("sources", "parameters");
@@ -68,32 +70,129 @@ public final class MergekitKeys {
     return new MergeConfig.SliceSource(path, from, to, ConfigLoader.params(src.get("parameters"), where + " (" + path + ").parameters"));
   }
 
-  /** null, "base" or a model path; "union" and other vocabulary merges are refused. */
+  /** null, "union", "base" or a model path (mergekit's {@code tokenizer_source}). */
   static String tokenizerSource(String value, String base, String file) {
     if (value == null) {
       return null;
     }
     String v = value.trim();
-    if (v.toLowerCase(Locale.ROOT).equals("union")) {
-      throw new ConfigException(file + ": tokenizer_source '" + v + "' needs vocabulary surgery (merged vocabularies, "
-          + "permuted embeddings), which sparkmerge does not support; use 'tokenizer_source: base' or a model path "
-          + "to copy that model's tokenizer files unchanged");
-    }
     if (v.equals("base") && base == null) {
       throw new ConfigException(file + ": tokenizer_source 'base' needs 'base_model:'; give a model path instead");
     }
     return v;
   }
 
-  /** null, "auto" or a Jinja template; mergekit's built-in template names are refused with the fix. */
+  static final java.util.Set<String> TOKENIZER_KEYS = java.util.Set.of("source", "tokens", "pad_to_multiple_of");
+  static final java.util.Set<String> TOKEN_KEYS = java.util.Set.of("source", "force");
+  static final java.util.Set<String> MODEL_TOKEN_KEYS = java.util.Set.of("kind", "model", "token", "token_id");
+
+  /**
+   * The output vocabulary: from the {@code tokenizer:} block (source defaults to union), or from
+   * {@code tokenizer_source}; null when neither is given.
+   */
+  static TokenizerSpec tokenizer(Object block, String source, String base, String file) {
+    if (block == null) {
+      return source == null ? null : new TokenizerSpec(source, Map.of(), 0, source.equals("union"));
+    }
+    if (source != null) {
+      throw new ConfigException(file + ": give either 'tokenizer_source:' or a 'tokenizer:' block (its 'source:'), not both");
+    }
+    if (!(block instanceof Map<?, ?> bm)) {
+      throw new ConfigException(file + ": 'tokenizer' must be {source: union|base|PATH, tokens: {...}, pad_to_multiple_of: N}");
+    }
+    Map<String, Object> b = ConfigLoader.stringKeys(bm, file + ": tokenizer");
+    b.keySet().forEach(k -> ConfigLoader.checkKey(k, TOKENIZER_KEYS, file, "tokenizer"));
+    String src = tokenizerSource(b.get("source") == null ? "union" : String.valueOf(b.get("source")), base, file);
+    int pad = 0;
+    if (b.get("pad_to_multiple_of") != null) {
+      if (!(b.get("pad_to_multiple_of") instanceof Integer n) || n <= 0) {
+        throw new ConfigException(file + ": tokenizer.pad_to_multiple_of must be a positive integer, got " + b.get("pad_to_multiple_of"));
+      }
+      pad = n;
+    }
+    Map<String, TokenizerSpec.TokenEmbedding> tokens = new java.util.LinkedHashMap<>();
+    if (b.get("tokens") != null) {
+      if (!(b.get("tokens") instanceof Map<?, ?> tm)) {
+        throw new ConfigException(file + ": tokenizer.tokens must map each token to {source: ..., force: true|false}");
+      }
+      ConfigLoader.stringKeys(tm, file + ": tokenizer.tokens").forEach((tok, v) -> tokens.put(tok, token(tok, v, file)));
+    }
+    return new TokenizerSpec(src, java.util.Collections.unmodifiableMap(tokens), pad, true);
+  }
+
+  private static TokenizerSpec.TokenEmbedding token(String tok, Object v, String file) {
+    String where = file + ": tokenizer.tokens['" + tok + "']";
+    if (v == null) {
+      return new TokenizerSpec.TokenEmbedding(TokenizerSpec.Kind.DEFAULT, null, null, -1, false);
+    }
+    if (!(v instanceof Map<?, ?> vm)) {
+      throw new ConfigException(where + " must be {source: PATH | {kind: zero} | {kind: model_token, model: PATH, token: T}, force: BOOL}");
+    }
+    Map<String, Object> m = ConfigLoader.stringKeys(vm, where);
+    m.keySet().forEach(k -> ConfigLoader.checkKey(k, TOKEN_KEYS, file, "tokenizer.tokens[]"));
+    Object f = m.getOrDefault("force", false);
+    if (!(f instanceof Boolean force)) {
+      throw new ConfigException(where + ".force must be true or false, got " + f);
+    }
+    Object s = m.get("source");
+    if (s == null) {
+      return new TokenizerSpec.TokenEmbedding(TokenizerSpec.Kind.DEFAULT, null, null, -1, force);
+    }
+    if (s instanceof String path) {
+      return new TokenizerSpec.TokenEmbedding(TokenizerSpec.Kind.MODEL, path, null, -1, force);
+    }
+    if (!(s instanceof Map<?, ?> sm)) {
+      throw new ConfigException(where + ".source must be a model path or {kind: zero | model_token, ...}, got " + s);
+    }
+    Map<String, Object> src = ConfigLoader.stringKeys(sm, where + ".source");
+    src.keySet().forEach(k -> ConfigLoader.checkKey(k, MODEL_TOKEN_KEYS, file, "tokenizer.tokens[].source"));
+    String kind = String.valueOf(src.get("kind"));
+    if (kind.equals("zero")) {
+      return new TokenizerSpec.TokenEmbedding(TokenizerSpec.Kind.ZERO, null, null, -1, force);
+    }
+    if (!kind.equals("model_token")) {
+      throw new ConfigException(where + ".source.kind must be zero or model_token, got '" + kind + "'");
+    }
+    String model = ConfigLoader.string(src, "model", where + ".source", true);
+    Object id = src.get("token_id");
+    Object token = src.get("token");
+    if ((id == null) == (token == null)) {
+      throw new ConfigException(where + ".source: give exactly one of token_id and token");
+    }
+    if (id != null && !(id instanceof Integer)) {
+      throw new ConfigException(where + ".source.token_id must be an integer, got " + id);
+    }
+    return new TokenizerSpec.TokenEmbedding(TokenizerSpec.Kind.MODEL_TOKEN, model, token == null ? null : String.valueOf(token),
+        id == null ? -1 : (Integer) id, force);
+  }
+
+  /** mergekit's built-in chat templates, shipped as resources with the same text. */
+  static final List<String> NAMED_TEMPLATES = List.of("alpaca", "chatml", "exaone", "llama3", "mistral");
+
+  /** null, "auto", a Jinja template, or one of mergekit's named templates (replaced by its text). */
   static String chatTemplate(String value, String file) {
     if (value == null || value.equals("auto")) {
       return value;
     }
+    if (NAMED_TEMPLATES.contains(value)) {
+      return namedTemplate(value);
+    }
     if (value.length() < 20 || !value.contains("{")) {
-      throw new ConfigException(file + ": chat_template '" + value + "' is neither 'auto' nor a Jinja template; sparkmerge "
-          + "does not ship mergekit's named templates (chatml, llama3, ...): paste the template text");
+      throw new ConfigException(file + ": chat_template '" + value + "' is neither 'auto', a Jinja template nor one of the named"
+          + " templates " + String.join(", ", NAMED_TEMPLATES) + Names.suggestion(value, new java.util.TreeSet<>(NAMED_TEMPLATES)));
     }
     return value;
+  }
+
+  /** The text of a named template (io/sparkmerge/chat_templates/NAME.jinja). */
+  public static String namedTemplate(String name) {
+    try (java.io.InputStream in = MergekitKeys.class.getResourceAsStream("/io/sparkmerge/chat_templates/" + name + ".jinja")) {
+      if (in == null) {
+        throw new IllegalStateException("chat template " + name + " is missing from the jar");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

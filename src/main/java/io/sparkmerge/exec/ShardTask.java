@@ -41,6 +41,7 @@ public final class ShardTask implements AutoCloseable {
   private final DataType computeType;
   private final List<String> warnings = new ArrayList<>();
   private ByteBuffer outBuffer;
+  private PermutedRows permutedRows;
 
   public ShardTask(MergePlan plan, int partition, Configuration conf) {
     this.plan = plan;
@@ -125,8 +126,9 @@ public final class ShardTask implements AutoCloseable {
     TensorMergeContext ctx = new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(),
         t.global(), t.perModel());
     TensorInfo shapeInfo = plan.models().get(t.modelIndex(0)).dir().tensors().get(t.modelSource(0));
-    long rows = shapeInfo.rows();
-    long rowLength = shapeInfo.rowLength();
+    boolean permuted = permuted(t);
+    long rows = permuted ? t.shape()[0] : shapeInfo.rows();
+    long rowLength = permuted ? t.shape()[1] : shapeInfo.rowLength();
     int elem = computeType == DataType.DOUBLE ? 8 : 4;
     long rowsPerChunk = method.chunking() == MergeMethod.Chunking.WHOLE_TENSOR
         ? rows : Math.max(1, Math.min(rows, plan.chunkBytes() / Math.max(1, rowLength * elem)));
@@ -200,10 +202,13 @@ public final class ShardTask implements AutoCloseable {
   private TensorChunk load(TensorTask t, long firstRow, long n, long rowLength, boolean checkFinite) throws IOException {
     InputRounding r = new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(), t.global(),
         t.perModel()).rounding();
-    INDArray base = plan.baseInMerge() ? decode(plan.base(), t.baseSource(), firstRow, n, rowLength, checkFinite, r) : null;
+    boolean permuted = permuted(t);
+    INDArray base = !plan.baseInMerge() ? null : permuted ? permutedRows().rows(plan.embeddingInputIndex(-1), t.name(), firstRow, n,
+        rowLength, checkFinite) : decode(plan.base(), t.baseSource(), firstRow, n, rowLength, checkFinite, r);
     INDArray[] models = new INDArray[t.modelCount(plan.models().size())];
     for (int i = 0; i < models.length; i++) {
-      models[i] = decode(plan.models().get(t.modelIndex(i)), t.modelSource(i), firstRow, n, rowLength, checkFinite, r);
+      models[i] = permuted ? permutedRows().rows(plan.embeddingInputIndex(t.modelIndex(i)), t.name(), firstRow, n, rowLength,
+          checkFinite) : decode(plan.models().get(t.modelIndex(i)), t.modelSource(i), firstRow, n, rowLength, checkFinite, r);
     }
     INDArray[] masks = null;
     for (int i = 0; i < models.length; i++) {
@@ -224,6 +229,18 @@ public final class ShardTask implements AutoCloseable {
       rounding.roundInPlace(a);
     }
     return a;
+  }
+
+  /** Whether t is an embedding matrix read in the output vocabulary's row order (tokenizer surgery). */
+  private boolean permuted(TensorTask t) {
+    return plan.embeddingRows() != null && io.sparkmerge.vocab.EmbeddingRows.isEmbedding(t.name(), t.shape());
+  }
+
+  private PermutedRows permutedRows() {
+    if (permutedRows == null) {
+      permutedRows = new PermutedRows(loader, plan, computeType);
+    }
+    return permutedRows;
   }
 
   private ByteBuffer outBuffer(int n) {

@@ -30,6 +30,6 @@ public final class PlanRewrite {
           s.peakMemoryBytes()));
     }
     return new MergePlan(plan.runId(), plan.method(), plan.base(), plan.baseInMerge(), plan.models(), List.copyOf(shards),
-        plan.computeDouble(), plan.seed(), plan.allowNonfinite(), plan.chunkBytes(), plan.globalDefaults());
+        plan.computeDouble(), plan.seed(), plan.allowNonfinite(), plan.chunkBytes(), plan.globalDefaults(), plan.embeddingRows());
   }
 }

@@ -7,6 +7,8 @@ import io.sparkmerge.plan.InputModel;
 import io.sparkmerge.plan.LayerPositions;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.plan.MergePlan;
+import io.sparkmerge.plan.Planner;
+import io.sparkmerge.vocab.VocabularySurgery;
 import io.sparkmerge.plan.ShardPlan;
 import io.sparkmerge.plan.TensorTask;
 import java.io.IOException;
@@ -39,19 +41,24 @@ public final class ModelFiles {
   public static List<String> stage(Configuration conf, MergeConfig cfg, MergePlan plan, OutputCommitter committer, List<String> warnings)
       throws IOException {
     String donor = plan.rawSource().path();
-    String tokenizerDir = cfg.tokenizerSource() == null ? donor
+    VocabularySurgery vocab = plan.embeddingRows() == null ? null : vocabulary(conf, cfg, plan, warnings);
+    String tokenizerDir = vocab != null ? vocab.sourcePath() : cfg.tokenizerSource() == null ? donor
         : cfg.tokenizerSource().equals("base") ? cfg.baseModel() : cfg.tokenizerSource();
     List<String> staged = new ArrayList<>();
     String template = chatTemplate(conf, cfg, plan, warnings);
     for (String name : cfg.copy()) {
       Path p = new Path(TOKENIZER_FILES.contains(name) ? tokenizerDir : donor, name);
       FileSystem fs = p.getFileSystem(conf);
-      if (!fs.exists(p)) {
+      if (!fs.exists(p) || (vocab != null && TokenizerFiles.STALE.contains(name))) {
         continue;
       }
-      if (name.equals("config.json") && (cfg.hasSlices() || cfg.outDtype() != null)) {
+      if (name.equals("config.json") && (cfg.hasSlices() || cfg.outDtype() != null || vocab != null)) {
         committer.writeStaged(name, ConfigJson.rewrite(read(fs, p), p.toString(), cfg.hasSlices() ? outputLayers(plan) : -1,
-            cfg.outDtype(), -1));
+            cfg.outDtype(), vocab != null ? vocab.rows().rows() : -1));
+      } else if (vocab != null && name.equals("tokenizer.json")) {
+        committer.writeStaged(name, TokenizerFiles.tokenizerJson(vocab));
+      } else if (vocab != null && name.equals("tokenizer_config.json")) {
+        committer.writeStaged(name, TokenizerFiles.tokenizerConfig(read(fs, p), p.toString(), vocab, template));
       } else if (template != null && name.equals("tokenizer_config.json")) {
         ObjectNode tc = object(read(fs, p), p);
         tc.put("chat_template", template);
@@ -73,6 +80,18 @@ public final class ModelFiles {
           + "listed under copy:; the output has no tokenizer");
     }
     return staged;
+  }
+
+  /** The plan's vocabulary change, rebuilt from the same tokenizer files (the plan ships only the row map). */
+  private static VocabularySurgery vocabulary(Configuration conf, MergeConfig cfg, MergePlan plan, List<String> warnings) {
+    List<String> inputs = new ArrayList<>();
+    if (plan.base() != null) {
+      inputs.add(plan.base().path());
+    }
+    plan.models().forEach(m -> inputs.add(m.path()));
+    VocabularySurgery v = VocabularySurgery.plan(conf, cfg, inputs, plan.base() != null, Planner::samePath);
+    warnings.addAll(v.warnings());
+    return v;
   }
 
   /** The output's layer count: one past the largest layer index among the planned tensors. */

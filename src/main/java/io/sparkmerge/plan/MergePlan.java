@@ -1,6 +1,7 @@
 package io.sparkmerge.plan;
 
 import io.sparkmerge.param.ResolvedParams;
+import io.sparkmerge.vocab.EmbeddingRows;
 import java.io.Serializable;
 import java.util.List;
 
@@ -20,6 +21,8 @@ import java.util.List;
  * @param allowNonfinite whether NaN/Inf is reported only
  * @param chunkBytes target bytes of one model's chunk in the compute dtype
  * @param globalDefaults the job method's global parameters with defaults (for the manifest)
+ * @param embeddingRows where the embedding matrices' rows come from after a vocabulary change
+ *     ({@code tokenizer_source: union}, the {@code tokenizer:} block), or null
  */
 public record MergePlan(
     String runId,
@@ -32,7 +35,25 @@ public record MergePlan(
     long seed,
     boolean allowNonfinite,
     long chunkBytes,
-    ResolvedParams globalDefaults) implements Serializable {
+    ResolvedParams globalDefaults,
+    EmbeddingRows embeddingRows) implements Serializable {
+
+  public MergePlan(String runId, String method, InputModel base, boolean baseInMerge, List<InputModel> models,
+      List<ShardPlan> shards, boolean computeDouble, long seed, boolean allowNonfinite, long chunkBytes,
+      ResolvedParams globalDefaults) {
+    this(runId, method, base, baseInMerge, models, shards, computeDouble, seed, allowNonfinite, chunkBytes, globalDefaults,
+        null);
+  }
+
+  /** Input i of the embedding row map: the base first when there is one, then the models. */
+  public InputModel embeddingInput(int i) {
+    return base == null ? models.get(i) : i == 0 ? base : models.get(i - 1);
+  }
+
+  /** The embedding row map's index of plan model i (or of the base, for i = −1). */
+  public int embeddingInputIndex(int modelIndex) {
+    return modelIndex < 0 ? 0 : base == null ? modelIndex : modelIndex + 1;
+  }
 
   public int tensorCount() {
     int n = 0;

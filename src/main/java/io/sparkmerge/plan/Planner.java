@@ -12,6 +12,8 @@ import io.sparkmerge.param.ParameterResolver;
 import io.sparkmerge.param.ParameterValue;
 import io.sparkmerge.param.ResolvedParams;
 import io.sparkmerge.method.TensorMergeContext;
+import io.sparkmerge.vocab.EmbeddingRows;
+import io.sparkmerge.vocab.VocabularySurgery;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -102,7 +104,8 @@ public final class Planner {
     }
     method.validateModels(models.size(), usesBase);
     InputModel reference = base != null ? base : models.get(0);
-    checkCompatible(reference, base, models);
+    VocabularySurgery vocab = vocabulary(cfg, method, base, models);
+    checkCompatible(reference, base, models, vocab != null);
     for (InputModel m : models) {
       if (m.masks() != null) {
         MaskInputs.check(reference.dir(), m);
@@ -115,9 +118,42 @@ public final class Planner {
     for (TensorInfo info : tensors.values()) {
       TensorInputs in = new TensorInputs(info.name(), models, java.util.Collections.nCopies(models.size(), info.name()),
           modelParams, Map.of(), null);
-      tasks.add(planTensor(cfg, method, info, info.name(), positions.position(info.name()), base, usesBase, in, computeType));
+      TensorInfo out = vocab != null && EmbeddingRows.isEmbedding(info.name(), info.shape())
+          ? new TensorInfo(info.name(), info.dtype(), new long[] {vocab.rows().rows(), info.shape()[1]}, 0, 0, 0) : info;
+      tasks.add(planTensor(cfg, method, out, info.name(), positions.position(info.name()), base, usesBase, in, computeType));
     }
-    return pack(cfg, method, runId, minPartitions, base, usesBase, models, tasks);
+    MergePlan plan = pack(cfg, method, runId, minPartitions, base, usesBase, models, tasks);
+    return vocab == null ? plan : new MergePlan(plan.runId(), plan.method(), plan.base(), plan.baseInMerge(), plan.models(),
+        plan.shards(), plan.computeDouble(), plan.seed(), plan.allowNonfinite(), plan.chunkBytes(), plan.globalDefaults(),
+        vocab.rows());
+  }
+
+  /** The vocabulary change of a tokenizer_source / tokenizer: config (null: none); inputs are the base first, then the models. */
+  public VocabularySurgery vocabulary(MergeConfig cfg, MergeMethod method, InputModel base, List<InputModel> models) {
+    List<String> inputs = new ArrayList<>();
+    if (base != null) {
+      inputs.add(base.path());
+    }
+    models.forEach(m -> inputs.add(m.path()));
+    VocabularySurgery v = VocabularySurgery.plan(hadoopConf, cfg, inputs, base != null, Planner::samePath);
+    if (v != null) {
+      VocabularySurgery.checkMethod(method.name(), method.usesMasks() || method.usesImportance() || method.acceptsTaskVectors());
+      List<InputModel> all = new ArrayList<>();
+      if (base != null) {
+        all.add(base);
+      }
+      all.addAll(models);
+      for (int i = 0; i < all.size(); i++) {
+        int needed = v.rows().maxRowRead(i);
+        for (TensorInfo t : all.get(i).dir().tensors().values()) {
+          if (EmbeddingRows.isEmbedding(t.name(), t.shape()) && t.shape()[0] <= needed) {
+            throw new InputDataException(all.get(i).path() + ": tensor " + t.name() + " has " + t.shape()[0] + " rows but its"
+                + " tokenizer has token ids up to " + needed + "; the tokenizer and the checkpoint do not belong together");
+          }
+        }
+      }
+    }
+    return v;
   }
 
   /** Bin-packs the planned tensors into output shards and sums what each shard reads, writes and needs. */
@@ -142,8 +178,9 @@ public final class Planner {
       }
       shards.add(new ShardPlan(i, io.sparkmerge.io.HfIndex.shardName(i + 1, packed.size()), List.copyOf(ts), out, read, cost, peak));
     }
-    ResolvedParams defaults = ParameterResolver.resolve(method, "", 0.0, Map.of(),
-        nCopies(models.size()), Map.of(), cfg.parameters()).global();
+    // the method-wide values only: resolving per-model ones here, without the models' parameters, failed
+    // for a required per-model parameter given per model (nuslerp's weight)
+    ResolvedParams defaults = ParameterResolver.resolve(method, "", 0.0, Map.of(), List.of(), Map.of(), cfg.parameters()).global();
     return new MergePlan(runId, method.name(), base, usesBase, models, shards, cfg.computeDouble(), cfg.seed(),
         cfg.allowNonfinite(), DEFAULT_CHUNK_BYTES, defaults);
   }
@@ -334,14 +371,6 @@ public final class Planner {
     return out;
   }
 
-  private static List<Map<String, ParameterValue>> nCopies(int n) {
-    List<Map<String, ParameterValue>> l = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      l.add(Map.of());
-    }
-    return l;
-  }
-
   /** Executor memory for one tensor: raw + decoded chunk per input, the output chunk, and the method's working set. */
   private static long taskMemory(TensorTask t, int inputs, int elem) {
     if (t.isRawCopy()) {
@@ -367,13 +396,18 @@ public final class Planner {
     }
   }
 
-  static boolean samePath(String a, String b) {
+  public static boolean samePath(String a, String b) {
     return new Path(a).toUri().normalize().getPath().replaceAll("/+$", "")
         .equals(new Path(b).toUri().normalize().getPath().replaceAll("/+$", ""));
   }
 
   /** Every model must have the reference's tensor names and shapes; the error names the model and the first differences. */
   static void checkCompatible(InputModel reference, InputModel base, List<InputModel> models) {
+    checkCompatible(reference, base, models, false);
+  }
+
+  /** embeddingRowsMayDiffer: a vocabulary change permutes the embedding matrices, so only their row length must match. */
+  static void checkCompatible(InputModel reference, InputModel base, List<InputModel> models, boolean embeddingRowsMayDiffer) {
     List<InputModel> all = new ArrayList<>();
     if (base != null && base != reference) {
       all.add(base);
@@ -392,7 +426,8 @@ public final class Planner {
         TensorInfo o = other.get(t.name());
         if (o == null) {
           missing.add(t.name());
-        } else if (!java.util.Arrays.equals(o.shape(), t.shape())) {
+        } else if (!java.util.Arrays.equals(o.shape(), t.shape()) && !(embeddingRowsMayDiffer && EmbeddingRows.isEmbedding(t.name(),
+            t.shape()) && o.shape().length == 2 && o.shape()[1] == t.shape()[1])) {
           shape.add(t.name() + " " + t.shapeString() + " vs " + o.shapeString());
         }
       }

@@ -78,13 +78,24 @@ class MergekitKeysTest {
     assertEquals("base", ConfigLoader.parse(m + "tokenizer_source: base\n", "c").tokenizerSource());
     assertEquals("/m/b", ConfigLoader.parse(m + "tokenizer_source: /m/b\n", "c").tokenizerSource());
     assertNull(ConfigLoader.parse(m, "c").tokenizerSource());
-    String union = error(m + "tokenizer_source: union\n");
-    assertTrue(union.contains("not support") && union.contains("tokenizer_source: base"), union);
+    MergeConfig union = ConfigLoader.parse(m + "tokenizer_source: union\n", "c");
+    assertNull(union.tokenizerSource(), "a union builds its tokenizer files; none is copied");
+    assertTrue(union.tokenizer().union() && union.tokenizer().explicit());
     assertTrue(error("merge_method: linear\nmodels: [/m/a]\ntokenizer_source: base\n").contains("needs 'base_model:'"));
-    assertTrue(error(m + "tokenizer:\n  source: union\n").contains("not supported"));
+    TokenizerSpec block = ConfigLoader.parse(m + "tokenizer:\n  pad_to_multiple_of: 64\n  tokens:\n    \"<x>\":\n"
+        + "      source: /m/a\n      force: true\n    \"<z>\":\n      source: {kind: zero}\n", "c").tokenizer();
+    assertEquals("union", block.source(), "the block's source defaults to union, as mergekit's");
+    assertEquals(64, block.padToMultipleOf());
+    assertEquals(new TokenizerSpec.TokenEmbedding(TokenizerSpec.Kind.MODEL, "/m/a", null, -1, true), block.tokens().get("<x>"));
+    assertEquals(TokenizerSpec.Kind.ZERO, block.tokens().get("<z>").kind());
+    assertTrue(error(m + "tokenizer:\n  pad_to_multiple_of: -3\n").contains("positive integer"));
+    assertTrue(error(m + "tokenizer:\n  tokens:\n    t:\n      source: {kind: model_token, model: /m/a}\n")
+        .contains("exactly one of token_id and token"));
+    assertTrue(error(m + "tokenizer:\n  sorce: union\n").contains("'source'"), "a misspelt key suggests the right one");
     assertEquals("auto", ConfigLoader.parse(m + "chat_template: auto\n", "c").chatTemplate());
     String tpl = "{% for message in messages %}{{ message['content'] }}{% endfor %}";
     assertEquals(tpl, ConfigLoader.parse(m + "chat_template: \"" + tpl + "\"\n", "c").chatTemplate());
-    assertTrue(error(m + "chat_template: chatml\n").contains("paste the template text"));
+    assertTrue(ConfigLoader.parse(m + "chat_template: chatml\n", "c").chatTemplate().contains("<|im_start|>"), "a named template");
+    assertTrue(error(m + "chat_template: short\n").contains("named templates"));
   }
 }

@@ -214,6 +214,17 @@ class MergekitConfigsTest {
     assertTrue(Checkpoints.relError(lin.get(l2), ref2) <= 1e-5, "layer 2 at t = 2/3");
   }
 
+  /** mergekit's way to give nuslerp's weights, per model, plans (it failed resolving the manifest's method-wide defaults). */
+  @Test
+  void nuslerpWithPerModelWeightsPlans() throws IOException {
+    MergeConfig cfg = ConfigLoader.parse("merge_method: nuslerp\nmodels:\n  - model: " + dirs.get(1) + "\n    parameters: {weight: 0.6}\n"
+        + "  - model: " + dirs.get(2) + "\n    parameters: {weight: 0.4}\n", "nuslerp.yml");
+    io.sparkmerge.plan.MergePlan plan = new io.sparkmerge.plan.Planner(new org.apache.hadoop.conf.Configuration()).plan(cfg, 1, "t");
+    assertEquals(Checkpoints.rawBytes(dirs.get(1).toString()).size(), plan.tensorCount());
+    assertEquals(0.6, plan.shards().get(0).tensors().stream().filter(t -> !t.isRawCopy()).findFirst().orElseThrow()
+        .perModel().get(0).getDouble("weight"), 1e-12);
+  }
+
   @Test
   void passthroughStacksRenumberedLayers() throws IOException {
     String yaml = job("passthrough.yml");
