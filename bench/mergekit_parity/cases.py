@@ -2,8 +2,8 @@
 
 Three sources: every jobs/mergekit/*.yml of this repo, mergekit's own examples/*.yml, and one config
 per method both tools have (METHODS). Model names are mapped onto a generated family: the base model
-to base, the other models to ft-1, ft-2, ... in order of first appearance. Keys about files
-(tokenizer_source, chat_template) are dropped: the harness compares tensors. `dtype` is set to the
+to base, the other models to ft-1, ft-2, ... in order of first appearance. Keys about the tokenizer
+(tokenizer_source, tokenizer, chat_template) are dropped (the families have no tokenizers): the harness compares tensors. `dtype` is set to the
 family's dtype, so mergekit computes in it and both write it.
 
 A new method is one more entry in METHODS (and, until sparkmerge has it, in SPARKMERGE_LACKS).
@@ -16,6 +16,10 @@ import yaml
 # Methods whose masks are random draws: bit parity with torch's generator is impossible and not a
 # goal (docs/mergekit.md), so the harness compares statistics of the kept task vectors instead.
 RANDOM = {"dare_linear", "dare_ties", "della", "della_linear"}
+
+# Methods with sparkmerge's compute_dtype: input (mergekit's 16-bit arithmetic); the others are float32 only.
+INPUT_COMPUTE = {"linear", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties", "della",
+                 "della_linear", "slerp", "passthrough"}
 
 # mergekit methods sparkmerge does not have yet (issue 20 item 5): listed in the table, not run.
 SPARKMERGE_LACKS = {"arcee_fusion", "multislerp", "nearswap", "ram", "ramplus_tl"}
@@ -117,7 +121,7 @@ def resolve(doc, family, dtype):
     d = _mapped(doc, family)
     if d is None:
         return None
-    for k in ("tokenizer_source", "chat_template", "out_dtype"):
+    for k in ("tokenizer_source", "tokenizer", "chat_template", "out_dtype"):
         d.pop(k, None)
     d["dtype"] = dtype
     return d

@@ -9,6 +9,8 @@ unit of disagreement is the ulp of the output dtype at the tensor's scale: the s
 the largest |value| of mergekit's tensor (2^-23·2^e for float32, 2^-7·2^e for bfloat16, 2^-10·2^e
 for float16). Random methods (DARE, DELLA) draw different masks by design; for them the table gives
 the fraction of entries kept (output ≠ base) and the ratio of the merged task vectors' L2 norms.
+Differences of at most 1 ulp are rounding (another order of float operations); more than 1 ulp means
+another selection (an exact magnitude tie broken differently) or other arithmetic.
 """
 import argparse
 import datetime
@@ -51,9 +53,11 @@ def run_mergekit(cfg_path, out):
 
 
 def compare(ours, ref, dtype):
-    """(tensors, identical tensors, elements differing, total elements, max |Δ| in ulps at scale)."""
+    """(tensors, identical tensors, elements differing, elements differing by more than 1 ulp at scale, total, max ulps)."""
     names = sorted(set(ours) & set(ref))
-    same = diff = total = 0
+    if set(ours) != set(ref):
+        raise SystemExit(f"tensor sets differ: only ours {sorted(set(ours) - set(ref))[:3]}, only mergekit {sorted(set(ref) - set(ours))[:3]}")
+    same = diff = far = total = 0
     worst = 0.0
     for n in names:
         a = ours[n].double()
@@ -67,8 +71,10 @@ def compare(ours, ref, dtype):
         scale = float(b.abs().max())
         if ne and scale > 0:
             ulp = 2.0 ** (math.floor(math.log2(scale)) - MANTISSA[dtype])
-            worst = max(worst, float((a - b).abs().max()) / ulp)
-    return len(names), same, diff, total, worst
+            d = (a - b).abs() / ulp
+            worst = max(worst, float(d.max()))
+            far += int((d > 1).sum())
+    return len(names), same, diff, far, total, worst
 
 
 def random_stats(ours, ref, base):
@@ -95,6 +101,7 @@ def main():
     ap.add_argument("--dir", default=os.path.join(HERE, "..", "..", "target", "mergekit_parity"))
     ap.add_argument("--mergekit-src", default=os.environ.get("MERGEKIT_SRC", ""))
     ap.add_argument("--out", default="", help="also write the table (markdown) to this file")
+    ap.add_argument("--compare-only", action="store_true", help="compare the outputs of an earlier run, run nothing")
     args = ap.parse_args()
     repo = os.path.abspath(os.path.join(HERE, "..", ".."))
     work = os.path.abspath(args.dir)
@@ -125,12 +132,15 @@ def main():
                 yaml.safe_dump(cfg, f, sort_keys=False)
             mk_out = os.path.join(work, "out", slug, "mergekit")
             t0 = time.time()
-            if not os.path.exists(os.path.join(mk_out, "model.safetensors")) and not os.path.exists(
+            if not args.compare_only and not os.path.exists(os.path.join(mk_out, "model.safetensors")) and not os.path.exists(
                     os.path.join(mk_out, "model.safetensors.index.json")):
                 run_mergekit(mk_cfg, mk_out)
             print(f"[mergekit] {name} {dtype}: {time.time() - t0:.1f} s", file=sys.stderr)
             for mode in args.modes.split(","):
                 if mode == "input" and dtype == "float32":
+                    continue
+                if mode == "input" and method not in C.INPUT_COMPUTE:
+                    rows.append((name, dtype, mode, "not run: compute_dtype: input is float32-only for this method"))
                     continue
                 sm_cfg = os.path.join(work, f"{slug}.sparkmerge-{mode}.yml")
                 with open(sm_cfg, "w") as f:
@@ -142,22 +152,23 @@ def main():
     with open(batch, "w") as f:
         f.write("\n".join(lines) + "\n")
     t0 = time.time()
-    subprocess.run([os.path.join(repo, "bin", "sparkmerge"), "batch", batch, "--keep-going"], check=False,
-                   stdout=subprocess.DEVNULL)
+    if not args.compare_only:
+        subprocess.run([os.path.join(repo, "bin", "sparkmerge"), "batch", batch, "--keep-going"], check=False,
+                       stdout=subprocess.DEVNULL)
     print(f"[sparkmerge] {len(lines)} merges: {time.time() - t0:.1f} s", file=sys.stderr)
     for name, dtype, mode, method, fam, mk_out, sm_out in jobs:
         if not os.path.exists(os.path.join(sm_out, "_SUCCESS")):
             rows.append((name, dtype, mode, "sparkmerge failed: see the batch log"))
             continue
         ours, ref = load_dir(sm_out), load_dir(mk_out)
-        n, same, diff, total, worst = compare(ours, ref, dtype)
+        n, same, diff, far, total, worst = compare(ours, ref, dtype)
         if method in C.RANDOM:
             ko, kr, ratio = random_stats(ours, ref, load_dir(fam[0]))
             rows.append((name, dtype, mode, f"{n} tensors; random masks: kept {ko:.3f} (mergekit {kr:.3f}), "
                          f"‖τ‖₂ ratio {ratio:.4f}"))
         else:
-            rows.append((name, dtype, mode, f"{n} tensors, {same} identical; {diff}/{total} elements "
-                         f"({100.0 * diff / max(1, total):.3f} %) differ, max {worst:.2f} ulp"))
+            rows.append((name, dtype, mode, f"{n} tensors, {same} identical; {100.0 * diff / max(1, total):.3f} % of "
+                         f"{total} elements differ, {100.0 * far / max(1, total):.3f} % by > 1 ulp; max {worst:.2f} ulp"))
     head = ("| case | dtype | sparkmerge compute | agreement with mergekit |\n|---|---|---|---|\n")
     table = head + "".join(f"| {a} | {b} | {c} | {d} |\n" for a, b, c, d in rows)
     info = (f"{datetime.date.today().isoformat()}, `bench/mergekit_parity/run.sh {' '.join(sys.argv[1:])}`; "

@@ -225,6 +225,16 @@ class MergekitConfigsTest {
         .perModel().get(0).getDouble("weight"), 1e-12);
   }
 
+  /** jobs/mergekit/tokenizer_union.yml is a valid config (the union itself runs in VocabularyUnionJobTest). */
+  @Test
+  void tokenizerUnionJobParses() throws IOException {
+    MergeConfig cfg = ConfigLoader.parse(job("tokenizer_union.yml"), "tokenizer_union.yml");
+    assertTrue(cfg.tokenizer().union() && cfg.tokenizer().padToMultipleOf() == 64);
+    assertTrue(cfg.tokenizer().tokens().get("<|im_end|>").force());
+    assertEquals(dirs.get(2).toString(), cfg.tokenizer().tokens().get("<|im_start|>").model());
+    assertTrue(cfg.chatTemplate().contains("<|im_start|>"));
+  }
+
   @Test
   void passthroughStacksRenumberedLayers() throws IOException {
     String yaml = job("passthrough.yml");
