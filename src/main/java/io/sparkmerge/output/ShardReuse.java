@@ -52,6 +52,9 @@ public final class ShardReuse {
       model(sb, plan.base());
     }
     plan.models().forEach(m -> model(sb, m));
+    if (plan.embeddingRows() != null) {
+      sb.append("embedding rows ").append(plan.embeddingRows().fingerprint()).append('\n');
+    }
     for (ShardPlan s : plan.shards()) {
       sb.append("shard ").append(s.index()).append(' ').append(s.fileName()).append('\n');
       for (TensorTask t : s.tensors()) {

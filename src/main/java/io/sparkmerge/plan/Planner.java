@@ -104,7 +104,7 @@ public final class Planner {
     }
     method.validateModels(models.size(), usesBase);
     InputModel reference = base != null ? base : models.get(0);
-    VocabularySurgery vocab = vocabulary(cfg, method, base, models);
+    VocabularySurgery vocab = VocabularyInputs.plan(hadoopConf, cfg, method, base, models);
     checkCompatible(reference, base, models, vocab != null);
     for (InputModel m : models) {
       if (m.masks() != null) {
@@ -126,34 +126,6 @@ public final class Planner {
     return vocab == null ? plan : new MergePlan(plan.runId(), plan.method(), plan.base(), plan.baseInMerge(), plan.models(),
         plan.shards(), plan.computeDouble(), plan.seed(), plan.allowNonfinite(), plan.chunkBytes(), plan.globalDefaults(),
         vocab.rows());
-  }
-
-  /** The vocabulary change of a tokenizer_source / tokenizer: config (null: none); inputs are the base first, then the models. */
-  public VocabularySurgery vocabulary(MergeConfig cfg, MergeMethod method, InputModel base, List<InputModel> models) {
-    List<String> inputs = new ArrayList<>();
-    if (base != null) {
-      inputs.add(base.path());
-    }
-    models.forEach(m -> inputs.add(m.path()));
-    VocabularySurgery v = VocabularySurgery.plan(hadoopConf, cfg, inputs, base != null, Planner::samePath);
-    if (v != null) {
-      VocabularySurgery.checkMethod(method.name(), method.usesMasks() || method.usesImportance() || method.acceptsTaskVectors());
-      List<InputModel> all = new ArrayList<>();
-      if (base != null) {
-        all.add(base);
-      }
-      all.addAll(models);
-      for (int i = 0; i < all.size(); i++) {
-        int needed = v.rows().maxRowRead(i);
-        for (TensorInfo t : all.get(i).dir().tensors().values()) {
-          if (EmbeddingRows.isEmbedding(t.name(), t.shape()) && t.shape()[0] <= needed) {
-            throw new InputDataException(all.get(i).path() + ": tensor " + t.name() + " has " + t.shape()[0] + " rows but its"
-                + " tokenizer has token ids up to " + needed + "; the tokenizer and the checkpoint do not belong together");
-          }
-        }
-      }
-    }
-    return v;
   }
 
   /** Bin-packs the planned tensors into output shards and sums what each shard reads, writes and needs. */

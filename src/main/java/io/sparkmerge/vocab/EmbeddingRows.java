@@ -122,6 +122,33 @@ public record EmbeddingRows(int vocab, int rows, int[][] src, Map<Integer, int[]
     return new int[] {m, row};
   }
 
+  /** A text that changes whenever any output row's source does (part of the plan's fingerprint, for --resume). */
+  public String fingerprint() {
+    java.security.MessageDigest md;
+    try {
+      md = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4);
+    java.util.function.IntConsumer put = x -> {
+      b.clear();
+      md.update(b.putInt(x).array());
+    };
+    put.accept(vocab);
+    put.accept(rows);
+    for (int[] s : src) {
+      put.accept(s.length);
+      java.util.Arrays.stream(s).forEach(put);
+    }
+    new java.util.TreeMap<>(fills).forEach((k, v) -> {
+      put.accept(k);
+      put.accept(v.length);
+      java.util.Arrays.stream(v).forEach(put);
+    });
+    return java.util.HexFormat.of().formatHex(md.digest());
+  }
+
   /** The largest row of input i any output row reads (own rows and defaults), to check against its tensor. */
   public int maxRowRead(int input) {
     int max = -1;
