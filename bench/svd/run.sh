@@ -42,8 +42,8 @@ TABLE=$(
   echo
   echo "| matrix | sparkmerge (LAPACKE sgesdd) s | scipy gesdd s | numpy svd s | sparkmerge / scipy |"
   echo "|---|---|---|---|---|"
-  while read -r size ours; do
-    [[ "$size" == iso_cts ]] && continue
+  while read -r size ours _; do
+    [[ "$size" == iso_cts || "$size" == "#"* ]] && continue
     read -r _ sc np <<< "$(grep "^$size " <<< "$PY_OUT")"
     printf '| %s | %s | %s | %s | %.2f |\n' "$size" "$ours" "$sc" "$np" "$(python3 -c "print($ours/$sc)")"
   done <<< "$JAVA_OUT"

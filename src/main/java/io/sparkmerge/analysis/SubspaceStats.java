@@ -1,5 +1,6 @@
 package io.sparkmerge.analysis;
 
+import io.sparkmerge.math.LinearAlgebra;
 import io.sparkmerge.math.Svd;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -28,6 +29,10 @@ public final class SubspaceStats {
       implements Serializable {}
 
   public static Report compute(String tensor, INDArray[] tau, int topK, int k) {
+    return compute(tensor, tau, topK, k, LinearAlgebra.forLoadedBackend());
+  }
+
+  static Report compute(String tensor, INDArray[] tau, int topK, int k, LinearAlgebra la) {
     List<Spectrum> spectra = new ArrayList<>();
     List<INDArray> bases = new ArrayList<>();
     int r = (int) Math.min(tau[0].size(0), tau[0].size(1));
@@ -36,12 +41,12 @@ public final class SubspaceStats {
     for (int t = 1; t < tau.length; t++) {
       delta.addi(tau[t]);
     }
-    try (Svd.Result d = Svd.thin(delta, tensor)) {
+    try (Svd.Result d = la.thinSvd(delta, tensor)) {
       spectra.add(spectrum(tensor, "delta", d.s().toDoubleVector(), topK, kk));
     }
     delta.close();
     for (int t = 0; t < tau.length; t++) {
-      try (Svd.Result s = Svd.thin(tau[t], tensor)) {
+      try (Svd.Result s = la.thinSvd(tau[t], tensor)) {
         spectra.add(spectrum(tensor, "model" + t, s.s().toDoubleVector(), topK, kk));
         bases.add(s.u().get(NDArrayIndex.all(), NDArrayIndex.interval(0, kk)).dup('c'));
       }
@@ -49,7 +54,7 @@ public final class SubspaceStats {
     List<Overlap> overlaps = new ArrayList<>();
     for (int i = 0; i < bases.size(); i++) {
       for (int j = i + 1; j < bases.size(); j++) {
-        try (INDArray p = bases.get(i).transpose().mmul(bases.get(j))) {
+        try (INDArray p = la.mmul(bases.get(i).transpose(), bases.get(j))) {
           double f = p.norm2Number().doubleValue();
           overlaps.add(new Overlap(tensor, i, j, kk, f * f / kk));
         }

@@ -6,7 +6,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Sizes ND4J's and OpenBLAS's native thread pools to the cores a Spark task owns
  * ({@code spark.task.cpus}, default 1). Without it every concurrent task would start one native
  * thread per core and the tasks of an executor would oversubscribe the machine (stack-notes: a
- * round of two 2-thread SVDs on 2 cores took ~5 s vs ~1.5 s with one thread each).
+ * round of two 2-thread SVDs on 2 cores took ~5 s vs ~1.5 s with one thread each). On the CUDA
+ * backend it also binds the task's thread to the task's GPU ({@link TaskDevice}).
  */
 public final class NativeThreads {
   private static int current = -1;
@@ -14,13 +15,14 @@ public final class NativeThreads {
   private NativeThreads() {}
 
   public static synchronized void use(int threads) {
+    TaskDevice.bind(); // per thread, so before the pool sizes' early return
     int n = Math.max(1, threads);
     if (n == current) {
       return;
     }
     Nd4j.getEnvironment().setMaxMasterThreads(n);
     Nd4j.getEnvironment().setMaxThreads(n);
-    if (io.sparkmerge.math.Svd.cpuBackend()) { // OpenBLAS is the CPU backend's BLAS
+    if (io.sparkmerge.math.LinearAlgebra.cpuBackend()) { // OpenBLAS is the CPU backend's BLAS
       org.bytedeco.openblas.global.openblas.blas_set_num_threads(n);
     }
     current = n;

@@ -99,6 +99,8 @@ public final class TensorCodec {
       throw new IllegalArgumentException("decode target must be FLOAT or DOUBLE, not " + dest.dataType());
     }
     src.position(src.position() + in.position());
+    // we wrote the host copy: on ND4J's CUDA backend the device copy is refreshed from it before its next use
+    org.nd4j.linalg.factory.Nd4j.getAffinityManager().tagLocation(dest, org.nd4j.linalg.api.concurrency.AffinityManager.Location.HOST);
     return nonFinite;
   }
 

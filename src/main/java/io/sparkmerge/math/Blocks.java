@@ -54,6 +54,16 @@ public final class Blocks {
       DoubleBuffer db = a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
       db.put(at, src, 0, n);
     }
+    hostWritten(a);
+  }
+
+  /**
+   * Says that {@code a}'s host copy was written through its NIO view. A no-op on the CPU backend; on
+   * ND4J's CUDA backend the device copy is then refreshed from the host before its next use (asNio()
+   * syncs the host copy for reading, but does not know we wrote it).
+   */
+  public static void hostWritten(INDArray a) {
+    Nd4j.getAffinityManager().tagLocation(a, org.nd4j.linalg.api.concurrency.AffinityManager.Location.HOST);
   }
 
   /** A new contiguous c-order array shaped like the chunk's arrays, from the chunk's allocator. */

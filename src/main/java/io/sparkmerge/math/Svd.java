@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Thin SVD A = U·diag(S)·Vᵀ of a 2-D FLOAT or DOUBLE array through LAPACK's divide-and-conquer
- * {@code ?gesdd}, called directly on ND4J's off-heap buffers (ND4J 1.0.0-M2.1's own Svd op is broken
- * and its lapack().gesvd is ~20× slower; see stack-notes). If gesdd fails to converge the tensor is
+ * The CPU backend's thin SVD ({@link LapackeLinearAlgebra}): A = U·diag(S)·Vᵀ of a 2-D FLOAT or
+ * DOUBLE array through LAPACK's divide-and-conquer {@code ?gesdd}, called directly on ND4J's off-heap
+ * buffers (ND4J 1.0.0-M2.1's own Svd op is broken and its lapack().gesvd is ~20× slower; see stack-notes). If gesdd fails to converge the tensor is
  * retried with {@code ?gesvd} and the fallback is logged with the tensor's name.
  */
 public final class Svd {
@@ -39,20 +39,10 @@ public final class Svd {
     }
   }
 
-  /**
-   * Whether ND4J runs on its CPU backend (nd4j-native), whose buffers live in host memory and whose
-   * OpenBLAS carries LAPACK. The SVD below needs both; on another backend (-Pcuda) it fails with
-   * a message instead of reading device buffers.
-   */
-  public static boolean cpuBackend() {
-    return Nd4j.getBackend().getClass().getName().startsWith("org.nd4j.linalg.cpu.");
-  }
-
   private static void requireCpuBackend(String label) {
-    if (!cpuBackend()) {
-      throw new UnsupportedOperationException(label + ": the SVD methods call LAPACK (OpenBLAS) on host buffers and need"
-          + " ND4J's CPU backend (nd4j-native), but " + Nd4j.getBackend().getClass().getSimpleName() + " is loaded;"
-          + " build without -Pcuda to run iso_c, iso_cts, tsv_m and the subspaces job");
+    if (!LinearAlgebra.cpuBackend()) {
+      throw new UnsupportedOperationException(label + ": LAPACKE runs on host buffers and needs ND4J's CPU backend (nd4j-native), but "
+          + Nd4j.getBackend().getClass().getSimpleName() + " is loaded; LinearAlgebra.forLoadedBackend() picks its SVD");
     }
   }
 
@@ -118,13 +108,6 @@ public final class Svd {
             java.nio.ByteBuffer.allocateDirect(8 * Math.max(1, r - 1)).order(ByteOrder.nativeOrder()).asDoubleBuffer())
         : openblas.LAPACKE_sgesvd(COL_MAJOR, (byte) 'S', (byte) 'S', n, m, f(work), n, f(s), f(vt), n, f(u), r,
             java.nio.ByteBuffer.allocateDirect(4 * Math.max(1, r - 1)).order(ByteOrder.nativeOrder()).asFloatBuffer());
-  }
-
-  /** The orthogonal polar factor P·Qᵀ of A = P·Σ·Qᵀ (the nearest matrix with orthonormal columns/rows). */
-  public static INDArray polar(INDArray a, String label) {
-    try (Result r = thin(a, label)) {
-      return r.u().mmul(r.vt());
-    }
   }
 
   private static FloatBuffer f(INDArray a) {

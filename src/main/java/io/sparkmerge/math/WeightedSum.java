@@ -73,6 +73,7 @@ public final class WeightedSum {
         o.put(from, acc, 0, n);
       }
     }
+    Blocks.hostWritten(out);
     return out;
   }
 }

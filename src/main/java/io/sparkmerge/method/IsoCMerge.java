@@ -1,7 +1,8 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.param.ParamSpec;
+import io.sparkmerge.math.LinearAlgebra;
 import io.sparkmerge.math.Svd;
+import io.sparkmerge.param.ParamSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -24,10 +25,10 @@ final class IsoCMerge extends SubspaceMerge {
   }
 
   @Override
-  INDArray update(INDArray[] tau, TensorMergeContext ctx) {
-    try (INDArray delta = sum(tau); Svd.Result svd = Svd.thin(delta, ctx.tensorName())) {
+  INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la) {
+    try (INDArray delta = sum(tau); Svd.Result svd = la.thinSvd(delta, ctx.tensorName())) {
       double mean = svd.s().meanNumber().doubleValue();
-      return svd.u().mmul(svd.vt()).muli(mean);
+      return la.mmul(svd.u(), svd.vt()).muli(mean);
     }
   }
 }

@@ -1,7 +1,8 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.param.ParamSpec;
+import io.sparkmerge.math.LinearAlgebra;
 import io.sparkmerge.math.Svd;
+import io.sparkmerge.param.ParamSpec;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -45,7 +46,7 @@ final class IsoCtsMerge extends SubspaceMerge {
   }
 
   @Override
-  INDArray update(INDArray[] tau, TensorMergeContext ctx) {
+  INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la) {
     String name = ctx.tensorName();
     int m = (int) tau[0].size(0);
     int n = (int) tau[0].size(1);
@@ -53,10 +54,10 @@ final class IsoCtsMerge extends SubspaceMerge {
     int[] kd = dims(r, tau.length, ctx.global().getDouble("common_space_fraction"));
     int k = kd[0];
     int d = kd[1];
-    try (INDArray delta = sum(tau); Svd.Result common = Svd.thin(delta, name)) {
+    try (INDArray delta = sum(tau); Svd.Result common = la.thinSvd(delta, name)) {
       if (d == 0) {
         // no task-specific directions: Iso-C
-        return common.u().mmul(common.vt()).muli(common.s().meanNumber().doubleValue());
+        return la.mmul(common.u(), common.vt()).muli(common.s().meanNumber().doubleValue());
       }
       INDArray uc = common.u().get(NDArrayIndex.all(), NDArrayIndex.interval(0, k)).dup('c');
       INDArray vtc = common.vt().get(NDArrayIndex.interval(0, k), NDArrayIndex.all()).dup('c');
@@ -65,8 +66,8 @@ final class IsoCtsMerge extends SubspaceMerge {
       double sSum = k == 0 ? 0 : common.s().get(NDArrayIndex.interval(0, k)).sumNumber().doubleValue();
       for (INDArray t : tau) {
         // what the common subspace does not explain of this task
-        try (INDArray proj = uc.mmul(uc.transpose().mmul(t)); INDArray resid = t.sub(proj);
-            Svd.Result own = Svd.thin(resid, name)) {
+        try (INDArray coords = la.mmul(uc.transpose(), t); INDArray proj = la.mmul(uc, coords); INDArray resid = t.sub(proj);
+            Svd.Result own = la.thinSvd(resid, name)) {
           us.add(own.u().get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)).dup('c'));
           vts.add(own.vt().get(NDArrayIndex.interval(0, d), NDArrayIndex.all()).dup('c'));
           sSum += own.s().get(NDArrayIndex.interval(0, d)).sumNumber().doubleValue();
@@ -77,11 +78,11 @@ final class IsoCtsMerge extends SubspaceMerge {
       double meanS = sSum / r;
       try (INDArray uStack = Nd4j.hstack(us.toArray(new INDArray[0]));
           INDArray vtStack = Nd4j.vstack(vts.toArray(new INDArray[0]));
-          INDArray pu = Svd.polar(uStack, name);
-          INDArray pv = Svd.polar(vtStack, name)) {
+          INDArray pu = la.polar(uStack, name);
+          INDArray pv = la.polar(vtStack, name)) {
         us.forEach(INDArray::close);
         vts.forEach(INDArray::close);
-        return pu.mmul(pv).muli(meanS);
+        return la.mmul(pu, pv).muli(meanS);
       }
     }
   }

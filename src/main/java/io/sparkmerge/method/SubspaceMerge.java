@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.LinearAlgebra;
 import io.sparkmerge.param.NameFilter;
 import io.sparkmerge.param.ParamSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -40,8 +41,8 @@ abstract class SubspaceMerge implements MergeMethod {
   /** Number of SVDs of an m×n matrix the method runs for T tasks (for the planner's cost model). */
   abstract int svdCount(int tasks);
 
-  /** The update M for a 2-D tensor from its task vectors. */
-  abstract INDArray update(INDArray[] tau, TensorMergeContext ctx);
+  /** The update M for a 2-D tensor from its task vectors, with the loaded backend's SVD and GEMM. */
+  abstract INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la);
 
   @Override
   public double computeCost(long[] shape, int modelCount) {
@@ -75,7 +76,7 @@ abstract class SubspaceMerge implements MergeMethod {
       }
       INDArray m;
       if (svdPath) {
-        m = update(tau, ctx);
+        m = update(tau, ctx, LinearAlgebra.forLoadedBackend());
       } else {
         m = tau[0].dup();
         for (int t = 1; t < tau.length; t++) {

@@ -1,7 +1,8 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.param.ParamSpec;
+import io.sparkmerge.math.LinearAlgebra;
 import io.sparkmerge.math.Svd;
+import io.sparkmerge.param.ParamSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -28,7 +29,7 @@ final class TsvMerge extends SubspaceMerge {
   }
 
   @Override
-  INDArray update(INDArray[] tau, TensorMergeContext ctx) {
+  INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la) {
     String name = ctx.tensorName();
     int m = (int) tau[0].size(0);
     int n = (int) tau[0].size(1);
@@ -37,7 +38,7 @@ final class TsvMerge extends SubspaceMerge {
     var type = tau[0].dataType();
     try (INDArray u = Nd4j.zeros(type, m, r); INDArray s = Nd4j.zeros(type, 1, r); INDArray vt = Nd4j.zeros(type, r, n)) {
       for (int t = 0; t < tau.length && d > 0; t++) {
-        try (Svd.Result svd = Svd.thin(tau[t], name)) {
+        try (Svd.Result svd = la.thinSvd(tau[t], name)) {
           u.get(NDArrayIndex.all(), NDArrayIndex.interval(t * d, (t + 1) * d))
               .assign(svd.u().get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)));
           s.get(NDArrayIndex.point(0), NDArrayIndex.interval(t * d, (t + 1) * d))
@@ -46,8 +47,8 @@ final class TsvMerge extends SubspaceMerge {
               .assign(svd.vt().get(NDArrayIndex.interval(0, d), NDArrayIndex.all()));
         }
       }
-      try (INDArray pu = Svd.polar(u, name); INDArray pv = Svd.polar(vt, name)) {
-        return pu.mulRowVector(s).mmul(pv);
+      try (INDArray pu = la.polar(u, name); INDArray pv = la.polar(vt, name); INDArray pus = pu.mulRowVector(s)) {
+        return la.mmul(pus, pv);
       }
     }
   }
