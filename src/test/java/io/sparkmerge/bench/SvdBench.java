@@ -26,7 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * written by bench/svd/run.sh or bench/gpu/check.sh, median of N after a warm-up, with the relative
  * reconstruction error ‖U·diag(S)·Vᵀ − A‖/‖A‖; then one full iso_cts "layer" (3 task vectors) on the
  * last matrix size given. Args: threads reps file:m:n... With -Dsvdbench.sOut=DIR it also writes each
- * matrix's singular values (float64, little-endian) to DIR/s-MxN.f64 for a CPU-vs-GPU comparison.
+ * matrix's singular values (float64, little-endian) to DIR/s-MxN.f64 for a CPU-vs-GPU comparison;
+ * -Dsvdbench.layer=false skips the iso_cts layer.
  * Prints "# linalg NAME BACKEND", then "MxN seconds error" per matrix, then "iso_cts MxN seconds".
  */
 public final class SvdBench {
@@ -60,6 +61,9 @@ public final class SvdBench {
         }
       }
       System.out.printf(Locale.ROOT, "%dx%d %.3f %.2e%n", m, n, t, error);
+    }
+    if (!Boolean.parseBoolean(System.getProperty("svdbench.layer", "true"))) {
+      return;
     }
     // iso_cts on one layer: three distinct task vectors of the last matrix's shape, base zero
     INDArray a = mats.get(mats.size() - 1);

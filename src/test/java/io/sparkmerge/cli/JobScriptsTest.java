@@ -85,4 +85,42 @@ class JobScriptsTest {
         "jobs/ties.yml", "s3a://b/m");
     assertTrue(bad.code() != 0 && bad.out().contains("no memory estimate"), bad.out());
   }
+
+  @Test
+  void gpuWrapperAsksSparkForGpusAndPlacesTheDiscoveryScriptPerClusterManager() throws Exception {
+    Result yarn = run(Map.of("TASKS_PER_GPU", "4"), "bash", "jobs/spark-submit-gpu.sh", "yarn", "jobs/iso_cts.yml", "hdfs:///out/m",
+        "--overwrite");
+    assertEquals(0, yarn.code(), yarn.out());
+    String y = yarn.calls().get(0);
+    assertTrue(y.startsWith("--master yarn --class io.sparkmerge.cli.Main --properties-file ") && y.contains("jobs/spark-gpu.conf"), y);
+    assertTrue(y.contains("gpu-discovery.sh --conf spark.executor.resource.gpu.discoveryScript=./gpu-discovery.sh")
+        && y.contains("--files "), "YARN localizes --files before the executor starts: " + y);
+    assertTrue(y.contains("spark.executor.resource.gpu.amount=1 ") && y.contains("spark.task.resource.gpu.amount=0.25 ")
+        && y.contains("spark.executor.cores=4 "), y);
+    assertTrue(y.endsWith("/opt/sparkmerge/sparkmerge.jar merge jobs/iso_cts.yml hdfs:///out/m --overwrite"), y);
+    Result k8s = run(Map.of("GPUS_PER_EXECUTOR", "2"), "bash", "jobs/spark-submit-gpu.sh", "k8s://https://api:6443", "c.yml", "s3a://b/o");
+    String k = k8s.calls().get(0);
+    assertTrue(k.contains("spark.executor.resource.gpu.vendor=nvidia.com") && !k.contains("--files")
+        && k.contains("discoveryScript=/opt/sparkmerge/jobs/gpu-discovery.sh"), k);
+    assertTrue(k.contains("spark.executor.resource.gpu.amount=2 ") && k.contains("spark.task.resource.gpu.amount=0.5 ")
+        && k.contains("spark.executor.cores=4 "), k);
+    Result bad = run(Map.of("TASKS_PER_GPU", "0"), "bash", "jobs/spark-submit-gpu.sh", "yarn", "c.yml", "o");
+    assertEquals(2, bad.code(), bad.out());
+    assertTrue(Files.readString(Path.of("jobs/spark-gpu.conf")).contains("spark.executorEnv.CUDA_DEVICE_ORDER       PCI_BUS_ID"));
+  }
+
+  @Test
+  void gpuDiscoveryScriptPrintsSparksResourceJson() throws Exception {
+    Path bin = Files.createDirectories(work.resolve("bin"));
+    Path smi = bin.resolve("nvidia-smi");
+    Files.writeString(smi, "#!/usr/bin/env bash\n[[ \"$*\" == *--query-gpu=index* ]] && printf '0\\n1\\n'\n");
+    Files.setPosixFilePermissions(smi, PosixFilePermissions.fromString("rwxr-xr-x"));
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    Result all = run(Map.of(), "bash", "jobs/gpu-discovery.sh");
+    assertEquals(0, all.code(), all.out());
+    assertEquals(json.readTree("{\"name\": \"gpu\", \"addresses\": [\"0\", \"1\"]}"), json.readTree(all.out()));
+    // a cluster manager that narrowed the devices: CUDA numbers the visible ones from 0
+    Result narrowed = run(Map.of("CUDA_VISIBLE_DEVICES", "3,5,6"), "bash", "jobs/gpu-discovery.sh");
+    assertEquals(json.readTree("{\"name\": \"gpu\", \"addresses\": [\"0\", \"1\", \"2\"]}"), json.readTree(narrowed.out()));
+  }
 }
