@@ -11,12 +11,15 @@
 #
 # Usage: bench/gpu/check.sh [--dry-run] [--family medium] [--sizes "1024x1024 2048x2048 4096x4096 4096x11008"]
 #          [--reps 2] [--cuda-artifact nd4j-cuda-11.6|nd4j-cuda-11.4] [--redist] [--gpu-tasks 2] [--record]
+#          [--work DIR] [--no-build]
 # Exit: 0 every comparison within its limit (and, on a GPU, within 8 minutes), 1 otherwise, 2 bad usage.
-# Work files and logs: target/gpu-check/; the family is cached in target/bench/gpu/.
+# Work files and logs: --work (default target/gpu-check/); the family is cached in target/bench/gpu/ (in
+# --work when given). --no-build (with --dry-run) skips Maven and runs the classes already built, on the
+# classpath in $CHECK_CLASSPATH (the test suite runs it so).
 set -euo pipefail
 HOME_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DRY=0; FAMILY=medium; SIZES="1024x1024 2048x2048 4096x4096 4096x11008"; REPS=2; ARTIFACT=""; REDIST=0
-GPU_TASKS=2; RECORD=0; LIMIT=480; TOL=1e-4
+GPU_TASKS=2; RECORD=0; LIMIT=480; TOL=1e-4; W=""; BUILD=1
 CMDLINE="bench/gpu/check.sh $*"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -28,13 +31,21 @@ while [[ $# -gt 0 ]]; do
     --redist) REDIST=1; shift;;
     --gpu-tasks) GPU_TASKS="$2"; shift 2;;
     --record) RECORD=1; shift;;
+    --work) W="$2"; shift 2;;
+    --no-build) BUILD=0; shift;;
     -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0;;
     *) echo "check.sh: unknown option $1 (see --help)" >&2; exit 2;;
   esac
 done
-W="$HOME_DIR/target/gpu-check"
-FAM="$HOME_DIR/target/bench/gpu/family-$FAMILY"
-mkdir -p "$W" "$HOME_DIR/target/bench/svd"
+if [[ -n "$W" ]]; then
+  mkdir -p "$W"; W="$(cd "$W" && pwd)"; FAM="$W/family-$FAMILY"; MATS="$W/matrices"
+else
+  W="$HOME_DIR/target/gpu-check"; FAM="$HOME_DIR/target/bench/gpu/family-$FAMILY"; MATS="$HOME_DIR/target/bench/svd"
+fi
+if (( ! BUILD )) && { (( ! DRY )) || [[ -z "${CHECK_CLASSPATH:-}" ]]; }; then
+  echo "check.sh: --no-build needs --dry-run and the classpath in CHECK_CLASSPATH" >&2; exit 2
+fi
+mkdir -p "$W" "$MATS"
 THREADS=$(nproc)
 START=$(date +%s.%N)
 FAIL=0
@@ -97,7 +108,11 @@ log "GPU: $MACHINE_GPU"
 # --- 1. build ----------------------------------------------------------------------------------------
 T=$(now)
 cd "$HOME_DIR"
-if (( DRY )); then
+if (( ! BUILD )); then
+  echo "$CHECK_CLASSPATH" > "$W/cpu-classpath.txt"
+  cp "$W/cpu-classpath.txt" "$W/gpu-classpath.txt"
+  BUILD_WHAT="build (skipped: --no-build)"
+elif (( DRY )); then
   log "building the CPU backend (mvn compile test-compile)"
   mvn -B -q -DskipTests compile test-compile dependency:build-classpath -Dmdep.outputFile="$W/cpu-classpath.txt" > "$W/build.log" 2>&1 \
     || { echo "check.sh: the build failed, see $W/build.log" >&2; exit 1; }
@@ -127,7 +142,7 @@ gpu_java() { java $JVM_OPTS "${GPU_PROPS[@]}" -cp "$CLASSES:$(cat "$W/gpu-classp
 SPECS=()
 for s in $SIZES; do
   m=${s%x*}; n=${s#*x}
-  f="$HOME_DIR/target/bench/svd/a-$m-$n.f32"
+  f="$MATS/a-$m-$n.f32"
   [[ -f "$f" ]] || python3 -c "import numpy as np; np.random.default_rng($m*7+$n).standard_normal(($m,$n), dtype=np.float32).tofile('$f')"
   SPECS+=("$f:$m:$n")
 done
