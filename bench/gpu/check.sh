@@ -139,13 +139,8 @@ cpu_java() { OMP_NUM_THREADS=$THREADS java $JVM_OPTS -cp "$CLASSES:$(cat "$W/cpu
 gpu_java() { java $JVM_OPTS "${GPU_PROPS[@]}" -cp "$CLASSES:$(cat "$W/gpu-classpath.txt")" "$@"; }
 
 # --- 2. the SVD benchmark: the same float32 matrices as bench/svd/run.sh -----------------------------------
-SPECS=()
-for s in $SIZES; do
-  m=${s%x*}; n=${s#*x}
-  f="$MATS/a-$m-$n.f32"
-  [[ -f "$f" ]] || python3 -c "import numpy as np; np.random.default_rng($m*7+$n).standard_normal(($m,$n), dtype=np.float32).tofile('$f')"
-  SPECS+=("$f:$m:$n")
-done
+SPEC_LINES=$(bash "$HOME_DIR/bench/svd/matrices.sh" "$MATS" "$SIZES")
+mapfile -t SPECS <<< "$SPEC_LINES"
 rm -rf "$W/s-cpu" "$W/s-gpu"; mkdir -p "$W/s-cpu" "$W/s-gpu"
 log "SVD benchmark on the CPU backend ($SIZES; median of $REPS after a warm-up)"
 cpu_java -Dsvdbench.sOut="$W/s-cpu" -Dsvdbench.layer=false io.sparkmerge.bench.SvdBench "$THREADS" "$REPS" "${SPECS[@]}" \
