@@ -17,15 +17,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
-DIR="$HOME_DIR/target/bench/svd"
-mkdir -p "$DIR"
-SPECS=()
-for s in $SIZES; do
-  m=${s%x*}; n=${s#*x}
-  f="$DIR/a-$m-$n.f32"
-  [[ -f "$f" ]] || python3 -c "import numpy as np; np.random.default_rng($m*7+$n).standard_normal(($m,$n), dtype=np.float32).tofile('$f')"
-  SPECS+=("$f:$m:$n")
-done
+SPEC_LINES=$(bash "$HOME_DIR/bench/svd/matrices.sh" "$HOME_DIR/target/bench/svd" "$SIZES")
+mapfile -t SPECS <<< "$SPEC_LINES"
 (cd "$HOME_DIR" && mvn -q -B -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt >&2)
 export OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 OPENS=$(grep -o -- '--add-opens=[^ ]*' "$HOME_DIR/bin/sparkmerge" | tr '\n' ' ')
