@@ -1,11 +1,10 @@
 package io.sparkmerge.cli;
 
-import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.job.TaskVectorsJob;
 import java.io.IOException;
-import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -60,12 +59,7 @@ final class TaskVectorsCommand implements Callable<Integer> {
 
   /** The selection is Localize-and-Stitch's dataless one: a config of the base and the one model. */
   static MergeConfig config(String base, String model, double sparsity, String scope) {
-    String yaml = String.format(Locale.ROOT, "merge_method: localize_stitch%nbase_model: %s%nmodels:%n  - model: %s%n"
-        + "parameters: {sparsity: %s, mask_scope: %s}%n", quote(base), quote(model), Double.toString(sparsity), scope);
-    return ConfigLoader.parse(yaml, "task-vectors arguments");
-  }
-
-  private static String quote(String s) {
-    return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    return MergeConfig.builder("localize_stitch").baseModel(base).model(model, Map.of())
+        .parameter("sparsity", sparsity).parameter("mask_scope", scope).build();
   }
 }

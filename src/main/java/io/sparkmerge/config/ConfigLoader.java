@@ -2,6 +2,7 @@ package io.sparkmerge.config;
 
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.io.DType;
+import io.sparkmerge.method.SideInput;
 import io.sparkmerge.param.Names;
 import io.sparkmerge.param.ParameterValue;
 import java.util.ArrayList;
@@ -28,12 +29,66 @@ public final class ConfigLoader {
   /** mergekit keys we know but do not support: a clear error rather than "unknown key". */
   static final Map<String, String> NOT_YET = Map.of(
       "modules", "'modules:' (per-module slices of multimodal models) is not supported; use top-level 'slices:'");
-  static final Set<String> MODEL_KEYS = Set.of("model", "parameters", "masks", "importance", "activations", "task_vector");
+  /** An entry's keys: the model, its parameters, and the keys of the side inputs a method may read ({@link SideInput.Kind}). */
+  static final Set<String> MODEL_KEYS = modelKeys();
   static final Set<String> TENSOR_KEYS = Set.of("filter", "merge_method", "parameters");
 
   private ConfigLoader() {}
 
+  private static Set<String> modelKeys() {
+    Set<String> keys = new java.util.HashSet<>(Set.of("model", "parameters"));
+    for (SideInput.Kind k : SideInput.Kind.values()) {
+      keys.addAll(k.entryKeys());
+    }
+    return Set.copyOf(keys);
+  }
+
   public static MergeConfig parse(String yamlText, String file) {
+    Map<String, Object> m = topLevel(yamlText, file);
+    String method = string(m, "merge_method", file, true);
+    String base = string(m, "base_model", file, false);
+    Object modelsObj = m.get("models");
+    List<MergeConfig.SliceEntry> slices = m.get("slices") == null ? List.of() : MergekitKeys.slices(m.get("slices"), file);
+    if (!slices.isEmpty() && modelsObj != null) {
+      throw new ConfigException(file + ": give either 'models:' (whole models) or 'slices:' (layer ranges), not both");
+    }
+    if (slices.isEmpty() && (!(modelsObj instanceof List<?> ml) || ml.isEmpty())) {
+      throw new ConfigException(file + ": 'models' must be a non-empty list of {model: PATH, parameters: {...}} "
+          + "(or give mergekit 'slices:')");
+    }
+    MergeConfig.Builder cfg = MergeConfig.builder(method).baseModel(base).text(yamlText, null);
+    models(modelsObj == null ? List.of() : (List<?>) modelsObj, file).forEach(cfg::model);
+    tensors(m.get("tensors"), file).forEach(cfg::tensor);
+    // mergekit: 'dtype' is the dtype it computes in and, without 'out_dtype', the output dtype.
+    DType out = dtype(m, m.containsKey("out_dtype") ? "out_dtype" : "dtype", file);
+    Compute compute = compute(m, file);
+    long seed = 0;
+    if (m.get("seed") != null) {
+      if (!(m.get("seed") instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+        throw new ConfigException(file + ": seed must be an integer, got '" + m.get("seed") + "'");
+      }
+      seed = n.longValue();
+    }
+    long shardSize = m.get("out_shard_size") == null ? MergeConfig.DEFAULT_OUT_SHARD_SIZE
+        : parseSize(String.valueOf(m.get("out_shard_size")), file + ": out_shard_size");
+    List<String> copy = m.get("copy") == null ? MergeConfig.DEFAULT_COPY : copy(m.get("copy"), file);
+    if (m.get("allow_nonfinite") != null && !(m.get("allow_nonfinite") instanceof Boolean)) {
+      throw new ConfigException(file + ": allow_nonfinite must be true or false");
+    }
+    cfg.output(out, shardSize, copy).compute(compute.inDouble(), compute.input(), compute.mergekitDtype(), seed,
+        Boolean.TRUE.equals(m.get("allow_nonfinite"))).parameters(params(m.get("parameters"), file + ": parameters"));
+    String tokenizerSource = MergekitKeys.tokenizerSource(string(m, "tokenizer_source", file, false), base, file);
+    TokenizerSpec tokenizer = MergekitKeys.tokenizer(m.get("tokenizer"), tokenizerSource, base, file);
+    if (tokenizer != null && tokenizer.explicit() && !slices.isEmpty()) {
+      throw new ConfigException(file + ": vocabulary surgery (tokenizer_source: union, or a tokenizer: block) works on whole"
+          + " models listed under 'models:', not on 'slices:'");
+    }
+    return cfg.mergekit(slices, tokenizer == null || tokenizer.union() ? null : tokenizer.source(),
+        MergekitKeys.chatTemplate(string(m, "chat_template", file, false), file), tokenizer).build();
+  }
+
+  /** The document's top-level mapping, every key known. */
+  private static Map<String, Object> topLevel(String yamlText, String file) {
     Object doc;
     try {
       LoaderOptions lo = new LoaderOptions();
@@ -53,18 +108,10 @@ public final class ConfigLoader {
       }
       checkKey(k, TOP_KEYS, file, "top level");
     }
-    String method = string(m, "merge_method", file, true);
-    String base = string(m, "base_model", file, false);
-    Object modelsObj = m.get("models");
-    List<MergeConfig.SliceEntry> slices = m.get("slices") == null ? List.of() : MergekitKeys.slices(m.get("slices"), file);
-    if (!slices.isEmpty() && modelsObj != null) {
-      throw new ConfigException(file + ": give either 'models:' (whole models) or 'slices:' (layer ranges), not both");
-    }
-    if (slices.isEmpty() && (!(modelsObj instanceof List<?> ml) || ml.isEmpty())) {
-      throw new ConfigException(file + ": 'models' must be a non-empty list of {model: PATH, parameters: {...}} "
-          + "(or give mergekit 'slices:')");
-    }
-    List<?> modelList = modelsObj == null ? List.of() : (List<?>) modelsObj;
+    return m;
+  }
+
+  private static List<MergeConfig.ModelEntry> models(List<?> modelList, String file) {
     List<MergeConfig.ModelEntry> models = new ArrayList<>();
     for (int i = 0; i < modelList.size(); i++) {
       String where = file + ": models[" + i + "]";
@@ -87,77 +134,66 @@ public final class ConfigLoader {
           string(entry, "masks", where, false), string(entry, "importance", where, false),
           string(entry, "activations", where, false), Boolean.TRUE.equals(tv)));
     }
+    return models;
+  }
+
+  private static List<MergeConfig.TensorOverride> tensors(Object yaml, String file) {
     List<MergeConfig.TensorOverride> tensors = new ArrayList<>();
-    if (m.get("tensors") != null) {
-      if (!(m.get("tensors") instanceof List<?> tl)) {
-        throw new ConfigException(file + ": 'tensors' must be a list of {filter: ..., merge_method: ..., parameters: {...}}");
-      }
-      for (int i = 0; i < tl.size(); i++) {
-        String where = file + ": tensors[" + i + "]";
-        if (!(tl.get(i) instanceof Map<?, ?> tm)) {
-          throw new ConfigException(where + " must be {filter: ..., merge_method: ..., parameters: {...}}");
-        }
-        Map<String, Object> entry = stringKeys(tm, where);
-        entry.keySet().forEach(k -> checkKey(k, TENSOR_KEYS, file, "tensors[]"));
-        String filter = string(entry, "filter", where, true);
-        tensors.add(new MergeConfig.TensorOverride(filter, string(entry, "merge_method", where, false),
-            params(entry.get("parameters"), where + ".parameters")));
-      }
+    if (yaml == null) {
+      return tensors;
     }
-    // mergekit: 'dtype' is the dtype it computes in and, without 'out_dtype', the output dtype.
-    DType out = dtype(m, m.containsKey("out_dtype") ? "out_dtype" : "dtype", file);
+    if (!(yaml instanceof List<?> tl)) {
+      throw new ConfigException(file + ": 'tensors' must be a list of {filter: ..., merge_method: ..., parameters: {...}}");
+    }
+    for (int i = 0; i < tl.size(); i++) {
+      String where = file + ": tensors[" + i + "]";
+      if (!(tl.get(i) instanceof Map<?, ?> tm)) {
+        throw new ConfigException(where + " must be {filter: ..., merge_method: ..., parameters: {...}}");
+      }
+      Map<String, Object> entry = stringKeys(tm, where);
+      entry.keySet().forEach(k -> checkKey(k, TENSOR_KEYS, file, "tensors[]"));
+      String filter = string(entry, "filter", where, true);
+      tensors.add(new MergeConfig.TensorOverride(filter, string(entry, "merge_method", where, false),
+          params(entry.get("parameters"), where + ".parameters")));
+    }
+    return tensors;
+  }
+
+  /** How the merge computes: {@code compute_dtype}, and mergekit's {@code dtype} (its compute dtype). */
+  private record Compute(boolean inDouble, boolean input, DType mergekitDtype) {}
+
+  /**
+   * {@code compute_dtype: float32 | float64 | input}; without it float64 only when mergekit's {@code dtype}
+   * (its compute dtype when {@code out_dtype} is given) is float64.
+   */
+  private static Compute compute(Map<String, Object> m, String file) {
     DType mergekitDtype = dtype(m, "dtype", file);
     String compute = string(m, "compute_dtype", file, false);
-    boolean dbl = m.containsKey("out_dtype") && mergekitDtype == DType.F64;
-    boolean input = false;
-    if (compute != null) {
-      DType c = DType.fromConfigName(compute);
-      input = compute.equals("input");
-      if (c != DType.F32 && c != DType.F64 && !input) {
-        throw new ConfigException(file + ": compute_dtype '" + compute + "' must be float32, float64 or input (mergekit's"
-            + " arithmetic: each operation rounded to the inputs' dtype, or to 'dtype:')");
-      }
-      dbl = c == DType.F64;
+    if (compute == null) {
+      return new Compute(m.containsKey("out_dtype") && mergekitDtype == DType.F64, false, mergekitDtype);
     }
-    long seed = 0;
-    if (m.get("seed") != null) {
-      if (!(m.get("seed") instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
-        throw new ConfigException(file + ": seed must be an integer, got '" + m.get("seed") + "'");
-      }
-      seed = ((Number) m.get("seed")).longValue();
+    DType c = DType.fromConfigName(compute);
+    boolean input = compute.equals("input");
+    if (c != DType.F32 && c != DType.F64 && !input) {
+      throw new ConfigException(file + ": compute_dtype '" + compute + "' must be float32, float64 or input (mergekit's"
+          + " arithmetic: each operation rounded to the inputs' dtype, or to 'dtype:')");
     }
-    long shardSize = m.get("out_shard_size") == null ? MergeConfig.DEFAULT_OUT_SHARD_SIZE
-        : parseSize(String.valueOf(m.get("out_shard_size")), file + ": out_shard_size");
-    List<String> copy = MergeConfig.DEFAULT_COPY;
-    if (m.get("copy") != null) {
-      if (!(m.get("copy") instanceof List<?> cl)) {
-        throw new ConfigException(file + ": 'copy' must be a list of file names");
-      }
-      copy = new ArrayList<>();
-      for (Object o : cl) {
-        String name = String.valueOf(o);
-        if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals("..") || name.equals(".")) {
-          throw new ConfigException(file + ": copy entry '" + name + "' must be a plain file name inside the model directory");
-        }
-        copy.add(name);
-      }
+    return new Compute(c == DType.F64, input, mergekitDtype);
+  }
+
+  private static List<String> copy(Object yaml, String file) {
+    if (!(yaml instanceof List<?> cl)) {
+      throw new ConfigException(file + ": 'copy' must be a list of file names");
     }
-    boolean allowNonfinite = false;
-    if (m.get("allow_nonfinite") != null) {
-      if (!(m.get("allow_nonfinite") instanceof Boolean b)) {
-        throw new ConfigException(file + ": allow_nonfinite must be true or false");
+    List<String> copy = new ArrayList<>();
+    for (Object o : cl) {
+      String name = String.valueOf(o);
+      if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals("..") || name.equals(".")) {
+        throw new ConfigException(file + ": copy entry '" + name + "' must be a plain file name inside the model directory");
       }
-      allowNonfinite = b;
+      copy.add(name);
     }
-    String tokenizerSource = MergekitKeys.tokenizerSource(string(m, "tokenizer_source", file, false), base, file);
-    TokenizerSpec tokenizer = MergekitKeys.tokenizer(m.get("tokenizer"), tokenizerSource, base, file);
-    if (tokenizer != null && tokenizer.explicit() && !slices.isEmpty()) {
-      throw new ConfigException(file + ": vocabulary surgery (tokenizer_source: union, or a tokenizer: block) works on whole"
-          + " models listed under 'models:', not on 'slices:'");
-    }
-    return new MergeConfig(method, base, models, params(m.get("parameters"), file + ": parameters"), out, dbl, seed, tensors,
-        shardSize, copy, allowNonfinite, yamlText, slices, tokenizer == null || tokenizer.union() ? null : tokenizer.source(),
-        MergekitKeys.chatTemplate(string(m, "chat_template", file, false), file), input, mergekitDtype, tokenizer);
+    return copy;
   }
 
   private static DType dtype(Map<String, Object> m, String key, String file) {

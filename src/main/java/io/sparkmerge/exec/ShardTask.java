@@ -16,7 +16,6 @@ import io.sparkmerge.plan.ShardPlan;
 import io.sparkmerge.plan.TensorTask;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +39,7 @@ public final class ShardTask implements AutoCloseable {
   private final TensorLoader loader;
   private final DataType computeType;
   private final List<String> warnings = new ArrayList<>();
-  private ByteBuffer outBuffer;
+  private final HeapBuffer outBuffer = new HeapBuffer();
   private PermutedRows permutedRows;
 
   public ShardTask(MergePlan plan, int partition, Configuration conf) {
@@ -124,13 +123,13 @@ public final class ShardTask implements AutoCloseable {
   private TensorResult merge(TensorTask t, SafetensorsWriter writer, TensorMerge.MaskObserver observer) throws IOException {
     MergeMethod method = MethodRegistry.get(t.method());
     TensorMergeContext ctx = new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(),
-        t.global(), t.perModel());
+        t.global(), t.perModel(), t.sides(), t.rounding());
     TensorInfo shapeInfo = plan.models().get(t.modelIndex(0)).dir().tensors().get(t.modelSource(0));
     boolean permuted = permuted(t);
     long rows = permuted ? t.shape()[0] : shapeInfo.rows();
     long rowLength = permuted ? t.shape()[1] : shapeInfo.rowLength();
     int elem = computeType == DataType.DOUBLE ? 8 : 4;
-    long rowsPerChunk = method.chunking() == MergeMethod.Chunking.WHOLE_TENSOR
+    long rowsPerChunk = method.chunking() == io.sparkmerge.method.Chunking.WHOLE_TENSOR
         ? rows : Math.max(1, Math.min(rows, plan.chunkBytes() / Math.max(1, rowLength * elem)));
     ValueStats outStats = new ValueStats();
     Map<String, Double> counters;
@@ -173,7 +172,7 @@ public final class ShardTask implements AutoCloseable {
           if (writer == null) {
             continue;
           }
-          ByteBuffer enc = outBuffer(Math.toIntExact(out.length() * t.outDtype().size()));
+          ByteBuffer enc = outBuffer.get(Math.toIntExact(out.length() * t.outDtype().size()));
           TensorCodec.encode(out, t.outDtype(), enc);
           enc.flip();
           writer.write(enc);
@@ -200,8 +199,7 @@ public final class ShardTask implements AutoCloseable {
 
   /** Reads and decodes rows [firstRow, firstRow + n) of the tensor from every input the method uses. */
   private TensorChunk load(TensorTask t, long firstRow, long n, long rowLength, boolean checkFinite) throws IOException {
-    InputRounding r = new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(), t.global(),
-        t.perModel()).rounding();
+    InputRounding r = t.rounding();
     boolean permuted = permuted(t);
     INDArray base = !plan.baseInMerge() ? null : permuted ? permutedRows().rows(plan.embeddingInputIndex(-1), t.name(), firstRow, n,
         rowLength, checkFinite) : decode(plan.base(), t.baseSource(), firstRow, n, rowLength, checkFinite, r);
@@ -241,14 +239,6 @@ public final class ShardTask implements AutoCloseable {
       permutedRows = new PermutedRows(loader, plan, computeType);
     }
     return permutedRows;
-  }
-
-  private ByteBuffer outBuffer(int n) {
-    if (outBuffer == null || outBuffer.capacity() < n) {
-      outBuffer = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
-    }
-    outBuffer.clear();
-    return outBuffer;
   }
 
   /** The chunk's arrays go back to the loader's pool (the method is done with them). */

@@ -8,7 +8,6 @@ import io.sparkmerge.plan.InputModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
@@ -32,7 +31,7 @@ public final class TensorLoader implements AutoCloseable {
   private final boolean checkFinite;
   private final Map<String, TensorReader> readers = new HashMap<>();
   private final ArrayPool pool;
-  private ByteBuffer buffer;
+  private final HeapBuffer buffer = new HeapBuffer();
   private long bytesRead;
 
   public TensorLoader(Configuration conf, DataType computeType, boolean checkFinite) {
@@ -70,7 +69,7 @@ public final class TensorLoader implements AutoCloseable {
     String file = model.dir().fileOf(name);
     long rowLength = info.rowLength();
     int bytes = Math.toIntExact(n * rowLength * info.dtype().size());
-    ByteBuffer buf = buffer(bytes);
+    ByteBuffer buf = buffer.get(bytes);
     reader(file).readFully(info.fileOffset() + firstRow * rowLength * info.dtype().size(), buf.array(), 0, bytes);
     buf.limit(bytes);
     bytesRead += bytes;
@@ -112,19 +111,11 @@ public final class TensorLoader implements AutoCloseable {
 
   /** Raw bytes [position, position + len) of a file into a reused heap buffer. */
   ByteBuffer raw(String file, long position, int len) throws IOException {
-    ByteBuffer buf = buffer(len);
+    ByteBuffer buf = buffer.get(len);
     reader(file).readFully(position, buf.array(), 0, len);
     buf.limit(len);
     bytesRead += len;
     return buf;
-  }
-
-  private ByteBuffer buffer(int n) {
-    if (buffer == null || buffer.capacity() < n) {
-      buffer = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
-    }
-    buffer.clear();
-    return buffer;
   }
 
   private TensorReader reader(String file) {

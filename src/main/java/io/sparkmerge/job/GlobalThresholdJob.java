@@ -3,9 +3,9 @@ package io.sparkmerge.job;
 import io.sparkmerge.exec.HadoopConf;
 import io.sparkmerge.exec.TensorLoader;
 import io.sparkmerge.ConfigException;
-import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.method.MethodRegistry;
-import io.sparkmerge.param.ResolvedParams;
+import io.sparkmerge.method.SideInput;
+import io.sparkmerge.method.SideValues;
 import io.sparkmerge.plan.MergePlan;
 import io.sparkmerge.plan.ShardPlan;
 import io.sparkmerge.plan.TensorTask;
@@ -26,7 +26,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * for each model t, the exact k-th largest |τ_t| over every tensor the method merges, by a
  * distributed {@link MagnitudeSelection} (per-partition histograms merged on the driver, a few
  * rounds, then the few keys of the boundary bucket). No tensor's values reach the driver. The result
- * goes to the method as the per-model parameter {@link MergeMethod#GLOBAL_THRESHOLD}.
+ * reaches the method as the side input {@link SideInput.GlobalThreshold} ({@code SideValues.globalThreshold}).
  */
 public final class GlobalThresholdJob {
   /** Largest boundary bucket whose keys are collected for the exact answer. */
@@ -46,15 +46,26 @@ public final class GlobalThresholdJob {
     if (thresholds == null) {
       return plan;
     }
-    return PlanRewrite.withPerModel(plan, (t, pm) -> {
-      MergeMethod m = MethodRegistry.get(t.method());
-      for (int i = 0; i < pm.size(); i++) {
-        if (m.selectsGlobally(t.global(), pm.get(i))) {
-          pm.set(i, pm.get(i).with(MergeMethod.GLOBAL_THRESHOLD, thresholds[i]));
+    return plan.mapMerged(t -> {
+      SideValues sides = t.sides();
+      for (int i = 0; i < sides.models(); i++) {
+        if (selection(t, i) != null) {
+          sides = sides.withGlobalThreshold(i, thresholds[i]);
         }
       }
-      return pm;
+      return t.withSides(sides);
     });
+  }
+
+  /** The method's whole-model selection when tensor t selects over model i's task vector, else null. */
+  private static SideInput.GlobalThreshold.Selection selection(TensorTask t, int i) {
+    // sliced tensors (mergekit slices) never select over a whole model: the planner rejects that
+    if (t.isRawCopy() || t.modelIndices() != null) {
+      return null;
+    }
+    SideInput.GlobalThreshold.Selection s = SideInput.of(MethodRegistry.get(t.method()), SideInput.GlobalThreshold.class)
+        .map(SideInput.GlobalThreshold::selection).orElse(null);
+    return s != null && s.selects(t.global(), t.sides().hasGivenMask(i)) ? s : null;
   }
 
   /**
@@ -68,15 +79,10 @@ public final class GlobalThresholdJob {
     boolean any = false;
     for (ShardPlan s : plan.shards()) {
       for (TensorTask t : s.tensors()) {
-        // sliced tensors (mergekit slices) never select over a whole model: the planner rejects that
-        if (t.isRawCopy() || t.modelIndices() != null) {
-          continue;
-        }
-        MergeMethod m = MethodRegistry.get(t.method());
         boolean[] sel = new boolean[models];
         boolean tensorSelects = false;
         for (int i = 0; i < models; i++) {
-          sel[i] = m.selectsGlobally(t.global(), t.perModel().get(i));
+          sel[i] = selection(t, i) != null;
           if (sel[i]) {
             entries[i] += t.numel();
             tensorSelects = true;
@@ -174,16 +180,12 @@ public final class GlobalThresholdJob {
     String[] first = new String[models];
     for (ShardPlan s : plan.shards()) {
       for (TensorTask t : s.tensors()) {
-        // sliced tensors (mergekit slices) never select over a whole model: the planner rejects that
-        if (t.isRawCopy() || t.modelIndices() != null) {
-          continue;
-        }
-        MergeMethod m = MethodRegistry.get(t.method());
         for (int i = 0; i < models; i++) {
-          if (!m.selectsGlobally(t.global(), t.perModel().get(i))) {
+          SideInput.GlobalThreshold.Selection sel = selection(t, i);
+          if (sel == null) {
             continue;
           }
-          long ki = m.globalTopCount(t.perModel().get(i), entries[i]);
+          long ki = sel.topCount(t.perModel().get(i), entries[i]);
           if (first[i] == null) {
             first[i] = t.name();
             k[i] = ki;

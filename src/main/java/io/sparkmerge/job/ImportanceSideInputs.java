@@ -10,9 +10,10 @@ import io.sparkmerge.io.TensorCodec;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.io.TensorReader;
 import io.sparkmerge.method.ImportanceRow;
-import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.method.MethodRegistry;
 import io.sparkmerge.method.ModuleImportance;
+import io.sparkmerge.method.SideInput;
+import io.sparkmerge.method.SideValues;
 import io.sparkmerge.param.ResolvedParams;
 import io.sparkmerge.plan.InputModel;
 import io.sparkmerge.plan.MergePlan;
@@ -44,9 +45,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * FILE}), or are computed by executors, one task per module, from activation statistics
  * ({@code activations: DIR} holding {@code base.safetensors} and {@code finetuned.safetensors}, F32
  * vectors named by module path) or from the task vector ({@code importance: task_vector_norm}, a
- * proxy that is not LEWIS). The method turns them into densities; they are added to every scored
- * tensor's per-model parameters as {@link MergeMethod#IMPORTANCE_DENSITY}, printed as a per-layer
- * table and reported in the manifest.
+ * proxy that is not LEWIS). The method turns them into densities ({@link SideInput.Importances}); each
+ * scored tensor gets its own in its side-input values, and they are printed as a per-layer table and
+ * reported in the manifest.
  */
 public final class ImportanceSideInputs {
   static final String TASK_VECTOR_NORM = "task_vector_norm";
@@ -63,14 +64,15 @@ public final class ImportanceSideInputs {
   record Scored(Unit unit, double[] importances) implements Serializable {}
 
   static Resolved resolve(SparkSession spark, MergePlan plan, int partitions, PrintStream console) throws IOException {
-    MergeMethod method = MethodRegistry.get(plan.method());
-    if (!method.usesImportance()) {
+    SideInput.Importances.Scoring scoring = SideInput.of(MethodRegistry.get(plan.method()), SideInput.Importances.class)
+        .map(SideInput.Importances::scoring).orElse(null);
+    if (scoring == null) {
       return new Resolved(plan, Map.of());
     }
     Map<String, ImportanceRow> modules = new TreeMap<>();
     for (ShardPlan s : plan.shards()) {
       for (TensorTask t : s.tensors()) {
-        ImportanceRow m = t.isRawCopy() || t.modelIndices() != null || !plan.method().equals(t.method()) ? null : method.importanceModule(t.name());
+        ImportanceRow m = t.isRawCopy() || t.modelIndices() != null || !plan.method().equals(t.method()) ? null : scoring.module(t.name());
         if (m != null) {
           modules.put(t.name(), m);
         }
@@ -115,7 +117,7 @@ public final class ImportanceSideInputs {
     ResolvedParams global = plan.globalDefaults();
     List<Map<String, Double>> densities = new ArrayList<>();
     for (int i = 0; i < models; i++) {
-      densities.add(method.importanceDensities(rows.get(i), global));
+      densities.add(scoring.densities(rows.get(i), global));
     }
     sources.forEach((role, src) -> console.println(plan.method() + " importances of " + role + ": " + src));
     console.print(table(plan, modules, densities));
@@ -130,15 +132,16 @@ public final class ImportanceSideInputs {
   }
 
   private static MergePlan withDensities(MergePlan plan, Map<String, ImportanceRow> modules, List<Map<String, Double>> densities) {
-    return PlanRewrite.withPerModel(plan, (t, pm) -> {
+    return plan.mapMerged(t -> {
       ImportanceRow m = modules.get(t.name());
-      for (int i = 0; m != null && i < pm.size(); i++) {
+      SideValues sides = t.sides();
+      for (int i = 0; m != null && i < sides.models(); i++) {
         Double d = densities.get(i).get(m.key());
         if (d != null) {
-          pm.set(i, pm.get(i).with(MergeMethod.IMPORTANCE_DENSITY, d));
+          sides = sides.withImportanceDensity(i, d);
         }
       }
-      return pm;
+      return t.withSides(sides);
     });
   }
 

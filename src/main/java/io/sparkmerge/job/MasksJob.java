@@ -73,8 +73,7 @@ public final class MasksJob {
     int partitions = o.partitions() > 0 ? o.partitions() : spark.sparkContext().defaultParallelism();
     MergePlan planned = MergeJob.plan(conf, cfg, partitions);
     checkMethods(planned);
-    ImportanceSideInputs.Resolved importances = ImportanceSideInputs.resolve(spark, planned, partitions, o.console());
-    MergePlan plan = GlobalThresholdJob.resolve(spark, importances.plan(), partitions, o.console());
+    MergePlan plan = SideInputPasses.resolve(spark, planned, partitions, o.console()).plan();
     List<String> labels = ModelWeights.labels(plan.models());
     OutputCommitter committer = new OutputCommitter(fs, outPath, plan.runId(), o.overwrite(),
         OutputCommitter.lockTimeoutMs(spark.conf()));
@@ -110,7 +109,7 @@ public final class MasksJob {
   private static void checkMethods(MergePlan plan) {
     for (ShardPlan s : plan.shards()) {
       for (TensorTask t : s.tensors()) {
-        if (!t.isRawCopy() && !MethodRegistry.get(t.method()).appliesMasks()) {
+        if (!t.isRawCopy() && !MethodRegistry.get(t.method()).report().appliesMasks()) {
           throw new ConfigException("masks: tensor " + t.name() + " is merged by '" + t.method() + "', which applies no"
               + " per-entry mask; use merge_method localize_stitch, ties (or another sparsifying method) or lewis");
         }

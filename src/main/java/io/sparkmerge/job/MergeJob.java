@@ -88,9 +88,9 @@ public final class MergeJob {
     int partitions = opts.partitions() > 0 ? opts.partitions() : spark.sparkContext().defaultParallelism();
     MergePlan planned = plan(conf, cfg, partitions);
     opts.console().println(describe(planned));
-    // whole-model selections (e.g. global Localize-and-Stitch masks) are resolved before the merge
-    ImportanceSideInputs.Resolved importances = ImportanceSideInputs.resolve(spark, planned, partitions, opts.console());
-    MergePlan plan = GlobalThresholdJob.resolve(spark, importances.plan(), partitions, opts.console());
+    // side inputs that need the data (importances, whole-model thresholds) are resolved before the merge
+    SideInputPasses.Resolved sides = SideInputPasses.resolve(spark, planned, partitions, opts.console());
+    MergePlan plan = sides.plan();
     timings.put("plan", System.currentTimeMillis() - t0);
 
     String fingerprint = ShardReuse.fingerprint(plan);
@@ -113,7 +113,7 @@ public final class MergeJob {
       List<ShardResult> results = runShards(spark, plan, committer.staging().toString(), opts.console(), reused);
       timings.put("merge", System.currentTimeMillis() - t1);
       Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis(), opts.console(),
-          manifestSections, importances.report());
+          manifestSections, sides.report());
       committed = true;
       return o;
     } finally {

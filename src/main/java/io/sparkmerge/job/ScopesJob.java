@@ -123,10 +123,7 @@ public final class ScopesJob {
       ObjectNode m = models.addObject();
       m.put("label", labels.get(k));
       m.put("path", inputs.models().get(k).path());
-      var w = cfg.models().get(ModelWeights.configIndex(inputs.models().get(k))).parameters().get("weight");
-      if (w == null) {
-        w = cfg.parameters().get("weight");
-      }
+      var w = ModelWeights.declared(cfg, inputs.models().get(k));
       if (w == null) {
         m.put("weight", 1.0);
       } else if (w instanceof io.sparkmerge.param.ParameterValue.Scalar && w.evaluate("", 0) instanceof Number n) {

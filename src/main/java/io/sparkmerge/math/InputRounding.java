@@ -1,7 +1,7 @@
 package io.sparkmerge.math;
 
 import io.sparkmerge.io.DType;
-import io.sparkmerge.io.TensorCodec;
+import io.sparkmerge.io.HalfFloats;
 import java.io.Serializable;
 
 /**
@@ -14,8 +14,6 @@ import java.io.Serializable;
  * {@link #NONE} is the float32 default: no rounding between operations.
  */
 public final class InputRounding implements Serializable {
-  /** The name of the per-tensor global value that asks a method to round (its dtype's config name). */
-  public static final String PARAMETER = "round_to";
   public static final InputRounding NONE = new InputRounding(null);
 
   private final DType dtype;
@@ -29,6 +27,12 @@ public final class InputRounding implements Serializable {
     return dtype == DType.BF16 || dtype == DType.F16 ? new InputRounding(dtype) : NONE;
   }
 
+  /** For the plan's fingerprint. */
+  @Override
+  public String toString() {
+    return dtype == null ? "no rounding" : "rounded to " + dtype;
+  }
+
   public boolean active() {
     return dtype != null;
   }
@@ -40,10 +44,10 @@ public final class InputRounding implements Serializable {
   /** A float32 result rounded to the dtype (unchanged when inactive). */
   public float round(float f) {
     if (dtype == DType.BF16) {
-      return TensorCodec.bf16ToFloat(TensorCodec.floatToBf16(f));
+      return HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(f));
     }
     if (dtype == DType.F16) {
-      return TensorCodec.f16ToFloat(TensorCodec.floatToF16(f));
+      return HalfFloats.f16ToFloat(HalfFloats.floatToF16(f));
     }
     return f;
   }

@@ -51,15 +51,16 @@ public final class Svd {
     if (a.rank() != 2) {
       throw new IllegalArgumentException(label + ": SVD needs a 2-D array, got shape " + java.util.Arrays.toString(a.shape()));
     }
+    Result out = allocate(a);
+    INDArray u = out.u();
+    INDArray s = out.s();
+    INDArray vt = out.vt();
     int m = (int) a.size(0);
     int n = (int) a.size(1);
     int r = Math.min(m, n);
     DataType type = a.dataType();
-    INDArray u = Nd4j.createUninitialized(type, m, r);
-    INDArray s = Nd4j.createUninitialized(type, r);
-    INDArray vt = Nd4j.createUninitialized(type, r, n);
     if (r == 0) {
-      return new Result(u, s, vt);
+      return out;
     }
     int info;
     try (INDArray work = a.dup('c')) { // LAPACK overwrites its input
@@ -79,26 +80,32 @@ public final class Svd {
       vt.close();
       throw new ArithmeticException(label + ": LAPACK SVD failed (info=" + info + "); the tensor may contain NaN/Inf");
     }
-    return new Result(u, s, vt);
+    return out;
   }
 
   /** Runs gesvd directly (tests of the fallback path). */
   public static Result thinWithGesvd(INDArray a) {
     requireCpuBackend("gesvd");
-    int m = (int) a.size(0);
-    int n = (int) a.size(1);
-    int r = Math.min(m, n);
-    DataType type = a.dataType();
-    INDArray u = Nd4j.createUninitialized(type, m, r);
-    INDArray s = Nd4j.createUninitialized(type, r);
-    INDArray vt = Nd4j.createUninitialized(type, r, n);
+    Result out = allocate(a);
     try (INDArray work = a.dup('c')) {
-      int info = gesvd(type, m, n, r, work, s, u, vt);
+      int m = (int) a.size(0);
+      int n = (int) a.size(1);
+      int info = gesvd(a.dataType(), m, n, Math.min(m, n), work, out.s(), out.u(), out.vt());
       if (info != 0) {
         throw new ArithmeticException("gesvd failed: " + info);
       }
     }
-    return new Result(u, s, vt);
+    return out;
+  }
+
+  /** Uninitialised U [m, r], S [r], Vᵀ [r, n] for the thin SVD of an m×n array (r = min(m, n)). */
+  private static Result allocate(INDArray a) {
+    int m = (int) a.size(0);
+    int n = (int) a.size(1);
+    int r = Math.min(m, n);
+    DataType type = a.dataType();
+    return new Result(Nd4j.createUninitialized(type, m, r), Nd4j.createUninitialized(type, r),
+        Nd4j.createUninitialized(type, r, n));
   }
 
   /** ?gesvd with the same column-major view as {@link #thin} (superb: r − 1 workspace values). */

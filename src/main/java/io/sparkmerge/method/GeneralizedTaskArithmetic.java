@@ -1,106 +1,70 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.ConfigException;
 import io.sparkmerge.math.Blocks;
+import io.sparkmerge.math.DeterministicRandom;
+import io.sparkmerge.math.InputRounding;
+import io.sparkmerge.math.Shapes;
 import io.sparkmerge.param.ParamSpec;
 import io.sparkmerge.param.ResolvedParams;
-import io.sparkmerge.ConfigException;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * The sparsify → consensus → combine family (methods.md §1, mergekit's "generalized task
- * arithmetic"), one implementation parameterised by its parts: task_arithmetic, ties, dare_linear,
- * dare_ties, breadcrumbs, breadcrumbs_ties, della, della_linear.
+ * arithmetic"): task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs, breadcrumbs_ties, della,
+ * della_linear, one descriptor parameterised by its parts.
  *
- * <p>Per tensor: sparsify each task vector τ_t with density d_t; D_t = w_t τ_t; with sign consensus
- * keep the D_t whose sign equals sign(Σ D_t) (0 → +) and divide by the kept weights, otherwise sum
- * and divide by Σ w; θ = θ₀ + λ·mixed (the division only when {@code normalize}).
+ * <p>Per tensor: sparsify each task vector τ_t with density d_t ({@link Sparsifier}); D_t = w_t τ_t;
+ * Δ = Σ D_t, or with sign election the D_t whose sign equals sign(Σ D_t), divided by the (kept) weights
+ * when {@code normalize} ({@link Consensus}); θ = θ₀ + λ·Δ ({@link DeltaMerge#combine}).
  */
-final class GeneralizedTaskArithmetic implements MergeMethod {
+final class GeneralizedTaskArithmetic extends MethodBase {
+  private final Sparsifier.Kind sparsifier;
+  private final boolean signElection;
+  /** Whether it selects by magnitude over the whole tensor (TIES, Breadcrumbs). */
+  private final boolean selects;
 
-  /** How task vectors are sparsified. */
-  enum Sparsifier {
-    NONE, MAGNITUDE, RANDOM, MAGNITUDE_OUTLIERS, DELLA
+  GeneralizedTaskArithmetic(String name, Sparsifier.Kind sparsifier, boolean signElection, boolean normalizeDefault) {
+    super(name, BaseUse.REQUIRED, params(sparsifier, normalizeDefault));
+    this.sparsifier = sparsifier;
+    this.signElection = signElection;
+    this.selects = sparsifier == Sparsifier.Kind.MAGNITUDE || sparsifier == Sparsifier.Kind.MAGNITUDE_OUTLIERS;
   }
 
-  private final String name;
-  private final Sparsifier sparsifier;
-  private final boolean consensus;
-  private final ParamSpec params;
+  /** The family's members, by config name. */
+  static List<GeneralizedTaskArithmetic> family() {
+    return List.of(
+        new GeneralizedTaskArithmetic("task_arithmetic", Sparsifier.Kind.NONE, false, false),
+        new GeneralizedTaskArithmetic("ties", Sparsifier.Kind.MAGNITUDE, true, true),
+        new GeneralizedTaskArithmetic("dare_linear", Sparsifier.Kind.RANDOM, false, false),
+        new GeneralizedTaskArithmetic("dare_ties", Sparsifier.Kind.RANDOM, true, false),
+        new GeneralizedTaskArithmetic("breadcrumbs", Sparsifier.Kind.MAGNITUDE_OUTLIERS, false, false),
+        new GeneralizedTaskArithmetic("breadcrumbs_ties", Sparsifier.Kind.MAGNITUDE_OUTLIERS, true, false),
+        new GeneralizedTaskArithmetic("della", Sparsifier.Kind.DELLA, true, true),
+        new GeneralizedTaskArithmetic("della_linear", Sparsifier.Kind.DELLA, false, false));
+  }
 
-  GeneralizedTaskArithmetic(String name, Sparsifier sparsifier, boolean consensus, boolean normalizeDefault) {
-    this.name = name;
-    this.sparsifier = sparsifier;
-    this.consensus = consensus;
-    ParamSpec p = ParamSpec.builder()
-        .add("weight", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, 1.0);
-    if (sparsifier != Sparsifier.NONE) {
-      p.add("density", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, 1.0,
-          v -> ((Number) v).doubleValue() > 0 && ((Number) v).doubleValue() <= 1, "in (0, 1]");
+  private static ParamSpec params(Sparsifier.Kind sparsifier, boolean normalizeDefault) {
+    ParamSpec p = ParamSpec.builder().add("weight", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, 1.0);
+    if (sparsifier != Sparsifier.Kind.NONE) {
+      p.addRange("density", ParamSpec.Scope.PER_MODEL, 1.0, "(0, 1]");
     }
-    if (sparsifier == Sparsifier.MAGNITUDE_OUTLIERS) {
-      p.add("gamma", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, 0.01,
-          v -> ((Number) v).doubleValue() >= 0 && ((Number) v).doubleValue() < 1, "in [0, 1)");
+    if (sparsifier == Sparsifier.Kind.MAGNITUDE_OUTLIERS) {
+      p.addRange("gamma", ParamSpec.Scope.PER_MODEL, 0.01, "[0, 1)");
     }
-    if (sparsifier == Sparsifier.DELLA) {
-      p.add("epsilon", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, 0.15,
-          v -> ((Number) v).doubleValue() >= 0 && ((Number) v).doubleValue() < 1, "in [0, 1)");
+    if (sparsifier == Sparsifier.Kind.DELLA) {
+      p.addRange("epsilon", ParamSpec.Scope.PER_MODEL, 0.15, "[0, 1)");
     }
     p.add("lambda", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, 1.0)
         .add("normalize", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, normalizeDefault);
-    if (sparsifier == Sparsifier.RANDOM || sparsifier == Sparsifier.DELLA) {
+    if (sparsifier == Sparsifier.Kind.RANDOM || sparsifier == Sparsifier.Kind.DELLA) {
       p.add("rescale", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN_OR_STRING, true,
           v -> v instanceof Boolean || "inverse".equals(v), "true, false or inverse");
     }
     // accepted for mergekit configs; no numeric effect here
-    p.add("int8_mask", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, false);
-    this.params = p;
-  }
-
-  static List<MergeMethod> family() {
-    List<MergeMethod> l = new ArrayList<>();
-    l.add(new GeneralizedTaskArithmetic("task_arithmetic", Sparsifier.NONE, false, false));
-    l.add(new GeneralizedTaskArithmetic("ties", Sparsifier.MAGNITUDE, true, true));
-    l.add(new GeneralizedTaskArithmetic("dare_linear", Sparsifier.RANDOM, false, false));
-    l.add(new GeneralizedTaskArithmetic("dare_ties", Sparsifier.RANDOM, true, false));
-    l.add(new GeneralizedTaskArithmetic("breadcrumbs", Sparsifier.MAGNITUDE_OUTLIERS, false, false));
-    l.add(new GeneralizedTaskArithmetic("breadcrumbs_ties", Sparsifier.MAGNITUDE_OUTLIERS, true, false));
-    l.add(new GeneralizedTaskArithmetic("della", Sparsifier.DELLA, true, true));
-    l.add(new GeneralizedTaskArithmetic("della_linear", Sparsifier.DELLA, false, false));
-    return l;
-  }
-
-  @Override
-  public boolean appliesMasks() {
-    return sparsifier != Sparsifier.NONE;
-  }
-
-  @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public boolean roundsLikeTorch() {
-    return true;
-  }
-
-  @Override
-  public ParamSpec params() {
-    return params;
-  }
-
-  @Override
-  public BaseUse baseUse() {
-    return BaseUse.REQUIRED;
-  }
-
-  Sparsifier sparsifier() {
-    return sparsifier;
-  }
-
-  boolean consensus() {
-    return consensus;
+    return p.add("int8_mask", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, false);
   }
 
   @Override
@@ -108,14 +72,14 @@ final class GeneralizedTaskArithmetic implements MergeMethod {
     long n = ctx.numel();
     for (int t = 0; t < ctx.modelCount(); t++) {
       ResolvedParams p = ctx.perModel().get(t);
-      if (sparsifier == Sparsifier.MAGNITUDE) {
+      if (sparsifier == Sparsifier.Kind.MAGNITUDE) {
         double d = p.getDouble("density");
         if (d < 1 && n > 0 && (long) Math.floor(d * n) == 0) {
           throw new ConfigException("tensor " + ctx.tensorName() + " (" + n + " entries): density " + d + " of models[" + t
               + "] keeps no entry (floor(density·n) = 0); raise the density for this tensor (e.g. with a tensors: override)");
         }
       }
-      if (sparsifier == Sparsifier.DELLA) {
+      if (sparsifier == Sparsifier.Kind.DELLA) {
         double d = p.getDouble("density");
         double e = p.getDouble("epsilon");
         if (d < 1 && (d - e <= 0 || d + e > 1)) {
@@ -124,27 +88,213 @@ final class GeneralizedTaskArithmetic implements MergeMethod {
         }
       }
     }
-    if (ctx.numel() > Integer.MAX_VALUE && (sparsifier == Sparsifier.MAGNITUDE || sparsifier == Sparsifier.MAGNITUDE_OUTLIERS)) {
+    if (n > Integer.MAX_VALUE && selects) {
       throw new ConfigException("tensor " + ctx.tensorName() + " has " + n + " entries; magnitude selection supports up to 2^31 − 1"
           + " per tensor; route it to another method with a tensors: override");
     }
   }
 
   @Override
-  public long workingBytes(long[] shape, int modelCount, int elementSize) {
-    long n = 1;
-    for (long d : shape) {
-      n *= d;
-    }
-    boolean selects = sparsifier == Sparsifier.MAGNITUDE || sparsifier == Sparsifier.MAGNITUDE_OUTLIERS;
+  public Cost cost(long[] shape, int modelCount, int elementSize) {
+    long n = Shapes.numel(shape);
     // float32: a key-free radix select (histograms, 256 KB per model and cut); float64 keeps one double
     // key per element and model for quickselect
     long blocks = (long) modelCount * Blocks.BLOCK * 8 * 3;
-    return selects && elementSize == 8 ? modelCount * n * 8 + blocks : blocks + (selects ? modelCount * 3L * (1 << 18) : 0);
+    return Cost.memory(selects && elementSize == 8 ? modelCount * n * 8 + blocks
+        : blocks + (selects ? modelCount * 3L * (1 << 18) : 0));
+  }
+
+  @Override
+  public MethodReport report() {
+    return sparsifier == Sparsifier.Kind.NONE ? MethodReport.NONE : MethodReport.MASKS;
+  }
+
+  /** compute_dtype: input: every operation rounded to the inputs' 16-bit dtype in mergekit's order. */
+  @Override
+  public boolean roundsLikeTorch() {
+    return true;
   }
 
   @Override
   public TensorMerge begin(TensorMergeContext ctx) {
-    return new SparseTaskMerge(this, ctx);
+    return new Tensor(sparsifier, signElection, ctx);
+  }
+
+  /**
+   * One tensor's merge, block by block (whole rows) over each chunk. Whole-tensor quantities (the
+   * magnitude selections, the L1 norms of {@code rescale: true}) are gathered by the sparsifiers in
+   * preparation passes; the masks are the same in every pass and whatever the chunking.
+   */
+  private static final class Tensor implements DeltaMerge {
+    private final int models;
+    private final DataType computeType;
+    private final double lambda;
+    private final double[] weight;
+    /** One per model, or null when no model sparsifies this tensor (every density 1, no outliers). */
+    private final Sparsifier[] sparsifiers;
+    private final Consensus consensus;
+    private final int passes;
+    private final InputRounding rounding;
+    private TensorMerge.MaskObserver observer;
+    private boolean[][] observed;
+
+    Tensor(Sparsifier.Kind kind, boolean signElection, TensorMergeContext ctx) {
+      this.models = ctx.modelCount();
+      this.computeType = ctx.computeType();
+      this.rounding = ctx.rounding();
+      this.lambda = ctx.global().getDouble("lambda");
+      this.weight = new double[models];
+      boolean floatKeys = computeType == DataType.FLOAT;
+      RandomSparsifier.Rescale rescale = RandomSparsifier.Rescale.of(ctx.global().has("rescale") ? ctx.global().get("rescale") : false);
+      Sparsifier[] s = new Sparsifier[models];
+      boolean any = false;
+      int p = 0;
+      for (int t = 0; t < models; t++) {
+        ResolvedParams pm = ctx.perModel().get(t);
+        weight[t] = pm.getDouble("weight");
+        double density = pm.has("density") ? pm.getDouble("density") : 1.0;
+        double gamma = pm.has("gamma") ? pm.getDouble("gamma") : 0.0;
+        double epsilon = pm.has("epsilon") ? pm.getDouble("epsilon") : 0.0;
+        any |= density < 1 || (kind == Sparsifier.Kind.MAGNITUDE_OUTLIERS && gamma > 0);
+        long key = DeterministicRandom.key(ctx.seed(), ctx.tensorName(), t);
+        s[t] = switch (kind) {
+          case NONE -> null;
+          case MAGNITUDE, MAGNITUDE_OUTLIERS -> new MagnitudeSparsifier(kind == Sparsifier.Kind.MAGNITUDE_OUTLIERS, density, gamma,
+              ctx.numel(), floatKeys);
+          case RANDOM, DELLA -> new RandomSparsifier(
+              new RandomSparsifier.Draw(kind == Sparsifier.Kind.DELLA, density, epsilon, key, floatKeys), rescale,
+              rounding);
+        };
+        p = s[t] == null ? p : Math.max(p, s[t].preparationPasses());
+      }
+      this.sparsifiers = kind != Sparsifier.Kind.NONE && any ? s : null;
+      this.passes = sparsifiers == null ? 0 : p;
+      this.consensus = new Consensus(signElection, weight, ctx.global().getBoolean("normalize"), rounding);
+    }
+
+    @Override
+    public int preparationPasses() {
+      return passes;
+    }
+
+    @Override
+    public double lambda() {
+      return lambda;
+    }
+
+    @Override
+    public DataType computeType() {
+      return computeType;
+    }
+
+    @Override
+    public InputRounding rounding() {
+      return rounding;
+    }
+
+    @Override
+    public void prepare(int pass, TensorChunk chunk) {
+      forEachBlock(chunk, (from, n, rowLength, base, tau) -> {
+        for (int t = 0; t < models; t++) {
+          sparsifiers[t].prepare(pass, chunk.firstElement() + from, tau[t], n, rowLength);
+        }
+      });
+    }
+
+    @Override
+    public void deltas(TensorChunk chunk, DeltaSink sink) {
+      boolean[][] keep = {new boolean[0]};
+      double[][] scale = {new double[0], new double[0]}; // the survivors' factors, and Δ
+      forEachBlock(chunk, (from, n, rowLength, base, tau) -> {
+        if (keep[0].length < n) {
+          keep[0] = new boolean[n];
+          scale[0] = new double[n];
+          scale[1] = new double[n];
+        }
+        boolean[] k = keep[0];
+        double[] f = scale[0];
+        for (int t = 0; t < models; t++) {
+          if (sparsifiers == null) {
+            Arrays.fill(k, 0, n, true);
+            Arrays.fill(f, 0, n, 1.0);
+          } else {
+            sparsifiers[t].mask(chunk.firstElement() + from, tau[t], n, rowLength, k, f);
+          }
+          observe(t, n, k);
+          weigh(t, tau[t], n, k, f);
+        }
+        if (observer != null) {
+          observer.block(chunk.firstElement() + from, n, observed);
+        }
+        consensus.delta(tau, n, scale[1]);
+        sink.block(from, n, base, scale[1]);
+      });
+    }
+
+    /**
+     * D_t = w_t·(sparsified τ_t) of a block, in place; with compute_dtype: input in mergekit's order: the kept τ
+     * (already the rounded difference) rescaled, then times the weight as the dtype holds it, each product rounded.
+     */
+    private void weigh(int t, double[] dt, int n, boolean[] keep, double[] scale) {
+      double w = weight[t];
+      if (rounding.active()) {
+        float wr = rounding.value(w);
+        for (int i = 0; i < n; i++) {
+          double v = !keep[i] ? 0.0 : scale[i] == 1.0 ? dt[i] : rounding.mul(dt[i], scale[i]);
+          dt[i] = rounding.mul(v, wr);
+        }
+      } else if (sparsifiers == null) {
+        for (int i = 0; i < n; i++) {
+          dt[i] = w * dt[i];
+        }
+      } else {
+        for (int i = 0; i < n; i++) {
+          dt[i] = keep[i] ? w * dt[i] * scale[i] : 0.0;
+        }
+      }
+    }
+
+    /** Keeps model t's mask of the block for the observer. */
+    private void observe(int t, int n, boolean[] keep) {
+      if (observer != null) {
+        if (observed[t].length < n) {
+          observed[t] = new boolean[n];
+        }
+        System.arraycopy(keep, 0, observed[t], 0, n);
+      }
+    }
+
+    @Override
+    public boolean observeMasks(TensorMerge.MaskObserver o) {
+      this.observer = o;
+      this.observed = new boolean[models][0];
+      return true;
+    }
+
+    /** A block of whole rows: {@code from} is its flat offset in the chunk; {@code tau[t]} = θ_t − θ₀, writable. */
+    private interface BlockVisitor {
+      void visit(long from, int n, int rowLength, double[] base, double[][] tau);
+    }
+
+    private void forEachBlock(TensorChunk chunk, BlockVisitor v) {
+      long rowLength = chunk.rowLength();
+      int rowsPer = Blocks.rowsPerBlock(rowLength);
+      int cap = (int) Math.min((long) rowsPer * rowLength, chunk.length());
+      double[] b = new double[cap];
+      double[] x = new double[cap];
+      double[][] tau = new double[models][cap];
+      for (long row = 0; row < chunk.rows(); row += rowsPer) {
+        long from = row * rowLength;
+        int n = (int) (Math.min(rowsPer, chunk.rows() - row) * rowLength);
+        Blocks.read(chunk.base(), from, b, n);
+        for (int t = 0; t < models; t++) {
+          Blocks.read(chunk.models()[t], from, x, n);
+          for (int i = 0; i < n; i++) {
+            tau[t][i] = rounding.active() ? rounding.sub(x[i], b[i]) : x[i] - b[i];
+          }
+        }
+        v.visit(from, n, (int) rowLength, b, tau);
+      }
+    }
   }
 }

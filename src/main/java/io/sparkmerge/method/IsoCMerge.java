@@ -11,12 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class IsoCMerge extends SubspaceMerge {
   IsoCMerge() {
-    super(ParamSpec.builder());
-  }
-
-  @Override
-  public String name() {
-    return "iso_c";
+    super("iso_c", ParamSpec.builder());
   }
 
   @Override

@@ -16,13 +16,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 final class IsoCtsMerge extends SubspaceMerge {
   IsoCtsMerge() {
-    super(ParamSpec.builder().add("common_space_fraction", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, 0.8,
-        v -> ((Number) v).doubleValue() >= 0 && ((Number) v).doubleValue() <= 1, "in [0, 1]"));
-  }
-
-  @Override
-  public String name() {
-    return "iso_cts";
+    super("iso_cts", ParamSpec.builder().addRange("common_space_fraction", ParamSpec.Scope.GLOBAL, 0.8, "[0, 1]"));
   }
 
   @Override
@@ -48,9 +42,7 @@ final class IsoCtsMerge extends SubspaceMerge {
   @Override
   INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la) {
     String name = ctx.tensorName();
-    int m = (int) tau[0].size(0);
-    int n = (int) tau[0].size(1);
-    int r = Math.min(m, n);
+    int r = (int) Math.min(tau[0].size(0), tau[0].size(1)); // the rank of the thin SVDs
     int[] kd = dims(r, tau.length, ctx.global().getDouble("common_space_fraction"));
     int k = kd[0];
     int d = kd[1];

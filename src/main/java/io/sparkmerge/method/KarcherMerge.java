@@ -1,8 +1,6 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.math.BlockGram;
 import io.sparkmerge.param.ParamSpec;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@code karcher} (methods.md §1): the Riemannian (Karcher) mean of the models' directions on the
@@ -11,25 +9,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the Gram matrix Gᵢⱼ = ⟨θᵢ, θⱼ⟩, gathered in one preparation pass: memory stays bounded for any
  * tensor size. Zero tensors contribute norm 0 to the mean of norms and no direction.
  */
-final class KarcherMerge implements MergeMethod {
+final class KarcherMerge extends MethodBase {
   private static final ParamSpec PARAMS = ParamSpec.builder()
       .add("max_iter", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, 10.0,
           v -> ((Number) v).doubleValue() >= 1, "at least 1")
       .add("tol", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, 1e-5, v -> ((Number) v).doubleValue() > 0, "positive");
 
-  @Override
-  public String name() {
-    return "karcher";
-  }
-
-  @Override
-  public ParamSpec params() {
-    return PARAMS;
-  }
-
-  @Override
-  public BaseUse baseUse() {
-    return BaseUse.NOT_USED;
+  KarcherMerge() {
+    super("karcher", BaseUse.NOT_USED, PARAMS);
   }
 
   /** Coefficients c of the Karcher mean in the basis θᵢ, already scaled by the mean norm. */
@@ -119,34 +106,6 @@ final class KarcherMerge implements MergeMethod {
   public TensorMerge begin(TensorMergeContext ctx) {
     int maxIter = (int) ctx.global().getDouble("max_iter");
     double tol = ctx.global().getDouble("tol");
-    int models = ctx.modelCount();
-    return new TensorMerge() {
-      private final double[][] gram = new double[models][models];
-      private double[] c;
-
-      @Override
-      public int preparationPasses() {
-        return 1;
-      }
-
-      @Override
-      public void prepare(int pass, TensorChunk chunk) {
-        BlockGram.add(chunk.models(), gram);
-      }
-
-      @Override
-      public INDArray merge(TensorChunk chunk) {
-        if (c == null) {
-          c = coefficients(gram, maxIter, tol);
-        }
-        INDArray out = chunk.models()[0].mul(c[0]);
-        for (int i = 1; i < models; i++) {
-          try (INDArray term = chunk.models()[i].mul(c[i])) {
-            out.addi(term);
-          }
-        }
-        return out;
-      }
-    };
+    return new GramCombination(ctx.modelCount(), TensorChunk::models, g -> coefficients(g, maxIter, tol));
   }
 }

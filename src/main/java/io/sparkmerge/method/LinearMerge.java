@@ -13,24 +13,13 @@ import io.sparkmerge.ConfigException;
  * {@code normalize} (default true). Σw = 0 with normalize is an error on the driver (differs:
  * mergekit divides by zero). The base takes part only if listed under models.
  */
-final class LinearMerge implements MergeMethod {
+final class LinearMerge extends MethodBase {
   private static final ParamSpec PARAMS = ParamSpec.builder()
       .add("weight", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, 1.0)
       .add("normalize", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, true);
 
-  @Override
-  public String name() {
-    return "linear";
-  }
-
-  @Override
-  public ParamSpec params() {
-    return PARAMS;
-  }
-
-  @Override
-  public BaseUse baseUse() {
-    return BaseUse.NOT_USED;
+  LinearMerge() {
+    super("linear", BaseUse.NOT_USED, PARAMS);
   }
 
   @Override

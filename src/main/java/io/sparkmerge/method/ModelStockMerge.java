@@ -14,23 +14,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * θ = t·mean_t θ_t + (1−t)·θ₀. A zero denominator (cos = −1/(T−1)) leaves t undefined: that is an
  * input-data error naming the tensor, not a silent NaN.
  */
-final class ModelStockMerge implements MergeMethod {
+final class ModelStockMerge extends MethodBase {
   private static final ParamSpec PARAMS = ParamSpec.builder()
       .add("filter_wise", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, false);
 
-  @Override
-  public String name() {
-    return "model_stock";
-  }
-
-  @Override
-  public ParamSpec params() {
-    return PARAMS;
-  }
-
-  @Override
-  public BaseUse baseUse() {
-    return BaseUse.REQUIRED;
+  ModelStockMerge() {
+    super("model_stock", BaseUse.REQUIRED, PARAMS);
   }
 
   @Override

@@ -16,25 +16,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * That axis choice follows mergekit's code ({@code dim=0 if row_wise else -1}), whose README words it
  * the other way round. A 1-D tensor is always one vector.
  */
-final class NuslerpMerge implements MergeMethod {
+final class NuslerpMerge extends MethodBase {
   private static final ParamSpec PARAMS = ParamSpec.builder()
       .add("weight", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, null)
       .add("nuslerp_flatten", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, true)
       .add("nuslerp_row_wise", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, false);
 
-  @Override
-  public String name() {
-    return "nuslerp";
-  }
-
-  @Override
-  public ParamSpec params() {
-    return PARAMS;
-  }
-
-  @Override
-  public BaseUse baseUse() {
-    return BaseUse.OPTIONAL;
+  NuslerpMerge() {
+    super("nuslerp", BaseUse.OPTIONAL, PARAMS);
   }
 
   @Override

@@ -4,28 +4,17 @@ import io.sparkmerge.param.ParamSpec;
 import io.sparkmerge.ConfigException;
 
 /** {@code passthrough} (methods.md §1): exactly one model supplies the tensor, times {@code scale} (default 1). */
-final class PassthroughMerge implements MergeMethod {
+final class PassthroughMerge extends MethodBase {
   private static final ParamSpec PARAMS = ParamSpec.builder()
       .add("scale", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, 1.0);
 
-  @Override
-  public String name() {
-    return "passthrough";
+  PassthroughMerge() {
+    super("passthrough", BaseUse.NOT_USED, PARAMS);
   }
 
   @Override
   public boolean roundsLikeTorch() {
     return true;
-  }
-
-  @Override
-  public ParamSpec params() {
-    return PARAMS;
-  }
-
-  @Override
-  public BaseUse baseUse() {
-    return BaseUse.NOT_USED;
   }
 
   @Override

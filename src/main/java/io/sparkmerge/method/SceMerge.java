@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.math.Shapes;
 import io.sparkmerge.math.Blocks;
 import io.sparkmerge.math.MagnitudeCut;
 import io.sparkmerge.param.ParamSpec;
@@ -16,24 +17,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Passes: the variances (when selecting), then the selected squared norms, then the merge.
  */
-final class SceMerge implements MergeMethod {
+final class SceMerge extends MethodBase {
   private static final ParamSpec PARAMS = ParamSpec.builder()
-      .add("select_topk", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, 1.0,
-          v -> ((Number) v).doubleValue() > 0 && ((Number) v).doubleValue() <= 1, "in (0, 1]");
+      .addRange("select_topk", ParamSpec.Scope.GLOBAL, 1.0, "(0, 1]");
 
-  @Override
-  public String name() {
-    return "sce";
-  }
-
-  @Override
-  public ParamSpec params() {
-    return PARAMS;
-  }
-
-  @Override
-  public BaseUse baseUse() {
-    return BaseUse.REQUIRED;
+  SceMerge() {
+    super("sce", BaseUse.REQUIRED, PARAMS);
   }
 
   @Override
@@ -45,12 +34,8 @@ final class SceMerge implements MergeMethod {
   }
 
   @Override
-  public long workingBytes(long[] shape, int modelCount, int elementSize) {
-    long n = 1;
-    for (long d : shape) {
-      n *= d;
-    }
-    return n * 8;
+  public Cost cost(long[] shape, int modelCount, int elementSize) {
+    return Cost.memory(Shapes.numel(shape) * 8);
   }
 
   @Override
@@ -99,16 +84,7 @@ final class SceMerge implements MergeMethod {
       forEachBlock(chunk, (from, n, b, tau) -> {
         for (int i = 0; i < n; i++) {
           if (variancePass) {
-            double mean = 0;
-            for (int t = 0; t < models; t++) {
-              mean += tau[t][i];
-            }
-            mean /= models;
-            double v = 0;
-            for (int t = 0; t < models; t++) {
-              v += (tau[t][i] - mean) * (tau[t][i] - mean);
-            }
-            variance[filled + i] = v / models;
+            variance[filled + i] = varianceOf(tau, i);
           } else if (cut.next(varianceOf(tau, i))) {
             for (int t = 0; t < models; t++) {
               sumSq[t] += tau[t][i] * tau[t][i];

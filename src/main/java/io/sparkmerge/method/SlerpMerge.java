@@ -1,6 +1,5 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.math.BlockGram;
 import io.sparkmerge.math.Spherical;
 import io.sparkmerge.param.ParamSpec;
 import io.sparkmerge.ConfigException;
@@ -12,29 +11,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Frobenius-normalised tensors; nearly colinear tensors (|cos Ω| > 0.9995) are interpolated linearly.
  * The norms and the dot product are gathered over the tensor's chunks in one preparation pass.
  */
-final class SlerpMerge implements MergeMethod {
+final class SlerpMerge extends MethodBase {
   private static final ParamSpec PARAMS = ParamSpec.builder()
-      .add("t", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, null,
-          v -> ((Number) v).doubleValue() >= 0 && ((Number) v).doubleValue() <= 1, "in [0, 1]");
+      .addRange("t", ParamSpec.Scope.GLOBAL, null, "[0, 1]");
 
-  @Override
-  public String name() {
-    return "slerp";
+  SlerpMerge() {
+    super("slerp", BaseUse.REQUIRED, PARAMS);
   }
 
   @Override
   public boolean roundsLikeTorch() {
     return true;
-  }
-
-  @Override
-  public ParamSpec params() {
-    return PARAMS;
-  }
-
-  @Override
-  public BaseUse baseUse() {
-    return BaseUse.REQUIRED;
   }
 
   @Override
@@ -48,31 +35,7 @@ final class SlerpMerge implements MergeMethod {
   @Override
   public TensorMerge begin(TensorMergeContext ctx) {
     double t = ctx.global().getDouble("t");
-    return new TensorMerge() {
-      private final double[][] gram = new double[2][2];
-      private double[] c;
-
-      @Override
-      public int preparationPasses() {
-        return 1;
-      }
-
-      @Override
-      public void prepare(int pass, TensorChunk chunk) {
-        BlockGram.add(new INDArray[] {chunk.base(), chunk.models()[0]}, gram);
-      }
-
-      @Override
-      public INDArray merge(TensorChunk chunk) {
-        if (c == null) {
-          c = Spherical.slerp(t, gram[0][0], gram[1][1], gram[0][1]);
-        }
-        INDArray out = chunk.base().mul(c[0]);
-        try (INDArray b = chunk.models()[0].mul(c[1])) {
-          out.addi(b);
-        }
-        return out;
-      }
-    };
+    return new GramCombination(2, chunk -> new INDArray[] {chunk.base(), chunk.models()[0]},
+        g -> Spherical.slerp(t, g[0][0], g[1][1], g[0][1]));
   }
 }

@@ -1,6 +1,7 @@
 package io.sparkmerge.method;
 
 import io.sparkmerge.math.LinearAlgebra;
+import io.sparkmerge.math.Shapes;
 import io.sparkmerge.param.NameFilter;
 import io.sparkmerge.param.ParamSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -10,27 +11,20 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * from SVDs of the task vectors; every other tensor, and 2-D tensors matched by {@code filter}, get
  * θ₀ + λ·mean_t τ_t. They need the whole matrix at once ({@link Chunking#WHOLE_TENSOR}).
  */
-abstract class SubspaceMerge implements MergeMethod {
-  private final ParamSpec params;
+abstract class SubspaceMerge extends MethodBase {
 
-  SubspaceMerge(ParamSpec extra) {
+  SubspaceMerge(String name, ParamSpec extra) {
+    super(name, BaseUse.REQUIRED, params(extra));
+  }
+
+  private static ParamSpec params(ParamSpec extra) {
     ParamSpec p = ParamSpec.builder()
         .add("lambda", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.NUMBER, 1.0)
         .add("filter", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.STRING, "")
         // accepted so mergekit-style configs load; the papers' methods weigh all tasks equally
         .add("weight", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, 1.0);
     extra.defs().values().forEach(d -> p.add(d.name(), d.scope(), d.kind(), d.defaultValue(), d.check(), d.requirement()));
-    this.params = p;
-  }
-
-  @Override
-  public ParamSpec params() {
-    return params;
-  }
-
-  @Override
-  public BaseUse baseUse() {
-    return BaseUse.REQUIRED;
+    return p;
   }
 
   @Override
@@ -45,23 +39,15 @@ abstract class SubspaceMerge implements MergeMethod {
   abstract INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la);
 
   @Override
-  public double computeCost(long[] shape, int modelCount) {
-    if (shape.length != 2) {
-      return 0;
-    }
-    double m = shape[0];
-    double n = shape[1];
-    return m * n * Math.min(m, n) * svdCount(modelCount);
-  }
-
-  @Override
-  public long workingBytes(long[] shape, int modelCount, int elementSize) {
-    long n = 1;
-    for (long d : shape) {
-      n *= d;
+  public Cost cost(long[] shape, int modelCount, int elementSize) {
+    double flops = 0;
+    if (shape.length == 2) {
+      double m = shape[0];
+      double n = shape[1];
+      flops = m * n * Math.min(m, n) * svdCount(modelCount);
     }
     // task vectors, Δ, U/Vᵀ of the SVDs and LAPACK's copy of its input
-    return (modelCount + 5) * n * elementSize;
+    return new Cost((modelCount + 5) * Shapes.numel(shape) * elementSize, flops);
   }
 
   @Override

@@ -1,15 +1,16 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.io.DType;
 import io.sparkmerge.math.InputRounding;
+import io.sparkmerge.math.Shapes;
 import io.sparkmerge.param.ResolvedParams;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Everything a method knows about the tensor it merges, resolved on the driver: the tensor's name
- * and full shape, the compute dtype, the seed, and the parameter values that apply to this tensor
- * (methods.md §0 precedence already applied, defaults filled in).
+ * and full shape, the compute dtype, the seed, the parameter values that apply to this tensor
+ * (methods.md §0 precedence already applied, defaults filled in), the side inputs' values and how
+ * operations round.
  *
  * @param tensorName the tensor's name in the output checkpoint
  * @param shape the tensor's full shape
@@ -18,6 +19,10 @@ import org.nd4j.linalg.api.buffer.DataType;
  * @param hasBase whether chunks carry the base model's rows
  * @param global method-wide parameters (e.g. normalize, lambda)
  * @param perModel per-model parameters (e.g. weight, density), one per entry of {@code models:}
+ * @param sides the side inputs' values per model ({@link SideInput})
+ * @param rounding {@link InputRounding#NONE} (the compute dtype throughout), or the inputs' 16-bit dtype
+ *     every operation rounds to ({@code compute_dtype: input}; only for methods whose
+ *     {@link MergeMethod#roundsLikeTorch()} is true)
  */
 public record TensorMergeContext(
     String tensorName,
@@ -26,16 +31,14 @@ public record TensorMergeContext(
     long seed,
     boolean hasBase,
     ResolvedParams global,
-    List<ResolvedParams> perModel) {
+    List<ResolvedParams> perModel,
+    SideValues sides,
+    InputRounding rounding) {
 
-  /**
-   * How operations round: {@link InputRounding#NONE} (the compute dtype throughout), or to the inputs'
-   * 16-bit dtype after every operation when the plan asks for it ({@code compute_dtype: input}, only
-   * for methods whose {@link MergeMethod#roundsLikeTorch()} is true).
-   */
-  public InputRounding rounding() {
-    return global.has(InputRounding.PARAMETER)
-        ? InputRounding.to(DType.fromConfigName(global.getString(InputRounding.PARAMETER))) : InputRounding.NONE;
+  /** A context without side inputs, in the compute dtype throughout. */
+  public TensorMergeContext(String tensorName, long[] shape, DataType computeType, long seed, boolean hasBase,
+      ResolvedParams global, List<ResolvedParams> perModel) {
+    this(tensorName, shape, computeType, seed, hasBase, global, perModel, SideValues.none(perModel.size()), InputRounding.NONE);
   }
 
   public int modelCount() {
@@ -43,10 +46,21 @@ public record TensorMergeContext(
   }
 
   public long numel() {
-    long n = 1;
-    for (long d : shape) {
-      n *= d;
-    }
-    return n;
+    return Shapes.numel(shape);
+  }
+
+  /** The same tensor with other parameters (a method delegating to another, e.g. lewis to its base method). */
+  public TensorMergeContext withParams(ResolvedParams newGlobal, List<ResolvedParams> newPerModel) {
+    return new TensorMergeContext(tensorName, shape, computeType, seed, hasBase, newGlobal, newPerModel, sides, rounding);
+  }
+
+  /** The same tensor with these side-input values. */
+  public TensorMergeContext withSides(SideValues newSides) {
+    return new TensorMergeContext(tensorName, shape, computeType, seed, hasBase, global, perModel, newSides, rounding);
+  }
+
+  /** The same tensor with operations rounded so. */
+  public TensorMergeContext withRounding(InputRounding newRounding) {
+    return new TensorMergeContext(tensorName, shape, computeType, seed, hasBase, global, perModel, sides, newRounding);
   }
 }

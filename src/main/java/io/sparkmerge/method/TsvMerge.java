@@ -15,12 +15,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 final class TsvMerge extends SubspaceMerge {
   TsvMerge() {
-    super(ParamSpec.builder());
-  }
-
-  @Override
-  public String name() {
-    return "tsv_m";
+    super("tsv_m", ParamSpec.builder());
   }
 
   @Override

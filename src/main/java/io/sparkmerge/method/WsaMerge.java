@@ -4,7 +4,6 @@ import io.sparkmerge.math.RunningMoments;
 import io.sparkmerge.math.WeightScope;
 import io.sparkmerge.math.WeightedSum;
 import io.sparkmerge.param.ParamSpec;
-import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -16,34 +15,25 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * merged tensor's scope and the result is re-aligned to (μ*, σ*²). 1-D tensors are averaged
  * unaligned; a model with σ_k = 0 enters unaligned.
  */
-final class WsaMerge implements MergeMethod {
+final class WsaMerge extends MethodBase {
   private static final ParamSpec PARAMS = ParamSpec.builder()
       .add("weight", ParamSpec.Scope.PER_MODEL, ParamSpec.Kind.NUMBER, 1.0, v -> ((Number) v).doubleValue() >= 0, "≥ 0")
       .add("fusion", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.STRING, "moment", v -> v.equals("moment") || v.equals("mean"),
           "moment or mean")
       .add("rescale_output", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, false);
 
+  WsaMerge() {
+    super("wsa", BaseUse.NOT_USED, PARAMS);
+  }
+
   static final String NOTE = "wsa is sparkmerge's post-hoc analogue of Weight Scope Alignment (arXiv 2408.12237): the paper "
       + "aligns scopes with a training-time KL regulariser; this merge aligns each model's tensor to the fused scope and averages";
 
-  @Override
-  public String name() {
-    return "wsa";
-  }
+  private static final MethodReport REPORT = new MethodReport(NOTE, false, MethodReport.Summary.NONE);
 
   @Override
-  public ParamSpec params() {
-    return PARAMS;
-  }
-
-  @Override
-  public BaseUse baseUse() {
-    return BaseUse.NOT_USED;
-  }
-
-  @Override
-  public String manifestNote() {
-    return NOTE;
+  public MethodReport report() {
+    return REPORT;
   }
 
   @Override
@@ -143,9 +133,5 @@ final class WsaMerge implements MergeMethod {
       double a = Math.sqrt(target.variance()) / sigma;
       return out.subi(merged.mean()).muli(a).addi(target.mean());
     }
-  }
-
-  static List<MergeMethod> all() {
-    return List.of(new WsaMerge());
   }
 }

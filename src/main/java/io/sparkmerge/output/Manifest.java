@@ -31,7 +31,7 @@ public final class Manifest {
     root.put("config_yaml", cfg.rawYaml());
     ObjectNode resolved = root.putObject("resolved");
     resolved.put("merge_method", plan.method());
-    String note = io.sparkmerge.method.MethodRegistry.get(plan.method()).manifestNote();
+    String note = io.sparkmerge.method.MethodRegistry.get(plan.method()).report().note();
     if (note != null) {
       resolved.put("method_note", note);
     }

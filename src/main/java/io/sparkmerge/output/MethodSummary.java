@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * The job method's report over the whole model: the per-tensor counters its tasks returned, summed
- * by name and handed to {@link MergeMethod#summarize} (the interpretation is the method's).
+ * by name and handed to its {@link io.sparkmerge.method.MethodReport#summarize} (the interpretation is the method's).
  */
 public final class MethodSummary {
   private MethodSummary() {}
@@ -38,6 +38,6 @@ public final class MethodSummary {
     }
     int bytesPerElement = entries == 0 ? 4 : (int) Math.max(1, Math.round((double) denseBytes / entries));
     MergeMethod m = MethodRegistry.get(plan.method());
-    return new LinkedHashMap<>(m.summarize(totals, plan.models().size(), bytesPerElement));
+    return new LinkedHashMap<>(m.report().summarize(totals, plan.models().size(), bytesPerElement));
   }
 }

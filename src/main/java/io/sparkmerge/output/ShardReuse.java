@@ -59,7 +59,7 @@ public final class ShardReuse {
       sb.append("shard ").append(s.index()).append(' ').append(s.fileName()).append('\n');
       for (TensorTask t : s.tensors()) {
         sb.append(t.name()).append(' ').append(Arrays.toString(t.shape())).append(' ').append(t.outDtype()).append(' ')
-            .append(t.method()).append(' ').append(t.global()).append(' ').append(t.perModel()).append(' ')
+            .append(t.method()).append(' ').append(t.global()).append(' ').append(t.perModel()).append(' ').append(t.sides()).append(' ').append(t.rounding()).append(' ')
             .append(t.copyFrom()).append(' ').append(t.position()).append('\n');
       }
     }

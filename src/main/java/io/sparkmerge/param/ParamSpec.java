@@ -48,6 +48,22 @@ public final class ParamSpec {
     return this;
   }
 
+  /**
+   * A number in an interval written as in mathematics, e.g. {@code "(0, 1]"} or {@code "[0, 1)"}; the
+   * requirement in messages reads "in (0, 1]".
+   */
+  public ParamSpec addRange(String name, Scope scope, Object defaultValue, String interval) {
+    String[] b = interval.substring(1, interval.length() - 1).split(",");
+    double lo = Double.parseDouble(b[0].trim());
+    double hi = Double.parseDouble(b[1].trim());
+    boolean loIn = interval.charAt(0) == '[';
+    boolean hiIn = interval.charAt(interval.length() - 1) == ']';
+    return add(name, scope, Kind.NUMBER, defaultValue, v -> {
+      double x = ((Number) v).doubleValue();
+      return (loIn ? x >= lo : x > lo) && (hiIn ? x <= hi : x < hi);
+    }, "in " + interval);
+  }
+
   public Map<String, Def> defs() {
     return Collections.unmodifiableMap(defs);
   }

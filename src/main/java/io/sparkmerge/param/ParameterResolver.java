@@ -42,11 +42,11 @@ public final class ParameterResolver {
                 + "' applies to the whole merge; move it to the top-level 'parameters:'");
           }
         }
-        Object v = first(tensorName, t, d, tensorOverride, slice, global);
+        Object v = lookup(d.name(), tensorName, t, d.defaultValue(), List.of(tensorOverride, slice, global));
         g.put(d.name(), check(method, d, v, where));
       } else {
         for (int i = 0; i < perModel.size(); i++) {
-          Object v = first(tensorName, t, d, tensorOverride, perModel.get(i), slice, global);
+          Object v = lookup(d.name(), tensorName, t, d.defaultValue(), List.of(tensorOverride, perModel.get(i), slice, global));
           pm.get(i).put(d.name(), check(method, d, v, where + ", models[" + i + "]"));
         }
       }
@@ -56,10 +56,14 @@ public final class ParameterResolver {
     return new Resolved(new ResolvedParams(g), models);
   }
 
-  @SafeVarargs
-  private static Object first(String tensorName, double t, ParamSpec.Def d, Map<String, ParameterValue>... layers) {
+  /**
+   * methods.md §0's precedence, the one rule: the first layer (highest precedence first) whose value
+   * for {@code name} is set and applies at this tensor (a condition list may not apply), else
+   * {@code fallback}.
+   */
+  public static Object lookup(String name, String tensorName, double t, Object fallback, List<Map<String, ParameterValue>> layers) {
     for (Map<String, ParameterValue> layer : layers) {
-      ParameterValue pv = layer.get(d.name());
+      ParameterValue pv = layer.get(name);
       if (pv != null) {
         Object v = pv.evaluate(tensorName, t);
         if (v != null) {
@@ -67,7 +71,29 @@ public final class ParameterResolver {
         }
       }
     }
-    return d.defaultValue();
+    return fallback;
+  }
+
+  /** The value as written in the first layer that sets {@code name} (unevaluated, for reports), or null. */
+  public static ParameterValue declared(String name, List<Map<String, ParameterValue>> layers) {
+    for (Map<String, ParameterValue> layer : layers) {
+      if (layer.get(name) != null) {
+        return layer.get(name);
+      }
+    }
+    return null;
+  }
+
+  /** The method-wide parameters of a job, from its {@code parameters:} and the defaults (for the manifest). */
+  public static ResolvedParams resolveGlobal(MergeMethod method, Map<String, ParameterValue> global) {
+    checkKnown(method, global, "parameters");
+    Map<String, Object> g = new LinkedHashMap<>();
+    for (ParamSpec.Def d : method.params().defs().values()) {
+      if (d.scope() == ParamSpec.Scope.GLOBAL) {
+        g.put(d.name(), check(method, d, lookup(d.name(), "", 0.0, d.defaultValue(), List.of(global)), "method '" + method.name() + "'"));
+      }
+    }
+    return new ResolvedParams(g);
   }
 
   private static Object check(MergeMethod method, ParamSpec.Def d, Object v, String where) {

@@ -4,11 +4,7 @@ import io.sparkmerge.InputDataException;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.TensorInfo;
-import io.sparkmerge.method.MergeMethod;
-import io.sparkmerge.param.ResolvedParams;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Given masks ({@code masks:} on a model entry): a checkpoint with a BOOL or U8 tensor of the same
@@ -45,16 +41,5 @@ final class MaskInputs {
             + " remove it from the mask checkpoint");
       }
     }
-  }
-
-  /** Adds {@link MergeMethod#MASK_GIVEN} to the parameters of every model that has given masks. */
-  static List<ResolvedParams> mark(List<InputModel> models, List<ResolvedParams> perModel) {
-    List<ResolvedParams> out = new ArrayList<>(perModel);
-    for (int t = 0; t < models.size() && t < out.size(); t++) {
-      if (models.get(t).masks() != null) {
-        out.set(t, out.get(t).with(MergeMethod.MASK_GIVEN, true));
-      }
-    }
-    return out;
   }
 }

@@ -3,7 +3,9 @@ package io.sparkmerge.plan;
 import io.sparkmerge.param.ResolvedParams;
 import io.sparkmerge.vocab.EmbeddingRows;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Everything executors need to run a merge, decided on the driver from headers alone: inputs, the
@@ -53,6 +55,22 @@ public record MergePlan(
   /** The embedding row map's index of plan model i (or of the base, for i = −1). */
   public int embeddingInputIndex(int modelIndex) {
     return modelIndex < 0 ? 0 : base == null ? modelIndex : modelIndex + 1;
+  }
+
+  /** The plan with every merged tensor's task replaced by {@code f(task)} (raw copies unchanged): how pre-passes fill in side inputs. */
+  public MergePlan mapMerged(UnaryOperator<TensorTask> f) {
+    List<ShardPlan> out = new ArrayList<>();
+    for (ShardPlan s : shards) {
+      out.add(s.withTensors(s.tensors().stream().map(t -> t.isRawCopy() ? t : f.apply(t)).toList()));
+    }
+    return new MergePlan(runId, method, base, baseInMerge, models, List.copyOf(out), computeDouble, seed, allowNonfinite,
+        chunkBytes, globalDefaults, embeddingRows);
+  }
+
+  /** The plan reading the embedding matrices through this row map (a vocabulary change; null: none). */
+  public MergePlan withEmbeddingRows(EmbeddingRows rows) {
+    return new MergePlan(runId, method, base, baseInMerge, models, shards, computeDouble, seed, allowNonfinite, chunkBytes,
+        globalDefaults, rows);
   }
 
   public int tensorCount() {

@@ -5,11 +5,7 @@ import io.sparkmerge.io.DType;
 import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.SafetensorsHeader;
 import io.sparkmerge.io.TensorInfo;
-import io.sparkmerge.method.MergeMethod;
-import io.sparkmerge.param.ResolvedParams;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * A model given as its task vector ({@code task_vector: true}): a {@code sparkmerge task-vectors}
@@ -72,16 +68,5 @@ public final class TaskVectorInputs {
       }
     }
     return null;
-  }
-
-  /** Adds {@link MergeMethod#TASK_VECTOR_INPUT} to the parameters of every model given as a task vector. */
-  static List<ResolvedParams> mark(List<InputModel> models, List<ResolvedParams> perModel) {
-    List<ResolvedParams> out = new ArrayList<>(perModel);
-    for (int t = 0; t < models.size() && t < out.size(); t++) {
-      if (models.get(t).taskVector() != null) {
-        out.set(t, out.get(t).with(MergeMethod.TASK_VECTOR_INPUT, true));
-      }
-    }
-    return out;
   }
 }

@@ -27,7 +27,7 @@ final class VocabularyInputs {
     models.forEach(m -> inputs.add(m.path()));
     VocabularySurgery v = VocabularySurgery.plan(hadoopConf, cfg, inputs, base != null, Planner::samePath);
     if (v != null) {
-      VocabularySurgery.checkMethod(method.name(), method.usesMasks() || method.usesImportance() || method.acceptsTaskVectors());
+      VocabularySurgery.checkMethod(method.name(), !method.sideInputs().isEmpty());
       List<InputModel> all = new ArrayList<>();
       if (base != null) {
         all.add(base);

@@ -1,9 +1,9 @@
 package io.sparkmerge.synth;
 
+import io.sparkmerge.io.HalfFloats;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.io.HfIndex;
 import io.sparkmerge.io.SafetensorsWriter;
-import io.sparkmerge.io.TensorCodec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -248,8 +248,8 @@ public final class ModelFamilyGenerator {
         float v = values.at(i);
         switch (spec.dtype()) {
           case F32 -> b.putFloat(v);
-          case BF16 -> b.putShort(TensorCodec.floatToBf16(v));
-          case F16 -> b.putShort(TensorCodec.floatToF16(v));
+          case BF16 -> b.putShort(HalfFloats.floatToBf16(v));
+          case F16 -> b.putShort(HalfFloats.floatToF16(v));
           case F64 -> b.putDouble(v);
           default -> throw new IllegalStateException("synth writes float tensors only, not " + spec.dtype());
         }

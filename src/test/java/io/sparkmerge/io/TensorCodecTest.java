@@ -16,24 +16,24 @@ class TensorCodecTest {
 
   @Test
   void bf16KnownPatternsAndTiesToEven() {
-    assertEquals((short) 0x3F80, TensorCodec.floatToBf16(1.0f));
-    assertEquals((short) 0xC000, TensorCodec.floatToBf16(-2.0f));
+    assertEquals((short) 0x3F80, HalfFloats.floatToBf16(1.0f));
+    assertEquals((short) 0xC000, HalfFloats.floatToBf16(-2.0f));
     // exactly halfway: 0x3F808000 lies between 0x3F80 and 0x3F81 → the even one, 0x3F80
-    assertEquals((short) 0x3F80, TensorCodec.floatToBf16(Float.intBitsToFloat(0x3F808000)));
+    assertEquals((short) 0x3F80, HalfFloats.floatToBf16(Float.intBitsToFloat(0x3F808000)));
     // halfway between 0x3F81 and 0x3F82 → 0x3F82 (even)
-    assertEquals((short) 0x3F82, TensorCodec.floatToBf16(Float.intBitsToFloat(0x3F818000)));
+    assertEquals((short) 0x3F82, HalfFloats.floatToBf16(Float.intBitsToFloat(0x3F818000)));
     // just above halfway rounds up
-    assertEquals((short) 0x3F81, TensorCodec.floatToBf16(Float.intBitsToFloat(0x3F808001)));
-    assertEquals((short) 0x7F80, TensorCodec.floatToBf16(Float.POSITIVE_INFINITY));
-    assertEquals((short) 0xFF80, TensorCodec.floatToBf16(Float.NEGATIVE_INFINITY));
-    assertTrue(Float.isNaN(TensorCodec.bf16ToFloat(TensorCodec.floatToBf16(Float.NaN))));
+    assertEquals((short) 0x3F81, HalfFloats.floatToBf16(Float.intBitsToFloat(0x3F808001)));
+    assertEquals((short) 0x7F80, HalfFloats.floatToBf16(Float.POSITIVE_INFINITY));
+    assertEquals((short) 0xFF80, HalfFloats.floatToBf16(Float.NEGATIVE_INFINITY));
+    assertTrue(Float.isNaN(HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(Float.NaN))));
     // a NaN whose payload sits only in the low 16 bits must stay NaN, not become Inf
-    assertTrue(Float.isNaN(TensorCodec.bf16ToFloat(TensorCodec.floatToBf16(Float.intBitsToFloat(0x7F800001)))));
+    assertTrue(Float.isNaN(HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(Float.intBitsToFloat(0x7F800001)))));
     // the largest float rounds past the largest bf16 to Inf
-    assertEquals((short) 0x7F80, TensorCodec.floatToBf16(Float.MAX_VALUE));
+    assertEquals((short) 0x7F80, HalfFloats.floatToBf16(Float.MAX_VALUE));
     // subnormal float keeps its top bits
-    assertEquals((short) 0x0001, TensorCodec.floatToBf16(Float.intBitsToFloat(0x00010000)));
-    assertEquals(1.0f, TensorCodec.bf16ToFloat((short) 0x3F80));
+    assertEquals((short) 0x0001, HalfFloats.floatToBf16(Float.intBitsToFloat(0x00010000)));
+    assertEquals(1.0f, HalfFloats.bf16ToFloat((short) 0x3F80));
   }
 
   @Test
@@ -44,13 +44,13 @@ class TensorCodecTest {
       if (Float.isNaN(f) || Float.isInfinite(f)) {
         continue;
       }
-      short got = TensorCodec.floatToBf16(f);
+      short got = HalfFloats.floatToBf16(f);
       // candidates: truncation and the next bf16 up in magnitude; pick nearest, ties to even mantissa
       int bits = Float.floatToRawIntBits(f);
       short lo = (short) (bits >>> 16);
       short hi = (short) (lo + 1);
-      double dlo = Math.abs((double) TensorCodec.bf16ToFloat(lo) - f);
-      double fhi = TensorCodec.bf16ToFloat(hi);
+      double dlo = Math.abs((double) HalfFloats.bf16ToFloat(lo) - f);
+      double fhi = HalfFloats.bf16ToFloat(hi);
       double dhi = Double.isInfinite(fhi) ? Math.abs(Math.scalb(1.0, 128) * Math.signum(f) - f) : Math.abs(fhi - f);
       short expect = dlo < dhi ? lo : dhi < dlo ? hi : ((lo & 1) == 0 ? lo : hi);
       assertEquals(expect, got, "bf16 of " + f);
@@ -59,20 +59,20 @@ class TensorCodecTest {
 
   @Test
   void f16KnownPatternsSubnormalsOverflow() {
-    assertEquals((short) 0x3C00, TensorCodec.floatToF16(1.0f));
-    assertEquals((short) 0x7BFF, TensorCodec.floatToF16(65504f));
-    assertEquals((short) 0x7C00, TensorCodec.floatToF16(65520f), "65520 ties to even → Inf");
-    assertEquals((short) 0x7BFF, TensorCodec.floatToF16(65519.99f));
-    assertEquals((short) 0x0001, TensorCodec.floatToF16(0x1p-24f), "smallest subnormal half");
-    assertEquals((short) 0x0000, TensorCodec.floatToF16(0x1p-25f), "2^-25 ties to even → 0");
-    assertEquals((short) 0x0001, TensorCodec.floatToF16(Math.nextUp(0x1p-25f)));
-    assertEquals((short) 0x0400, TensorCodec.floatToF16(0x1p-14f), "smallest normal half");
-    assertEquals((short) 0x8000, TensorCodec.floatToF16(-0.0f));
-    assertEquals((short) 0xFC00, TensorCodec.floatToF16(Float.NEGATIVE_INFINITY));
-    assertTrue(Float.isNaN(TensorCodec.f16ToFloat(TensorCodec.floatToF16(Float.NaN))));
-    assertEquals(0x1p-24f, TensorCodec.f16ToFloat((short) 0x0001));
-    assertEquals(65504f, TensorCodec.f16ToFloat((short) 0x7BFF));
-    assertEquals(Float.POSITIVE_INFINITY, TensorCodec.f16ToFloat((short) 0x7C00));
+    assertEquals((short) 0x3C00, HalfFloats.floatToF16(1.0f));
+    assertEquals((short) 0x7BFF, HalfFloats.floatToF16(65504f));
+    assertEquals((short) 0x7C00, HalfFloats.floatToF16(65520f), "65520 ties to even → Inf");
+    assertEquals((short) 0x7BFF, HalfFloats.floatToF16(65519.99f));
+    assertEquals((short) 0x0001, HalfFloats.floatToF16(0x1p-24f), "smallest subnormal half");
+    assertEquals((short) 0x0000, HalfFloats.floatToF16(0x1p-25f), "2^-25 ties to even → 0");
+    assertEquals((short) 0x0001, HalfFloats.floatToF16(Math.nextUp(0x1p-25f)));
+    assertEquals((short) 0x0400, HalfFloats.floatToF16(0x1p-14f), "smallest normal half");
+    assertEquals((short) 0x8000, HalfFloats.floatToF16(-0.0f));
+    assertEquals((short) 0xFC00, HalfFloats.floatToF16(Float.NEGATIVE_INFINITY));
+    assertTrue(Float.isNaN(HalfFloats.f16ToFloat(HalfFloats.floatToF16(Float.NaN))));
+    assertEquals(0x1p-24f, HalfFloats.f16ToFloat((short) 0x0001));
+    assertEquals(65504f, HalfFloats.f16ToFloat((short) 0x7BFF));
+    assertEquals(Float.POSITIVE_INFINITY, HalfFloats.f16ToFloat((short) 0x7C00));
   }
 
   /** Independent reference: the nearest of all 65536 halves by exact decimal arithmetic, ties to even. */
@@ -99,15 +99,15 @@ class TensorCodecTest {
   void f16RoundingMatchesExactNearestSearch() {
     float[] halves = new float[0x10000];
     for (int h = 0; h < 0x10000; h++) {
-      halves[h] = TensorCodec.f16ToFloat((short) h);
+      halves[h] = HalfFloats.f16ToFloat((short) h);
     }
     SplittableRandom r = new SplittableRandom(2);
     for (int k = 0; k < 150; k++) {
       // values spread over the half range, including subnormals
       float f = (float) (Math.scalb(r.nextDouble(1, 2), r.nextInt(-26, 16)) * (r.nextBoolean() ? 1 : -1));
-      short got = TensorCodec.floatToF16(f);
+      short got = HalfFloats.floatToF16(f);
       short want = nearestHalf(f, halves);
-      assertEquals(TensorCodec.f16ToFloat(want), TensorCodec.f16ToFloat(got), "f16 of " + f);
+      assertEquals(HalfFloats.f16ToFloat(want), HalfFloats.f16ToFloat(got), "f16 of " + f);
     }
   }
 
@@ -126,8 +126,8 @@ class TensorCodecTest {
         for (int i = 0; i < values.length; i++) {
           double want = switch (dt) {
             case F32, F64 -> values[i];
-            case BF16 -> TensorCodec.bf16ToFloat(TensorCodec.floatToBf16(values[i]));
-            case F16 -> TensorCodec.f16ToFloat(TensorCodec.floatToF16(values[i]));
+            case BF16 -> HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(values[i]));
+            case F16 -> HalfFloats.f16ToFloat(HalfFloats.floatToF16(values[i]));
             default -> throw new IllegalStateException();
           };
           double got = back.getDouble(0, i);
@@ -149,7 +149,7 @@ class TensorCodecTest {
     int nonFinite = 0;
     for (int h = 0; h < n; h++) {
       in.putShort((short) h);
-      nonFinite += Float.isFinite(TensorCodec.bf16ToFloat((short) h)) ? 0 : 1;
+      nonFinite += Float.isFinite(HalfFloats.bf16ToFloat((short) h)) ? 0 : 1;
     }
     in.flip();
     INDArray dec = Nd4j.createUninitialized(DataType.FLOAT, 1, n);
@@ -157,7 +157,7 @@ class TensorCodecTest {
     assertEquals(256, nonFinite, "exponent all ones: 2 signs × 128 mantissas (±Inf and NaNs)");
     float[] got = dec.data().asFloat();
     for (int h = 0; h < n; h++) {
-      assertEquals(Float.floatToRawIntBits(TensorCodec.bf16ToFloat((short) h)), Float.floatToRawIntBits(got[h]), "bf16 " + h);
+      assertEquals(Float.floatToRawIntBits(HalfFloats.bf16ToFloat((short) h)), Float.floatToRawIntBits(got[h]), "bf16 " + h);
     }
     // encode: every high half with low halves at and around the rounding boundaries, plus random ones
     int[] lows = {0, 1, 0x3FFF, 0x7FFE, 0x7FFF, 0x8000, 0x8001, 0xBFFF, 0xFFFE, 0xFFFF};
@@ -177,7 +177,7 @@ class TensorCodecTest {
     ByteBuffer out = ByteBuffer.allocate(2 * m).order(ByteOrder.LITTLE_ENDIAN);
     TensorCodec.encode(src, DType.BF16, out);
     for (int i = 0; i < m; i++) {
-      assertEquals(TensorCodec.floatToBf16(Float.intBitsToFloat(bits[i])), out.getShort(2 * i),
+      assertEquals(HalfFloats.floatToBf16(Float.intBitsToFloat(bits[i])), out.getShort(2 * i),
           "encode() of float bits " + Integer.toHexString(bits[i]));
     }
   }

@@ -45,7 +45,7 @@ class InputComputeJobTest {
   }
 
   private static float bf(double v) {
-    return TensorCodec.bf16ToFloat(TensorCodec.floatToBf16((float) v));
+    return io.sparkmerge.io.HalfFloats.bf16ToFloat(io.sparkmerge.io.HalfFloats.floatToBf16((float) v));
   }
 
   private Map<String, double[]> merge(String yaml) throws IOException {

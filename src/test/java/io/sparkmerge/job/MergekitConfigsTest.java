@@ -101,7 +101,7 @@ class MergekitConfigsTest {
     double[] ref = ReferenceMerges.linear(new double[][] {ft1.get(n), ft2.get(n)}, new double[] {1.0, 0.5}, true);
     assertEquals(2 * ref.length, Checkpoints.rawBytes(out).get(n).length, "written as BF16, 2 bytes an element");
     for (int i = 0; i < ref.length; i++) {
-      float want = io.sparkmerge.io.TensorCodec.bf16ToFloat(io.sparkmerge.io.TensorCodec.floatToBf16((float) ref[i]));
+      float want = io.sparkmerge.io.HalfFloats.bf16ToFloat(io.sparkmerge.io.HalfFloats.floatToBf16((float) ref[i]));
       assertTrue(Math.abs(got.get(n)[i] - want) <= Math.ulp(want) * 65536, n + "[" + i + "] is the BF16 rounding of the merge (1 BF16 ulp)");
     }
   }

@@ -28,7 +28,7 @@ class InputRoundingTest {
   }
 
   private static float decode(short h, DType d) {
-    return d == DType.BF16 ? TensorCodec.bf16ToFloat(h) : TensorCodec.f16ToFloat(h);
+    return d == DType.BF16 ? io.sparkmerge.io.HalfFloats.bf16ToFloat(h) : io.sparkmerge.io.HalfFloats.f16ToFloat(h);
   }
 
   private static void check(DType d, String file) throws Exception {
@@ -85,7 +85,7 @@ class InputRoundingTest {
     float[] v = a.data().asFloat();
     assertEquals(1f, v[0]);
     assertEquals(1f + 0x1p-7f, v[1]);
-    assertEquals(TensorCodec.bf16ToFloat(TensorCodec.floatToBf16(-3.14159f)), v[2]);
+    assertEquals(io.sparkmerge.io.HalfFloats.bf16ToFloat(io.sparkmerge.io.HalfFloats.floatToBf16(-3.14159f)), v[2]);
     assertEquals(0f, v[3]);
   }
 }

@@ -100,9 +100,7 @@ class LewisDensitiesTest {
         TensorMergeContext c = MethodHarness.context(lewis, name, new long[] {4, 6}, DataType.DOUBLE, 9, true,
             Map.of("base_method", baseMethod, "lewis_weights", lewisWeights, "lambda", 0.7),
             List.of(Map.of("weight", 0.6), Map.of("weight", 0.4)));
-        List<ResolvedParams> pm = List.of(c.perModel().get(0).with(MergeMethod.IMPORTANCE_DENSITY, 0.5),
-            c.perModel().get(1).with(MergeMethod.IMPORTANCE_DENSITY, 0.25));
-        TensorMergeContext withD = new TensorMergeContext(name, c.shape(), c.computeType(), 9, true, c.global(), pm);
+        TensorMergeContext withD = c.withSides(SideValues.none(2).withImportanceDensity(0, 0.5).withImportanceDensity(1, 0.25));
         double[] got = MethodHarness.run(lewis, withD, base, models, 4, 6, 4);
         MergeMethod b = MethodRegistry.get(baseMethod);
         double w0 = lewisWeights ? 0.5 : 0.6;

@@ -73,10 +73,7 @@ class LocalizeStitchTest {
       assertArrayEquals(want, got, type == DataType.FLOAT ? 1e-5 : 1e-12, type.toString());
     }
     TensorMergeContext c = ctx("global", 1.0, 1.0, DataType.DOUBLE);
-    List<ResolvedParams> pm = new ArrayList<>(c.perModel());
-    pm.set(0, pm.get(0).with(MergeMethod.GLOBAL_THRESHOLD, 0.0));
-    pm.set(1, pm.get(1).with(MergeMethod.GLOBAL_THRESHOLD, 0.0));
-    TensorMergeContext g = new TensorMergeContext("w", c.shape(), c.computeType(), 0, true, c.global(), pm);
+    TensorMergeContext g = c.withSides(SideValues.none(2).withGlobalThreshold(0, 0.0).withGlobalThreshold(1, 0.0));
     assertArrayEquals(want, MethodHarness.run(LS, g, BASE, new double[][] {plus(BASE, TAU1), plus(BASE, TAU2)}, 2, 3, 2), 1e-12);
   }
 
@@ -84,10 +81,7 @@ class LocalizeStitchTest {
   void globalScopeUsesTheSuppliedThreshold() {
     TensorMergeContext c = ctx("global", 0.01, 0.01, DataType.DOUBLE);
     // thresholds 0.5 (keeps |τ1| ≥ 0.5: entries 0..4) and 2 (keeps |τ2| ≥ 2: entries 1, 4)
-    List<ResolvedParams> pm = new ArrayList<>(c.perModel());
-    pm.set(0, pm.get(0).with(MergeMethod.GLOBAL_THRESHOLD, 0.5));
-    pm.set(1, pm.get(1).with(MergeMethod.GLOBAL_THRESHOLD, 2.0));
-    TensorMergeContext g = new TensorMergeContext("w", c.shape(), c.computeType(), 0, true, c.global(), pm);
+    TensorMergeContext g = c.withSides(SideValues.none(2).withGlobalThreshold(0, 0.5).withGlobalThreshold(1, 2.0));
     double[] got = MethodHarness.run(LS, g, BASE, new double[][] {plus(BASE, TAU1), plus(BASE, TAU2)}, 2, 3, 1);
     assertArrayEquals(new double[] {13, 20 + (-1 - 4) / 2.0, 30.5, 37, 50 + (2 - 2) / 2.0, 60}, got, 1e-12);
     // without the pre-pass's threshold the method refuses rather than guessing
@@ -97,11 +91,7 @@ class LocalizeStitchTest {
   @Test
   void givenMasksAreUsedAsIsAndCountersReportDensityAndOverlap() {
     TensorMergeContext c = ctx("global", 0.01, 0.01, DataType.DOUBLE);
-    List<ResolvedParams> pm = new ArrayList<>();
-    for (ResolvedParams p : c.perModel()) {
-      pm.add(p.with(MergeMethod.MASK_GIVEN, true));
-    }
-    TensorMergeContext g = new TensorMergeContext("w", c.shape(), c.computeType(), 0, true, c.global(), pm);
+    TensorMergeContext g = c.withSides(SideValues.of(new boolean[] {true, true}, new boolean[2]));
     double[] m1 = {0, 1, 1, 0, 0, 0};
     double[] m2 = {0, 1, 0, 0, 0, 1};
     INDArray[] models = {arr(plus(BASE, TAU1)), arr(plus(BASE, TAU2))};
@@ -116,7 +106,7 @@ class LocalizeStitchTest {
       assertEquals(2.0, k.get("kept[1]"));
       assertEquals(1.0, k.get("intersection[0,1]"));
       assertEquals(3.0, k.get("union[0,1]"));
-      Map<String, Object> s = LS.summarize(k, 2, 2);
+      Map<String, Object> s = LS.report().summarize(k, 2, 2);
       @SuppressWarnings("unchecked")
       List<Map<String, Object>> masks = (List<Map<String, Object>>) s.get("masks");
       assertEquals(2.0 / 6, (double) masks.get(0).get("density"), 1e-12);

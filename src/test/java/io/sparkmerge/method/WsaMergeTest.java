@@ -84,6 +84,6 @@ class WsaMergeTest {
 
   @Test
   void saysItIsAnAnalogue() {
-    assertTrue(wsa.manifestNote().contains("analogue") && wsa.manifestNote().contains("regulariser"));
+    assertTrue(wsa.report().note().contains("analogue") && wsa.report().note().contains("regulariser"));
   }
 }

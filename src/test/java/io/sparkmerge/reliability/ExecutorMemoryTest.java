@@ -1,10 +1,10 @@
 package io.sparkmerge.reliability;
 
+import io.sparkmerge.io.HalfFloats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.io.ModelDirectory;
-import io.sparkmerge.io.TensorCodec;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.io.TensorReader;
 import io.sparkmerge.io.DType;
@@ -132,7 +132,7 @@ class ExecutorMemoryTest {
           for (; i < n && b.hasRemaining(); i++) {
             long h = (i + key) * 0x9E3779B97F4A7C15L;
             h ^= h >>> 31;
-            b.putShort(TensorCodec.floatToBf16(((h >>> 40) / (float) (1 << 24) - 0.5f) * 0.04f));
+            b.putShort(HalfFloats.floatToBf16(((h >>> 40) / (float) (1 << 24) - 0.5f) * 0.04f));
           }
           b.flip();
           w.write(b);
@@ -154,7 +154,7 @@ class ExecutorMemoryTest {
     ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
     double[] v = new double[(int) rowLength];
     for (int i = 0; i < v.length; i++) {
-      v[i] = TensorCodec.bf16ToFloat(bb.getShort());
+      v[i] = HalfFloats.bf16ToFloat(bb.getShort());
     }
     return v;
   }

@@ -1,7 +1,7 @@
 package io.sparkmerge.testing;
 
+import io.sparkmerge.io.HalfFloats;
 import io.sparkmerge.io.ModelDirectory;
-import io.sparkmerge.io.TensorCodec;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.io.TensorReader;
 import java.io.IOException;
@@ -76,8 +76,8 @@ public final class Checkpoints {
       v[i] = switch (t.dtype()) {
         case F32 -> bb.getFloat();
         case F64 -> bb.getDouble();
-        case BF16 -> TensorCodec.bf16ToFloat(bb.getShort());
-        case F16 -> TensorCodec.f16ToFloat(bb.getShort());
+        case BF16 -> HalfFloats.bf16ToFloat(bb.getShort());
+        case F16 -> HalfFloats.f16ToFloat(bb.getShort());
         default -> throw new IllegalArgumentException(t.dtype().toString());
       };
     }

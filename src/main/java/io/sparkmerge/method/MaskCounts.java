@@ -1,0 +1,119 @@
+package io.sparkmerge.method;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Counts of the per-model masks a merge applies to one tensor — entries kept per model, pairwise
+ * intersections and unions, entries covered by at least one mask — as the per-tensor
+ * {@link TensorMerge#counters()}, and their summary over the model (densities, storage, Jaccard
+ * overlaps, coverage) for the manifest.
+ */
+final class MaskCounts {
+  static final String NUMEL = "numel";
+  static final String COVERED = "covered";
+
+  private final int models;
+  private final long numel;
+  private final long[] kept;
+  private final long[][] intersection;
+  private final long[][] union;
+  private long covered;
+
+  MaskCounts(int models, long numel) {
+    this.models = models;
+    this.numel = numel;
+    this.kept = new long[models];
+    this.intersection = new long[models][models];
+    this.union = new long[models][models];
+  }
+
+  static String kept(int t) {
+    return "kept[" + t + "]";
+  }
+
+  static String intersection(int i, int j) {
+    return "intersection[" + i + "," + j + "]";
+  }
+
+  static String union(int i, int j) {
+    return "union[" + i + "," + j + "]";
+  }
+
+  /** Counts entries 0 .. n − 1 of a block of masks, {@code keep[t][i]}. */
+  void add(boolean[][] keep, int n) {
+    for (int i = 0; i < n; i++) {
+      boolean any = false;
+      for (int s = 0; s < models; s++) {
+        if (keep[s][i]) {
+          kept[s]++;
+          any = true;
+        }
+        for (int t = s + 1; t < models; t++) {
+          if (keep[s][i] && keep[t][i]) {
+            intersection[s][t]++;
+          }
+          if (keep[s][i] || keep[t][i]) {
+            union[s][t]++;
+          }
+        }
+      }
+      covered += any ? 1 : 0;
+    }
+  }
+
+  Map<String, Double> counters() {
+    Map<String, Double> c = new LinkedHashMap<>();
+    c.put(NUMEL, (double) numel);
+    c.put(COVERED, (double) covered);
+    for (int t = 0; t < models; t++) {
+      c.put(kept(t), (double) kept[t]);
+      for (int u = t + 1; u < models; u++) {
+        c.put(intersection(t, u), (double) intersection[t][u]);
+        c.put(union(t, u), (double) union[t][u]);
+      }
+    }
+    return c;
+  }
+
+  /**
+   * Per model: density, kept entries, and the bytes of its task vector stored sparse (an I32 index
+   * and a value per kept entry) versus dense; per pair: Jaccard overlap of the masks; coverage.
+   */
+  static Map<String, Object> summarize(Map<String, Double> totals, int modelCount, int bytesPerElement) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    double n = totals.getOrDefault(NUMEL, 0.0);
+    if (n == 0) {
+      return out;
+    }
+    List<Map<String, Object>> models = new ArrayList<>();
+    for (int t = 0; t < modelCount; t++) {
+      double k = totals.getOrDefault(kept(t), 0.0);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("model", t);
+      m.put("kept", (long) k);
+      m.put("density", k / n);
+      m.put("sparse_bytes", (long) (k * (4 + bytesPerElement)));
+      m.put("dense_bytes", (long) (n * bytesPerElement));
+      models.add(m);
+    }
+    out.put("masks", models);
+    List<Map<String, Object>> pairs = new ArrayList<>();
+    for (int i = 0; i < modelCount; i++) {
+      for (int j = i + 1; j < modelCount; j++) {
+        double u = totals.getOrDefault(union(i, j), 0.0);
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("model_i", i);
+        p.put("model_j", j);
+        p.put("jaccard", u == 0 ? 0.0 : totals.getOrDefault(intersection(i, j), 0.0) / u);
+        pairs.add(p);
+      }
+    }
+    out.put("overlap", pairs);
+    out.put("coverage", totals.getOrDefault(COVERED, 0.0) / n);
+    out.put("entries", (long) n);
+    return out;
+  }
+}

@@ -1,0 +1,39 @@
+package io.sparkmerge.method;
+
+import io.sparkmerge.param.ParamSpec;
+
+/**
+ * The three facts every method states — its config name, its parameters and its use of a base — so
+ * a method's file holds only what is particular to it: validation, side inputs and {@link #begin}.
+ */
+public abstract class MethodBase implements MergeMethod {
+  private final String name;
+  private final BaseUse baseUse;
+  private final ParamSpec params;
+
+  protected MethodBase(String name, BaseUse baseUse, ParamSpec params) {
+    this.name = name;
+    this.baseUse = baseUse;
+    this.params = params;
+  }
+
+  @Override
+  public final String name() {
+    return name;
+  }
+
+  @Override
+  public final ParamSpec params() {
+    return params;
+  }
+
+  @Override
+  public final BaseUse baseUse() {
+    return baseUse;
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}

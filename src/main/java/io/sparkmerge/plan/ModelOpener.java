@@ -1,0 +1,103 @@
+package io.sparkmerge.plan;
+
+import io.sparkmerge.ConfigException;
+import io.sparkmerge.InputDataException;
+import io.sparkmerge.io.ModelDirectory;
+import io.sparkmerge.io.TensorInfo;
+import io.sparkmerge.vocab.EmbeddingRows;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/** Opens the models a config names (headers only) and checks that they match. */
+final class ModelOpener {
+  private final Configuration hadoopConf;
+
+  ModelOpener(Configuration hadoopConf) {
+    this.hadoopConf = hadoopConf;
+  }
+
+  /** The validated headers of the model directory at {@code path}; {@code key} names it in errors. */
+  ModelDirectory open(String path, String key) {
+    try {
+      Path p = new Path(path);
+      FileSystem fs = p.getFileSystem(hadoopConf);
+      if (!fs.exists(p)) {
+        throw new ConfigException(key + ": model path '" + path + "' does not exist; check the path in the config");
+      }
+      return ModelDirectory.open(fs, p);
+    } catch (FileNotFoundException e) {
+      throw new ConfigException(key + ": model path '" + path + "' does not exist; check the path in the config", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(key + ": cannot read model '" + path + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** The configured base model, or null. */
+  InputModel base(String path) {
+    return path == null ? null : InputModel.base(path, open(path, "base_model"));
+  }
+
+  /**
+   * Every model must have the reference's tensor names and shapes; the error names the model and the first differences.
+   * embeddingRowsMayDiffer: a vocabulary change permutes the embedding matrices, so only their row length must match.
+   */
+  static void checkCompatible(InputModel reference, InputModel base, List<InputModel> models, boolean embeddingRowsMayDiffer) {
+    List<InputModel> all = new ArrayList<>();
+    if (base != null && base != reference) {
+      all.add(base);
+    }
+    all.addAll(models);
+    Map<String, TensorInfo> ref = reference.dir().tensors();
+    for (InputModel m : all) {
+      if (m == reference) {
+        continue;
+      }
+      Map<String, TensorInfo> other = m.dir().tensors();
+      List<String> missing = new ArrayList<>();
+      List<String> extra = new ArrayList<>();
+      List<String> shape = new ArrayList<>();
+      for (TensorInfo t : ref.values()) {
+        TensorInfo o = other.get(t.name());
+        if (o == null) {
+          missing.add(t.name());
+        } else if (!Arrays.equals(o.shape(), t.shape()) && !(embeddingRowsMayDiffer && EmbeddingRows.isEmbedding(t.name(),
+            t.shape()) && o.shape().length == 2 && o.shape()[1] == t.shape()[1])) {
+          shape.add(t.name() + " " + t.shapeString() + " vs " + o.shapeString());
+        }
+      }
+      for (String n : other.keySet()) {
+        if (!ref.containsKey(n)) {
+          extra.add(n);
+        }
+      }
+      if (!missing.isEmpty() || !extra.isEmpty() || !shape.isEmpty()) {
+        StringBuilder sb = new StringBuilder(m.role() + " (" + m.path() + ") does not match " + reference.role() + " ("
+            + reference.path() + "):");
+        if (!missing.isEmpty()) {
+          sb.append(" missing tensors ").append(first(missing));
+        }
+        if (!extra.isEmpty()) {
+          sb.append(" extra tensors ").append(first(extra));
+        }
+        if (!shape.isEmpty()) {
+          sb.append(" different shapes ").append(first(shape));
+        }
+        throw new InputDataException(sb.append("; merge only checkpoints of one architecture").toString());
+      }
+    }
+  }
+
+  private static String first(List<String> names) {
+    int n = Math.min(3, names.size());
+    String s = String.join(", ", names.subList(0, n));
+    return names.size() > n ? s + " (and " + (names.size() - n) + " more)" : s;
+  }
+}
