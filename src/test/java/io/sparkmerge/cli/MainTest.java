@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -38,8 +39,7 @@ class MainTest {
 
   Path config(String yaml) throws IOException {
     Path p = work.resolve("c" + System.nanoTime() + ".yml");
-    Files.writeString(p, yaml.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString())
-        .replace("FT2", dirs.get(2).toString()));
+    Files.writeString(p, Configs.withPaths(yaml, dirs));
     return p;
   }
 

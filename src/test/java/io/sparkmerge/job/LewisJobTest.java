@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.ReferenceMerges;
 import io.sparkmerge.testing.SmallCheckpoints;
 import io.sparkmerge.testing.SparkTestSession;
@@ -117,9 +117,7 @@ class LewisJobTest {
 
   private JsonNode merge(String yaml, String name) throws IOException {
     String out = work.resolve(name).toString();
-    String cfg = yaml.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString())
-        .replace("FT2", dirs.get(2).toString());
-    MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(cfg, "t.yml"),
+    MergeJob.run(SparkTestSession.get(), Configs.parse(yaml, dirs),
         new MergeJob.Options(out, false, 2, new PrintStream(new ByteArrayOutputStream())));
     return new ObjectMapper().readTree(new File(out, "sparkmerge.json"));
   }

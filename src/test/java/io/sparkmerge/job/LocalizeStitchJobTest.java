@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmerge.InputDataException;
-import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.SmallCheckpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -43,16 +43,13 @@ class LocalizeStitchJobTest {
   @BeforeAll
   static void generate() throws IOException {
     dirs = Checkpoints.tinyFamily(family, 3, 3);
-    base = Checkpoints.read(dirs.get(0).toString());
-    for (int i = 1; i <= 3; i++) {
-      fts.add(Checkpoints.read(dirs.get(i).toString()));
-    }
+    List<Map<String, double[]>> all = Checkpoints.readAll(dirs);
+    base = all.get(0);
+    fts.addAll(all.subList(1, all.size()));
   }
 
   private MergeConfig config(String body) {
-    String yaml = body.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString())
-        .replace("FT2", dirs.get(2).toString()).replace("FT3", dirs.get(3).toString());
-    return ConfigLoader.parse(yaml, "test.yml");
+    return Configs.parse(body, dirs);
   }
 
   private String run(MergeConfig cfg, String name, int partitions) throws IOException {

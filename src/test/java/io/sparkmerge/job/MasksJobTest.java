@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.ConfigException;
-import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.SmallCheckpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -45,15 +45,13 @@ class MasksJobTest {
   @BeforeAll
   static void generate() throws IOException {
     dirs = Checkpoints.tinyFamily(family, 7, 2);
-    base = Checkpoints.read(dirs.get(0).toString());
-    for (int i = 1; i <= 2; i++) {
-      fts.add(Checkpoints.read(dirs.get(i).toString()));
-    }
+    List<Map<String, double[]>> all = Checkpoints.readAll(dirs);
+    base = all.get(0);
+    fts.addAll(all.subList(1, all.size()));
   }
 
   private MasksJob.Outcome masks(String yaml, String name, int partitions) throws IOException {
-    MergeConfig cfg = ConfigLoader.parse(yaml.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString())
-        .replace("FT2", dirs.get(2).toString()), "test.yml");
+    MergeConfig cfg = Configs.parse(yaml, dirs);
     return MasksJob.run(SparkTestSession.get(), cfg, new MasksJob.Options(work.resolve(name).toString(), false, partitions,
         new PrintStream(new ByteArrayOutputStream())));
   }
@@ -222,8 +220,7 @@ class MasksJobTest {
     String dataless = work.resolve("dataless").toString();
     String given = work.resolve("given").toString();
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-    MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(yaml.replace("SCOPE", "global").replace("BASE", dirs.get(0).toString())
-        .replace("FT1", dirs.get(1).toString()).replace("FT2", dirs.get(2).toString()), "a.yml"),
+    MergeJob.run(SparkTestSession.get(), Configs.parse(yaml.replace("SCOPE", "global"), dirs),
         new MergeJob.Options(dataless, false, 1, quiet));
     String givenYaml = """
         merge_method: localize_stitch
@@ -233,9 +230,8 @@ class MasksJobTest {
             masks: M1
           - model: FT2
             masks: M2
-        """.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString()).replace("FT2", dirs.get(2).toString())
-        .replace("M1", maskOut + "/masks/" + labels.get(0)).replace("M2", maskOut + "/masks/" + labels.get(1));
-    MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(givenYaml, "b.yml"), new MergeJob.Options(given, false, 1, quiet));
+        """.replace("M1", maskOut + "/masks/" + labels.get(0)).replace("M2", maskOut + "/masks/" + labels.get(1));
+    MergeJob.run(SparkTestSession.get(), Configs.parse(givenYaml, dirs), new MergeJob.Options(given, false, 1, quiet));
     Map<String, byte[]> x = Checkpoints.rawBytes(dataless);
     Map<String, byte[]> y = Checkpoints.rawBytes(given);
     assertEquals(x.keySet(), y.keySet());

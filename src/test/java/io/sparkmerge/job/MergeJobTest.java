@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.ReferenceMerges;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -51,9 +51,7 @@ class MergeJobTest {
   }
 
   private MergeConfig config(String body) {
-    String yaml = body.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString())
-        .replace("FT2", dirs.get(2).toString());
-    return ConfigLoader.parse(yaml, "test.yml");
+    return Configs.parse(body, dirs);
   }
 
   private MergeJob.Outcome run(MergeConfig cfg, String out, int partitions, boolean overwrite) throws IOException {

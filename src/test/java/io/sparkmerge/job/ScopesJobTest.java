@@ -8,12 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmerge.OutputExistsException;
-import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.math.WeightScope;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.synth.FamilyPreset;
 import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.ScopeReference;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -33,7 +33,7 @@ class ScopesJobTest {
   @Test
   void exportsFusedScopesOfEveryMatrix() throws IOException {
     List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(work.resolve("family"), 19, 2);
-    MergeConfig cfg = ConfigLoader.parse("""
+    MergeConfig cfg = Configs.parse("""
         merge_method: linear
         base_model: BASE
         models:
@@ -41,8 +41,7 @@ class ScopesJobTest {
             parameters: {weight: 1200}
           - model: FT2
             parameters: {weight: 400}
-        """.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString()).replace("FT2", dirs.get(2).toString()),
-        "clients.yml");
+        """, dirs);
     Path json = work.resolve("round").resolve("scopes.json");
     var opts = new ScopesJob.Options(json.toString(), false, WeightScope.Fusion.MEAN, new PrintStream(new ByteArrayOutputStream()));
     List<ScopesJob.TargetScope> scopes = ScopesJob.run(SparkTestSession.get(), cfg, opts);

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.analysis.TensorStats;
-import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.math.WeightScope;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -32,8 +32,7 @@ class StatsJobTest {
   }
 
   private StatsJob.Outcome run(String yaml, String out, ByteArrayOutputStream console) throws IOException {
-    String y = yaml.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString()).replace("FT2", dirs.get(2).toString());
-    return StatsJob.run(SparkTestSession.get(), ConfigLoader.parse(y, "stats.yml"),
+    return StatsJob.run(SparkTestSession.get(), Configs.parse(yaml, dirs),
         new StatsJob.Options(out, false, WeightScope.Fusion.MOMENT, 5, new PrintStream(console)));
   }
 

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.synth.FamilyPreset;
 import io.sparkmerge.synth.ModelFamilyGenerator;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.ScopeReference;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -36,9 +36,9 @@ class WsaMergeJobTest {
           - model: FT3
             parameters: {weight: 5}
         parameters: {rescale_output: true}
-        """.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString()).replace("FT3", dirs.get(3).toString());
+        """;
     String out = work.resolve("out").toString();
-    MergeJob.run(SparkTestSession.get(), ConfigLoader.parse(yaml, "wsa.yml"),
+    MergeJob.run(SparkTestSession.get(), Configs.parse(yaml, dirs),
         new MergeJob.Options(out, false, 3, new PrintStream(new ByteArrayOutputStream())));
     Map<String, double[]> a = Checkpoints.read(dirs.get(0).toString());
     Map<String, double[]> b = Checkpoints.read(dirs.get(1).toString());

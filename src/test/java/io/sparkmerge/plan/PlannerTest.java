@@ -12,6 +12,7 @@ import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.method.SideValues;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,8 +33,7 @@ class PlannerTest {
   }
 
   static MergeConfig config(String body) {
-    return ConfigLoader.parse(body.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString())
-        .replace("FT2", dirs.get(2).toString()), "test.yml");
+    return Configs.parse(body, dirs);
   }
 
   static MergePlan plan(String body) {

@@ -12,6 +12,7 @@ import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.ChildJvm;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -44,23 +45,13 @@ class ConcurrencyAndKillTest {
   static List<org.apache.hadoop.fs.Path> dirs;
   static Path config;
 
-  static final String TIES = """
-      merge_method: ties
-      base_model: BASE
-      models:
-        - model: FT1
-          parameters: {weight: 0.7, density: 0.4}
-        - model: FT2
-          parameters: {weight: 0.5, density: 0.6}
-      seed: 3
-      """;
+  static final String TIES = Configs.twoFineTunes("ties", 0.7, 0.4, 0.5, 0.6, 3);
 
   @BeforeAll
   static void generate() throws IOException {
     dirs = Checkpoints.tinyFamily(family.resolve("models"), 5, 2);
     config = family.resolve("ties.yml");
-    Files.writeString(config, TIES.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString())
-        .replace("FT2", dirs.get(2).toString()));
+    Files.writeString(config, Configs.withPaths(TIES, dirs));
   }
 
   @AfterEach

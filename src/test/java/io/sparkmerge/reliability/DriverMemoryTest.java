@@ -1,5 +1,6 @@
 package io.sparkmerge.reliability;
 
+import io.sparkmerge.testing.Configs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,16 +65,8 @@ class DriverMemoryTest {
     }
     assertTrue(bytes > 3 * 2_000_000_000L, "three 1b-sized models: " + bytes + " bytes");
     Path cfg = work.resolve("ties.yml");
-    Files.writeString(cfg, """
-        merge_method: ties
-        base_model: BASE
-        models:
-          - model: FT1
-            parameters: {weight: 0.5, density: 0.3}
-          - model: FT2
-            parameters: {weight: 0.5, density: 0.3}
-        """.replace("BASE", work.resolve("base").toString()).replace("FT1", work.resolve("ft-1").toString())
-        .replace("FT2", work.resolve("ft-2").toString()));
+    Files.writeString(cfg, Configs.withPaths(Configs.twoFineTunes("ties", 0.5, 0.3, 0.5, 0.3, 0),
+        List.of(work.resolve("base"), work.resolve("ft-1"), work.resolve("ft-2"))));
     File log = work.resolve("driver.log").toFile();
     Process p = ChildJvm.start("256m", "io.sparkmerge.cli.Main",
         List.of("merge", cfg.toString(), work.resolve("out").toString(), "--dry-run", "--partitions", "16"), log);

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -48,16 +48,7 @@ class HdfsMergeTest {
   static List<org.apache.hadoop.fs.Path> localDirs;
   static List<String> hdfsDirs = new ArrayList<>();
 
-  static final String TIES = """
-      merge_method: ties
-      base_model: BASE
-      models:
-        - model: FT1
-          parameters: {weight: 0.7, density: 0.4}
-        - model: FT2
-          parameters: {weight: 0.5, density: 0.6}
-      seed: 11
-      """;
+  static final String TIES = Configs.twoFineTunes("ties", 0.7, 0.4, 0.5, 0.6, 11);
 
   @BeforeAll
   static void startHdfs() throws IOException {
@@ -94,7 +85,7 @@ class HdfsMergeTest {
   }
 
   static MergeConfig config(List<String> dirs) {
-    return ConfigLoader.parse(TIES.replace("BASE", dirs.get(0)).replace("FT1", dirs.get(1)).replace("FT2", dirs.get(2)), "hdfs.yml");
+    return Configs.parse(TIES, dirs);
   }
 
   static void run(List<String> dirs, String out, boolean overwrite) throws IOException {

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,17 +40,7 @@ class ResumeTest {
   @BeforeAll
   static void generate() throws IOException {
     List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(family, 9, 2);
-    cfg = ConfigLoader.parse("""
-        merge_method: dare_ties
-        base_model: BASE
-        models:
-          - model: FT1
-            parameters: {weight: 0.6, density: 0.5}
-          - model: FT2
-            parameters: {weight: 0.4, density: 0.7}
-        seed: 17
-        """.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString()).replace("FT2", dirs.get(2).toString()),
-        "resume.yml");
+    cfg = Configs.parse(Configs.twoFineTunes("dare_ties", 0.6, 0.5, 0.4, 0.7, 17), dirs);
   }
 
   @AfterEach

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.cli.Main;
 import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.Configs;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -50,16 +51,7 @@ class StandaloneClusterIT {
   static void startClusterAndMergeLocally() throws Exception {
     List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(work.resolve("models"), 13, 2);
     config = work.resolve("ties.yml");
-    Files.writeString(config, """
-        merge_method: dare_ties
-        base_model: BASE
-        models:
-          - model: FT1
-            parameters: {weight: 0.6, density: 0.5}
-          - model: FT2
-            parameters: {weight: 0.4, density: 0.7}
-        seed: 23
-        """.replace("BASE", dirs.get(0).toString()).replace("FT1", dirs.get(1).toString()).replace("FT2", dirs.get(2).toString()));
+    Files.writeString(config, Configs.withPaths(Configs.twoFineTunes("dare_ties", 0.6, 0.5, 0.4, 0.7, 23), dirs));
     reference = work.resolve("local");
     int code = Main.execute(new String[] {"merge", config.toString(), reference.toString(), "--master", "local[2]",
         "--partitions", String.valueOf(PARTITIONS)}, new PrintStream(new ByteArrayOutputStream()), System.err);

@@ -31,6 +31,15 @@ public final class Checkpoints {
         .generate(localFs(), new Path(dir.toString()), fineTunes);
   }
 
+  /** {@link #read} of each model directory, in order. */
+  public static java.util.List<Map<String, double[]>> readAll(java.util.List<Path> dirs) throws IOException {
+    java.util.List<Map<String, double[]>> out = new java.util.ArrayList<>();
+    for (Path d : dirs) {
+      out.add(read(d.toString()));
+    }
+    return out;
+  }
+
   /** Every floating tensor of the model, as doubles in row-major order. */
   public static Map<String, double[]> read(String dir) throws IOException {
     FileSystem fs = localFs();
