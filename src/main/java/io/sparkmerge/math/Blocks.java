@@ -1,12 +1,10 @@
 package io.sparkmerge.math;
 
-import io.sparkmerge.method.TensorChunk;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Block-wise access to a chunk's contiguous FLOAT/DOUBLE arrays as doubles, for methods whose
@@ -64,11 +62,6 @@ public final class Blocks {
    */
   public static void hostWritten(INDArray a) {
     Nd4j.getAffinityManager().tagLocation(a, org.nd4j.linalg.api.concurrency.AffinityManager.Location.HOST);
-  }
-
-  /** A new contiguous c-order array shaped like the chunk's arrays, from the chunk's allocator. */
-  public static INDArray like(TensorChunk chunk, DataType type) {
-    return chunk.allocator().create(type, chunk.rows(), chunk.rowLength());
   }
 
   /** Rows per block so a block holds whole rows (at least one). */

@@ -1,6 +1,5 @@
 package io.sparkmerge.math;
 
-import io.sparkmerge.method.TensorChunk;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
@@ -18,10 +17,10 @@ public final class WeightedSum {
 
   private WeightedSum() {}
 
-  public static INDArray of(INDArray[] x, double[] w, TensorChunk chunk) {
+  /** Σ_t w[t]·x[t] into {@code out} (contiguous, of x[0]'s dtype and length), which it returns. */
+  public static INDArray into(INDArray[] x, double[] w, INDArray out) {
     DataType type = x[0].dataType();
-    INDArray out = Blocks.like(chunk, type);
-    int len = (int) chunk.length();
+    int len = (int) x[0].length();
     if (type == DataType.FLOAT) {
       FloatBuffer[] in = new FloatBuffer[x.length];
       for (int t = 0; t < x.length; t++) {

@@ -50,7 +50,7 @@ public interface DeltaMerge extends TensorMerge {
 
   @Override
   default INDArray merge(TensorChunk chunk) {
-    INDArray out = Blocks.like(chunk, computeType());
+    INDArray out = chunk.newOutput(computeType());
     double lambda = lambda();
     InputRounding r = rounding();
     double[][] theta = {new double[0]};

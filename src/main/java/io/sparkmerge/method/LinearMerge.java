@@ -53,7 +53,7 @@ final class LinearMerge extends MethodBase {
     for (int i = 0; i < w.length; i++) {
       w[i] = ctx.perModel().get(i).getDouble("weight") / norm;
     }
-    return chunk -> WeightedSum.of(chunk.models(), w, chunk);
+    return chunk -> WeightedSum.into(chunk.models(), w, chunk.newOutput(chunk.models()[0].dataType()));
   }
 
   /**
@@ -71,7 +71,7 @@ final class LinearMerge extends MethodBase {
     boolean normalize = ctx.global().getBoolean("normalize");
     float divisor = r.round(wSum);
     return chunk -> {
-      INDArray out = Blocks.like(chunk, chunk.models()[0].dataType());
+      INDArray out = chunk.newOutput(chunk.models()[0].dataType());
       double[] x = new double[(int) Math.min(Blocks.BLOCK, chunk.length())];
       double[] acc = new double[x.length];
       for (long from = 0; from < chunk.length(); from += x.length) {

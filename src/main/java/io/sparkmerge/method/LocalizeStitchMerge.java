@@ -176,7 +176,7 @@ final class LocalizeStitchMerge extends MethodBase {
     @Override
     public INDArray merge(TensorChunk chunk) {
       selectOnce();
-      INDArray out = Blocks.like(chunk, computeType);
+      INDArray out = chunk.newOutput(computeType);
       long rowLength = chunk.rowLength();
       int rowsPer = Blocks.rowsPerBlock(rowLength);
       int cap = (int) Math.min((long) rowsPer * rowLength, chunk.length());

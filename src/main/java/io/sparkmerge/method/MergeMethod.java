@@ -1,6 +1,6 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.param.ParamSpec;
+import io.sparkmerge.param.ParamOwner;
 import java.util.List;
 
 /**
@@ -14,13 +14,10 @@ import java.util.List;
  * the checkpoints it declares in {@link #sideInputs()}; the driver supplies it before the merge.
  * How to add one: docs/architecture.md.
  */
-public interface MergeMethod {
+public interface MergeMethod extends ParamOwner {
 
-  /** The registry name used in configs ({@code merge_method: ties}). */
-  String name();
-
-  /** The parameters this method accepts, with their defaults, scope and validation. */
-  ParamSpec params();
+  // name() — the registry name used in configs ({@code merge_method: ties}) — and params() — the
+  // parameters, with their defaults, scope and validation — come from ParamOwner.
 
   BaseUse baseUse();
 

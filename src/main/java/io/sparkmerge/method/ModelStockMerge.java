@@ -75,7 +75,7 @@ final class ModelStockMerge extends MethodBase {
         if (!filterWise && Double.isNaN(t)) {
           t = ratio(gram, name, "");
         }
-        INDArray out = Blocks.like(chunk, chunk.base().dataType());
+        INDArray out = chunk.newOutput(chunk.base().dataType());
         double[] b = new double[cols];
         double[][] x = new double[models][cols];
         double[] res = new double[cols];

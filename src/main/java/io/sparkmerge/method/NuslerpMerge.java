@@ -41,11 +41,11 @@ final class NuslerpMerge extends MethodBase {
     boolean oneVector = ctx.global().getBoolean("nuslerp_flatten") || ctx.shape().length < 2;
     boolean columns = !oneVector && ctx.global().getBoolean("nuslerp_row_wise");
     long lastDim = ctx.shape().length < 2 ? 0 : ctx.shape()[ctx.shape().length - 1];
-    return new NuslerpTensor(t, oneVector, columns, lastDim);
+    return new Tensor(t, oneVector, columns, lastDim);
   }
 
   /** One tensor's nuslerp in one of three vector layouts. */
-  private static final class NuslerpTensor implements TensorMerge {
+  private static final class Tensor implements TensorMerge {
     private final double t;
     private final boolean oneVector;
     private final boolean columns;
@@ -53,7 +53,7 @@ final class NuslerpMerge extends MethodBase {
     private final double[][] gram = new double[2][2];
     private double[][] colSums; // per column: ⟨v0,v0⟩, ⟨v1,v1⟩, ⟨v0,v1⟩
 
-    NuslerpTensor(double t, boolean oneVector, boolean columns, long lastDim) {
+    Tensor(double t, boolean oneVector, boolean columns, long lastDim) {
       this.t = t;
       this.oneVector = oneVector;
       this.columns = columns;
@@ -89,7 +89,7 @@ final class NuslerpMerge extends MethodBase {
     @Override
     public INDArray merge(TensorChunk chunk) {
       int cols = (int) chunk.rowLength();
-      INDArray out = Blocks.like(chunk, chunk.models()[0].dataType());
+      INDArray out = chunk.newOutput(chunk.models()[0].dataType());
       double[][] v = new double[2][cols];
       double[] base = new double[cols];
       double[] res = new double[cols];

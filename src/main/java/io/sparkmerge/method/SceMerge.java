@@ -40,10 +40,10 @@ final class SceMerge extends MethodBase {
 
   @Override
   public TensorMerge begin(TensorMergeContext ctx) {
-    return new SceTensor(ctx.modelCount(), ctx.numel(), ctx.global().getDouble("select_topk"));
+    return new Tensor(ctx.modelCount(), ctx.numel(), ctx.global().getDouble("select_topk"));
   }
 
-  private static final class SceTensor implements TensorMerge {
+  private static final class Tensor implements TensorMerge {
     private final int models;
     private final long numel;
     private final double topk;
@@ -54,7 +54,7 @@ final class SceMerge extends MethodBase {
     private final double[] sumSq;
     private double[] weight;
 
-    SceTensor(int models, long numel, double topk) {
+    Tensor(int models, long numel, double topk) {
       this.models = models;
       this.numel = numel;
       this.topk = topk;
@@ -123,7 +123,7 @@ final class SceMerge extends MethodBase {
         }
         cut = cut.restart();
       }
-      INDArray out = Blocks.like(chunk, chunk.base().dataType());
+      INDArray out = chunk.newOutput(chunk.base().dataType());
       double[] res = new double[(int) Math.min(Blocks.BLOCK, chunk.length())];
       forEachBlock(chunk, (from, n, b, tau) -> {
         for (int i = 0; i < n; i++) {

@@ -1,6 +1,6 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.math.Blocks;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -15,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param models the rows of each model under {@code models:}, in config order
  * @param masks per model, the same rows of a given binary mask (a side input: 0/1 in the compute
  *     dtype), or null (no model has one; an entry is null for a model without one)
- * @param allocator where the method's output arrays for this chunk come from ({@link Blocks#like})
+ * @param allocator where the method's output arrays for this chunk come from ({@link #newOutput})
  */
 public record TensorChunk(long firstRow, long firstElement, INDArray base, INDArray[] models, INDArray[] masks,
     ArrayAllocator allocator) {
@@ -39,6 +39,11 @@ public record TensorChunk(long firstRow, long firstElement, INDArray base, INDAr
 
   public long rowLength() {
     return models[0].size(1);
+  }
+
+  /** A new contiguous c-order array shaped like the chunk's arrays ({@code [rows, rowLength]}), from the allocator. */
+  public INDArray newOutput(DataType type) {
+    return allocator.create(type, rows(), rowLength());
   }
 
   public long length() {

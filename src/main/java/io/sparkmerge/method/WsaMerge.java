@@ -52,7 +52,7 @@ final class WsaMerge extends MethodBase {
       p[k] = ctx.perModel().get(k).getDouble("weight") / sum;
     }
     if (ctx.shape().length < 2) {
-      return chunk -> WeightedSum.of(chunk.models(), p, chunk);
+      return chunk -> WeightedSum.into(chunk.models(), p, chunk.newOutput(chunk.models()[0].dataType()));
     }
     return new Aligned(p, WeightScope.Fusion.parse(ctx.global().getString("fusion")), ctx.global().getBoolean("rescale_output"));
   }
@@ -116,7 +116,7 @@ final class WsaMerge extends MethodBase {
           shift += p[k] * b;
         }
       }
-      INDArray out = WeightedSum.of(chunk.models(), scale, chunk);
+      INDArray out = WeightedSum.into(chunk.models(), scale, chunk.newOutput(chunk.models()[0].dataType()));
       return shift == 0 ? out : out.addi(shift);
     }
 

@@ -1,6 +1,5 @@
 package io.sparkmerge.param;
 
-import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.ConfigException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,7 +18,7 @@ public final class ParameterResolver {
   /** Resolved values: method-wide, and one set per model. */
   public record Resolved(ResolvedParams global, List<ResolvedParams> perModel) {}
 
-  public static Resolved resolve(MergeMethod method, String tensorName, double t, Map<String, ParameterValue> tensorOverride,
+  public static Resolved resolve(ParamOwner method, String tensorName, double t, Map<String, ParameterValue> tensorOverride,
       List<Map<String, ParameterValue>> perModel, Map<String, ParameterValue> slice, Map<String, ParameterValue> global) {
     String where = tensorName.isEmpty() ? "method '" + method.name() + "'" : "tensor " + tensorName;
     checkKnown(method, tensorOverride, where + " (tensors: override)");
@@ -85,7 +84,7 @@ public final class ParameterResolver {
   }
 
   /** The method-wide parameters of a job, from its {@code parameters:} and the defaults (for the manifest). */
-  public static ResolvedParams resolveGlobal(MergeMethod method, Map<String, ParameterValue> global) {
+  public static ResolvedParams resolveGlobal(ParamOwner method, Map<String, ParameterValue> global) {
     checkKnown(method, global, "parameters");
     Map<String, Object> g = new LinkedHashMap<>();
     for (ParamSpec.Def d : method.params().defs().values()) {
@@ -96,7 +95,7 @@ public final class ParameterResolver {
     return new ResolvedParams(g);
   }
 
-  private static Object check(MergeMethod method, ParamSpec.Def d, Object v, String where) {
+  private static Object check(ParamOwner method, ParamSpec.Def d, Object v, String where) {
     if (v == null) {
       throw new ConfigException(where + ": method '" + method.name() + "' needs parameter '" + d.name()
           + "'; set it under 'parameters:' (or per model)");
@@ -105,7 +104,7 @@ public final class ParameterResolver {
   }
 
   /** Every name must be a parameter of the method; the error suggests the nearest and lists all. */
-  public static void checkKnown(MergeMethod method, Map<String, ?> params, String where) {
+  public static void checkKnown(ParamOwner method, Map<String, ?> params, String where) {
     for (String k : params.keySet()) {
       if (!method.params().has(k)) {
         throw new ConfigException(where + ": method '" + method.name() + "' has no parameter '" + k + "'"

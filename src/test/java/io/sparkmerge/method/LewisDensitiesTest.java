@@ -1,6 +1,5 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.param.ResolvedParams;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
