@@ -20,6 +20,14 @@ final class SlerpMerge extends MethodBase {
   }
 
   @Override
+  public TensorMerge begin(TensorMergeContext ctx) {
+    double t = ctx.global().getDouble("t");
+    return new GramCombination(2, chunk -> new INDArray[] {chunk.base(), chunk.models()[0]},
+        g -> Spherical.slerp(t, g[0][0], g[1][1], g[0][1]));
+  }
+
+  /** mergekit computes slerp in float32 whatever the dtype, so compute_dtype: input changes nothing. */
+  @Override
   public boolean roundsLikeTorch() {
     return true;
   }
@@ -30,12 +38,5 @@ final class SlerpMerge extends MethodBase {
       throw new ConfigException("merge_method 'slerp' interpolates the base with exactly one other model, got " + modelCount
           + " besides the base; use nuslerp or karcher for other counts");
     }
-  }
-
-  @Override
-  public TensorMerge begin(TensorMergeContext ctx) {
-    double t = ctx.global().getDouble("t");
-    return new GramCombination(2, chunk -> new INDArray[] {chunk.base(), chunk.models()[0]},
-        g -> Spherical.slerp(t, g[0][0], g[1][1], g[0][1]));
   }
 }

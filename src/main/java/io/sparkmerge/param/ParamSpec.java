@@ -68,10 +68,6 @@ public final class ParamSpec {
     return Collections.unmodifiableMap(defs);
   }
 
-  public Def get(String name) {
-    return defs.get(name);
-  }
-
   public boolean has(String name) {
     return defs.containsKey(name);
   }

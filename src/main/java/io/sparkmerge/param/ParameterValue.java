@@ -12,12 +12,13 @@ import java.util.Map;
  * {@code {filter: ..., value: ...}} whose first match wins. {@link #evaluate} gives the value at a
  * tensor of position t, or null when no condition matches (precedence then falls through).
  */
-public abstract class ParameterValue implements Serializable {
+public sealed interface ParameterValue extends Serializable
+    permits ParameterValue.Scalar, ParameterValue.Gradient, ParameterValue.Steps, ParameterValue.Conditions {
 
   /** The value for this tensor (Double, Boolean or String), or null if a condition list has no match. */
-  public abstract Object evaluate(String tensorName, double t);
+  Object evaluate(String tensorName, double t);
 
-  public static ParameterValue parse(Object yaml, String where) {
+  static ParameterValue parse(Object yaml, String where) {
     if (yaml == null) {
       throw new ConfigException(where + ": a parameter needs a value");
     }
@@ -70,13 +71,7 @@ public abstract class ParameterValue implements Serializable {
   }
 
   /** A plain value. */
-  public static final class Scalar extends ParameterValue {
-    private final Object value;
-
-    Scalar(Object value) {
-      this.value = value;
-    }
-
+  record Scalar(Object value) implements ParameterValue {
     @Override
     public Object evaluate(String tensorName, double t) {
       return value;
@@ -89,13 +84,7 @@ public abstract class ParameterValue implements Serializable {
   }
 
   /** A list of numbers interpolated linearly at s = t·(n − 1). */
-  public static final class Gradient extends ParameterValue {
-    private final double[] v;
-
-    Gradient(double[] v) {
-      this.v = v;
-    }
-
+  record Gradient(double[] v) implements ParameterValue {
     @Override
     public Object evaluate(String tensorName, double t) {
       int n = v.length;
@@ -117,13 +106,7 @@ public abstract class ParameterValue implements Serializable {
   }
 
   /** A list of strings or booleans: v[⌊t·(n − 1)⌋]. */
-  public static final class Steps extends ParameterValue {
-    private final List<Object> v;
-
-    Steps(List<Object> v) {
-      this.v = v;
-    }
-
+  record Steps(List<Object> v) implements ParameterValue {
     @Override
     public Object evaluate(String tensorName, double t) {
       int i = (int) Math.floor(t * (v.size() - 1));
@@ -137,16 +120,10 @@ public abstract class ParameterValue implements Serializable {
   }
 
   /** One {@code {filter, value}} entry. */
-  public record Condition(String filter, ParameterValue value) implements Serializable {}
+  record Condition(String filter, ParameterValue value) implements Serializable {}
 
   /** The first condition whose filter matches the tensor name gives the value. */
-  public static final class Conditions extends ParameterValue {
-    private final List<Condition> conditions;
-
-    Conditions(List<Condition> conditions) {
-      this.conditions = conditions;
-    }
-
+  record Conditions(List<Condition> conditions) implements ParameterValue {
     @Override
     public Object evaluate(String tensorName, double t) {
       for (Condition c : conditions) {
