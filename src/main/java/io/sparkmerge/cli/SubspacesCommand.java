@@ -3,25 +3,18 @@ package io.sparkmerge.cli;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.job.SubspacesJob;
 import java.io.IOException;
-import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 @Command(mixinStandardHelpOptions = true, name = "subspaces",
     description = "Per-layer SVD of the task vectors of CONFIG's models: spectra, effective rank, top-k energy and "
-        + "task-subspace overlap, as Parquet + CSV tables and PNG plots in OUT.",
+        + "task-subspace overlap, as Parquet + CSV tables and PNG plots in OUT. CONFIG names base_model and models "
+        + "(merge_method is ignored).",
     footer = {"", "Examples:", "  sparkmerge subspaces jobs/iso_cts.yml /data/analysis/subspaces",
         "  sparkmerge subspaces merge.yml hdfs:///analysis/sub --top-k 128 --k 32 --plot 'layers.(0|15).'",
         "  sparkmerge subspaces jobs/ties.yml /data/analysis/sub --report sub.html"})
-final class SubspacesCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "CONFIG", description = "config naming base_model and models (merge_method is ignored)")
-  String config;
-
-  @Parameters(index = "1", paramLabel = "OUT", description = "output directory")
-  String out;
-
+final class SubspacesCommand extends AnalysisCommand {
   @Option(names = "--top-k", description = "singular values kept per spectrum (default 64)")
   int topK = 64;
 
@@ -34,23 +27,15 @@ final class SubspacesCommand implements Callable<Integer> {
   @Option(names = "--max-plots", description = "at most this many plots (default 8)")
   int maxPlots = 8;
 
-  @picocli.CommandLine.Mixin SparkSessions.Options sparkOptions;
-
-  @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
-  boolean overwrite;
-
-  @picocli.CommandLine.Mixin ReportWriter.Option reportOption;
-
   @Override
-  public Integer call() throws IOException {
+  void checkOptions() {
     if (topK < 1 || k < 1) {
       throw new io.sparkmerge.ConfigException("--top-k and --k must be at least 1");
     }
-    MergeConfig cfg = MergeCommand.load(config);
-    try (SparkSession spark = sparkOptions.create("sparkmerge subspaces")) {
-      SubspacesJob.run(spark, cfg, new SubspacesJob.Options(out, overwrite, topK, k, plot, maxPlots, System.out));
-    }
-    reportOption.writeIfAsked(out, overwrite);
-    return 0;
+  }
+
+  @Override
+  void run(SparkSession spark, MergeConfig cfg) throws IOException {
+    SubspacesJob.run(spark, cfg, new SubspacesJob.Options(out, overwrite, topK, k, plot, maxPlots, System.out));
   }
 }
