@@ -3,7 +3,6 @@ package io.sparkmerge.io;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmerge.InputDataException;
-import io.sparkmerge.method.ImportanceRow;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

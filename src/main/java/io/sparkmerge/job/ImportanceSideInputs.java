@@ -9,7 +9,7 @@ import io.sparkmerge.io.SafetensorsHeader;
 import io.sparkmerge.io.TensorCodec;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.io.TensorReader;
-import io.sparkmerge.method.ImportanceRow;
+import io.sparkmerge.io.ImportanceRow;
 import io.sparkmerge.method.MethodRegistry;
 import io.sparkmerge.method.ModuleImportance;
 import io.sparkmerge.method.SideInput;

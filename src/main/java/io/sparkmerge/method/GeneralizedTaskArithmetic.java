@@ -68,7 +68,7 @@ final class GeneralizedTaskArithmetic extends MethodBase {
   }
 
   @Override
-  public void validateTensor(TensorMergeContext ctx) {
+  public void validate(TensorMergeContext ctx) {
     long n = ctx.numel();
     for (int t = 0; t < ctx.modelCount(); t++) {
       ResolvedParams p = ctx.perModel().get(t);

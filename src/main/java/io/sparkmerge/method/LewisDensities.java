@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.io.ImportanceRow;
 import io.sparkmerge.ConfigException;
 import java.util.LinkedHashMap;
 import java.util.List;

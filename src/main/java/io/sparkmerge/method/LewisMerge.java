@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.io.ImportanceRow;
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.param.ParamSpec;
 import io.sparkmerge.param.ResolvedParams;
@@ -74,7 +75,7 @@ final class LewisMerge extends MethodBase {
   }
 
   @Override
-  public void validateTensor(TensorMergeContext ctx) {
+  public void validate(TensorMergeContext ctx) {
     LewisDensities.checkRange(ctx.global().getDouble("min_density"), ctx.global().getDouble("max_density"));
     MergeMethod base = base(ctx);
     if (ctx.global().get("rescale") instanceof String s && "inverse".equals(s) && !base.params().has("rescale")) {
@@ -83,7 +84,7 @@ final class LewisMerge extends MethodBase {
     }
     // the lowest density a scored module can get must keep at least one entry
     boolean scored = LewisDensities.moduleOf(ctx.tensorName()) != null;
-    base.validateTensor(delegate(ctx, base, scored ? ctx.global().getDouble("min_density") : 1.0));
+    base.validate(delegate(ctx, base, scored ? ctx.global().getDouble("min_density") : 1.0));
   }
 
   @Override

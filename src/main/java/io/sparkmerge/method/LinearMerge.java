@@ -23,7 +23,7 @@ final class LinearMerge extends MethodBase {
   }
 
   @Override
-  public void validateTensor(TensorMergeContext ctx) {
+  public void validate(TensorMergeContext ctx) {
     if (ctx.global().getBoolean("normalize") && weightSum(ctx) == 0) {
       throw new ConfigException("tensor " + ctx.tensorName() + ": the weights of linear sum to 0 and normalize is true;"
           + " change the weights or set normalize: false");

@@ -53,7 +53,7 @@ final class LocalizeStitchMerge extends MethodBase {
   }
 
   @Override
-  public void validateTensor(TensorMergeContext ctx) {
+  public void validate(TensorMergeContext ctx) {
     if (SCOPE_TENSOR.equals(ctx.global().getString("mask_scope")) && ctx.numel() > Integer.MAX_VALUE) {
       throw new ConfigException("tensor " + ctx.tensorName() + " has " + ctx.numel() + " entries; mask_scope: tensor selects"
           + " within a tensor of up to 2^31 − 1 entries; use mask_scope: global or route it elsewhere with a tensors: override");

@@ -31,20 +31,11 @@ public interface MergeMethod extends ParamOwner {
   }
 
   /**
-   * Checks the model list before any data is read (e.g. slerp needs exactly two models). Throws a
-   * {@link io.sparkmerge.ConfigException} naming the method and what to change.
-   *
-   * @param modelCount the number of entries under {@code models:} (the base is not counted)
-   * @param hasBase whether a base model is configured
+   * Checks one tensor's model list and resolved parameters on the driver, before any data is read
+   * (e.g. slerp needs exactly two models; a TIES density that keeps no entry of this tensor). Throws a
+   * {@link io.sparkmerge.ConfigException} naming the method or the tensor, what is wrong and the fix.
    */
-  default void validateModels(int modelCount, boolean hasBase) {}
-
-  /**
-   * Checks one tensor's resolved parameters on the driver, before any data is read (e.g. a TIES
-   * density that keeps no entry of this tensor). Throws a {@link io.sparkmerge.ConfigException}
-   * naming the tensor, the parameter and the fix.
-   */
-  default void validateTensor(TensorMergeContext ctx) {}
+  default void validate(TensorMergeContext ctx) {}
 
   /** Working memory and compute to merge one tensor of this shape with this many models at the given element size. */
   default Cost cost(long[] shape, int modelCount, int elementSize) {
@@ -56,7 +47,6 @@ public interface MergeMethod extends ParamOwner {
     return MethodReport.NONE;
   }
 
-  /** Starts merging one tensor. The returned object holds per-tensor state and is closed after the last chunk. */
   /**
    * Whether the method can reproduce mergekit's 16-bit arithmetic ({@code compute_dtype: input}):
    * it rounds every operation as {@link TensorMergeContext#rounding()} says, in mergekit's order, or
@@ -66,5 +56,6 @@ public interface MergeMethod extends ParamOwner {
     return false;
   }
 
+  /** Starts merging one tensor. The returned object holds per-tensor state and is closed after the last chunk. */
   TensorMerge begin(TensorMergeContext ctx);
 }

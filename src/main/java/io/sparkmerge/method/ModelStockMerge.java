@@ -23,7 +23,8 @@ final class ModelStockMerge extends MethodBase {
   }
 
   @Override
-  public void validateModels(int modelCount, boolean hasBase) {
+  public void validate(TensorMergeContext ctx) {
+    int modelCount = ctx.modelCount();
     if (modelCount < 2) {
       throw new ConfigException("merge_method 'model_stock' needs a base and at least two other models, got " + modelCount
           + " besides the base");

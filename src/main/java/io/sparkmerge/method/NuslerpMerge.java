@@ -27,7 +27,8 @@ final class NuslerpMerge extends MethodBase {
   }
 
   @Override
-  public void validateModels(int modelCount, boolean hasBase) {
+  public void validate(TensorMergeContext ctx) {
+    int modelCount = ctx.modelCount();
     if (modelCount != 2) {
       throw new ConfigException("merge_method 'nuslerp' takes exactly two models (plus an optional base), got " + modelCount);
     }

@@ -18,7 +18,8 @@ final class PassthroughMerge extends MethodBase {
   }
 
   @Override
-  public void validateModels(int modelCount, boolean hasBase) {
+  public void validate(TensorMergeContext ctx) {
+    int modelCount = ctx.modelCount();
     if (modelCount != 1) {
       throw new ConfigException("merge_method 'passthrough' takes exactly one model, got " + modelCount
           + "; list one model (use tensors: overrides to take tensors from elsewhere)");

@@ -26,7 +26,7 @@ final class SceMerge extends MethodBase {
   }
 
   @Override
-  public void validateTensor(TensorMergeContext ctx) {
+  public void validate(TensorMergeContext ctx) {
     if (ctx.global().getDouble("select_topk") < 1 && ctx.numel() > Integer.MAX_VALUE) {
       throw new ConfigException("tensor " + ctx.tensorName() + " has " + ctx.numel() + " entries; sce's selection supports up to"
           + " 2^31 − 1 per tensor; route it to another method with a tensors: override");

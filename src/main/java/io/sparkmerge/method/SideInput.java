@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.io.ImportanceRow;
 import io.sparkmerge.param.ResolvedParams;
 import java.io.Serializable;
 import java.util.List;

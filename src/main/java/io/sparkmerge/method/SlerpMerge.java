@@ -33,7 +33,8 @@ final class SlerpMerge extends MethodBase {
   }
 
   @Override
-  public void validateModels(int modelCount, boolean hasBase) {
+  public void validate(TensorMergeContext ctx) {
+    int modelCount = ctx.modelCount();
     if (modelCount != 1) {
       throw new ConfigException("merge_method 'slerp' interpolates the base with exactly one other model, got " + modelCount
           + " besides the base; use nuslerp or karcher for other counts");

@@ -37,7 +37,7 @@ final class WsaMerge extends MethodBase {
   }
 
   @Override
-  public void validateTensor(TensorMergeContext ctx) {
+  public void validate(TensorMergeContext ctx) {
     if (!(LinearMerge.weightSum(ctx) > 0)) {
       throw new io.sparkmerge.ConfigException("tensor " + ctx.tensorName() + ": the weights of wsa sum to 0; give at least one model"
           + " a positive weight");

@@ -85,7 +85,6 @@ public final class Planner {
     if (models.isEmpty()) {
       throw new ConfigException("every entry under 'models:' is the base model; list at least one model to merge with it");
     }
-    method.validateModels(models.size(), usesBase);
     InputModel reference = base != null ? base : models.get(0);
     VocabularySurgery vocab = VocabularyInputs.plan(hadoopConf, cfg, method, base, models);
     ModelOpener.checkCompatible(reference, base, models, vocab != null);

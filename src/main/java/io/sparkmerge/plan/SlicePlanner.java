@@ -43,7 +43,6 @@ final class SlicePlanner {
       for (int j = 0; j < slice.sources().size(); j++) {
         ParameterResolver.checkKnown(method, slice.sources().get(j).parameters(), "slices[" + s + "].sources[" + j + "]");
       }
-      method.validateModels(slice.sources().size() - (usesBase ? 1 : 0), usesBase);
     }
     List<TensorTask> tasks = new ArrayList<>();
     for (SliceLayout.OutputTensor o : SliceLayout.expand(cfg.slices(), paths, dirs)) {

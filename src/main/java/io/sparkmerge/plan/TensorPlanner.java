@@ -74,19 +74,16 @@ final class TensorPlanner {
     if (in.modelIndices() != null) {
       ModelSideInputs.checkUnsliced(method, name);
     }
-    if (method != jobMethod || in.modelIndices() != null) {
-      if (method.baseUse() == BaseUse.REQUIRED && !usesBase) {
-        throw new ConfigException("tensors: filter '" + override.filter() + "' sends " + name + " to merge_method '" + method.name()
-            + "', which needs a base model the job does not use; set base_model or choose another method");
-      }
-      method.validateModels(models.size(), usesBase);
+    if (method != jobMethod && method.baseUse() == BaseUse.REQUIRED && !usesBase) {
+      throw new ConfigException("tensors: filter '" + override.filter() + "' sends " + name + " to merge_method '" + method.name()
+          + "', which needs a base model the job does not use; set base_model or choose another method");
     }
     Map<String, ParameterValue> overrideParams = override == null ? Map.of() : override.parameters();
     ParameterResolver.Resolved resolved = ParameterResolver.resolve(method, name, t, overrideParams,
         onlyKnown(method, in.params()), onlyKnown(method, in.sliceParams()), onlyKnown(method, cfg.parameters()));
     SideValues sides = ModelSideInputs.values(models);
     InputRounding rounding = InputDtypeCompute.rounding(cfg, method, name, reference.dtype());
-    method.validateTensor(new TensorMergeContext(name, info.shape(), computeType, cfg.seed(), usesBase, resolved.global(),
+    method.validate(new TensorMergeContext(name, info.shape(), computeType, cfg.seed(), usesBase, resolved.global(),
         resolved.perModel(), sides, rounding));
     long outBytes = info.numel() * outDtype(reference).size();
     double flops = method.cost(info.shape(), models.size(), computeType == DataType.DOUBLE ? 8 : 4).computeFlops();

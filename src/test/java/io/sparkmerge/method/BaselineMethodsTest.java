@@ -283,7 +283,7 @@ class BaselineMethodsTest {
     ConfigException della = assertThrows(ConfigException.class, () -> merge("della", new double[4], new double[][] {{1, 2, 3, 4}}, 1, 4,
         Map.of(), perModel(Map.of("density", 0.9, "epsilon", 0.2)), DataType.DOUBLE, 1));
     assertTrue(della.getMessage().contains("epsilon"), della.getMessage());
-    ConfigException pass = assertThrows(ConfigException.class, () -> MethodRegistry.get("passthrough").validateModels(2, false));
+    ConfigException pass = assertThrows(ConfigException.class, () -> MethodHarness.validateModels(MethodRegistry.get("passthrough"), 2, false));
     assertTrue(pass.getMessage().contains("exactly one"), pass.getMessage());
   }
 

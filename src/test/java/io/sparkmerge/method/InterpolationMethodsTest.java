@@ -28,7 +28,6 @@ public class InterpolationMethodsTest {
   static double[] merge(String method, double[] base, double[][] models, long[] shape, int rows, int cols,
       Map<String, Object> global, List<Map<String, Object>> perModel, int rowsPerChunk) {
     MergeMethod m = MethodRegistry.get(method);
-    m.validateModels(models.length, base != null);
     TensorMergeContext ctx = MethodHarness.context(m, NAME, shape, DataType.DOUBLE, 1, base != null, global, perModel);
     return MethodHarness.run(m, ctx, base, models, rows, cols, rowsPerChunk);
   }
@@ -52,7 +51,7 @@ public class InterpolationMethodsTest {
     assertArrayEquals(new double[] {1.3, 0}, merge("slerp", v0, new double[][] {{2, 0}}, 1, 2, Map.of("t", 0.3), none(1), 1), 1e-12);
     // a zero base is not normalised (norm ≤ 1e-8): dot = 0, Ω = π/2 → sin(π/4)/1 · v1
     assertArrayEquals(new double[] {0, S}, merge("slerp", new double[] {0, 0}, v1, 1, 2, Map.of("t", 0.5), none(1), 1), 1e-12);
-    ConfigException two = assertThrows(ConfigException.class, () -> MethodRegistry.get("slerp").validateModels(2, true));
+    ConfigException two = assertThrows(ConfigException.class, () -> MethodHarness.validateModels(MethodRegistry.get("slerp"), 2, true));
     assertTrue(two.getMessage().contains("exactly one"), two.getMessage());
     assertThrows(ConfigException.class, () -> merge("slerp", v0, v1, 1, 2, Map.of(), none(1), 1), "t is required");
   }
@@ -136,7 +135,7 @@ public class InterpolationMethodsTest {
     // weights summing to ~0 → t = 0.5
     assertArrayEquals(new double[] {S, S}, merge("nuslerp", null, v, 1, 2, Map.of(),
         List.of(Map.of("weight", 1.0), Map.of("weight", -1.0)), 1), 1e-12);
-    assertThrows(ConfigException.class, () -> MethodRegistry.get("nuslerp").validateModels(3, false));
+    assertThrows(ConfigException.class, () -> MethodHarness.validateModels(MethodRegistry.get("nuslerp"), 3, false));
   }
 
   @Test
@@ -155,7 +154,7 @@ public class InterpolationMethodsTest {
     InputDataException e = assertThrows(InputDataException.class,
         () -> merge("model_stock", base, new double[][] {{1, 0}, {-1, 0}}, 1, 2, Map.of(), none(2), 1));
     assertTrue(e.getMessage().contains(NAME), e.getMessage());
-    assertThrows(ConfigException.class, () -> MethodRegistry.get("model_stock").validateModels(1, true));
+    assertThrows(ConfigException.class, () -> MethodHarness.validateModels(MethodRegistry.get("model_stock"), 1, true));
   }
 
   @Test

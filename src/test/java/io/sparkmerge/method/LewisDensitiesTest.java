@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.io.ImportanceRow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -22,8 +22,15 @@ final class MethodHarness {
     }
     ParameterResolver.Resolved r = ParameterResolver.resolve(m, name, 0.0, Map.of(), pm, Map.of(), values(global));
     TensorMergeContext ctx = new TensorMergeContext(name, shape, type, seed, hasBase, r.global(), r.perModel());
-    m.validateTensor(ctx);
+    m.validate(ctx);
     return ctx;
+  }
+
+  /** The method's check of a model list of this size (a context of the models' count and no parameters). */
+  static void validateModels(MergeMethod m, int models, boolean hasBase) {
+    m.validate(new TensorMergeContext("w", new long[] {1}, DataType.FLOAT, 0, hasBase,
+        new io.sparkmerge.param.ResolvedParams(Map.of()), java.util.Collections.nCopies(models,
+            new io.sparkmerge.param.ResolvedParams(Map.of()))));
   }
 
   static Map<String, ParameterValue> values(Map<String, Object> plain) {

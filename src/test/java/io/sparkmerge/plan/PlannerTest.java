@@ -110,7 +110,7 @@ class PlannerTest {
   void aConfigBuiltInCodeRendersYamlThatLoadsToTheSameConfig() {
     MergeConfig built = MergeConfig.builder("ties").baseModel(dirs.get(0).toString())
         .model(dirs.get(1).toString(), Map.of("weight", 0.5, "density", 0.2)).model(dirs.get(2).toString(), Map.of())
-        .parameter("lambda", 0.8).numerics(true, 42, false).text(null, "built in a test").build();
+        .parameter("lambda", 0.8).compute(true, false, null, 42, false).text(null, "built in a test").build();
     assertTrue(built.rawYaml().startsWith("# built in a test\nmerge_method: ties\n"), built.rawYaml());
     MergeConfig loaded = ConfigLoader.parse(built.rawYaml(), "rendered.yml");
     assertEquals(List.of(built.mergeMethod(), built.baseModel(), built.seed(), built.computeDouble()),

@@ -1,4 +1,4 @@
-package io.sparkmerge.method;
+package io.sparkmerge.io;
 
 import java.io.Serializable;
 
