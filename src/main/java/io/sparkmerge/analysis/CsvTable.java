@@ -6,30 +6,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One analysis table read from its CSV twin (header row, RFC 4180 quoting as Spark and the jobs write
- * it). Cells stay strings; {@link #num} parses numbers, with empty or "null" cells as NaN.
+ * One analysis table read from its CSV twin (header row, RFC 4180 quoting; read by {@link io.sparkmerge.io.Csv},
+ * which wrote it). Cells stay strings; {@link #num} parses numbers, with empty or "null" cells as NaN.
  */
 public record CsvTable(String name, List<String> columns, List<Map<String, String>> rows) {
 
   public static CsvTable parse(String name, String text) {
-    List<List<String>> records = records(text);
+    List<String[]> records = io.sparkmerge.io.Csv.read(text);
     if (records.isEmpty()) {
       return new CsvTable(name, List.of(), List.of());
     }
-    List<String> cols = records.get(0);
+    List<String> cols = List.of(records.get(0));
     List<Map<String, String>> rows = new ArrayList<>();
     for (int r = 1; r < records.size(); r++) {
-      List<String> rec = records.get(r);
-      if (rec.size() == 1 && rec.get(0).isEmpty()) {
-        continue;
-      }
+      String[] rec = records.get(r);
       Map<String, String> row = new LinkedHashMap<>();
       for (int c = 0; c < cols.size(); c++) {
-        row.put(cols.get(c), c < rec.size() ? rec.get(c) : "");
+        row.put(cols.get(c), c < rec.length ? rec[c] : "");
       }
       rows.add(row);
     }
-    return new CsvTable(name, List.copyOf(cols), rows);
+    return new CsvTable(name, cols, rows);
   }
 
   public boolean has(String column) {
@@ -46,45 +43,5 @@ public record CsvTable(String name, List<String> columns, List<Map<String, Strin
     } catch (NumberFormatException e) {
       return Double.NaN;
     }
-  }
-
-  private static List<List<String>> records(String text) {
-    List<List<String>> out = new ArrayList<>();
-    List<String> rec = new ArrayList<>();
-    StringBuilder cell = new StringBuilder();
-    boolean quoted = false;
-    for (int i = 0; i < text.length(); i++) {
-      char ch = text.charAt(i);
-      if (quoted) {
-        if (ch == '"' && i + 1 < text.length() && text.charAt(i + 1) == '"') {
-          cell.append('"');
-          i++;
-        } else if (ch == '"') {
-          quoted = false;
-        } else {
-          cell.append(ch);
-        }
-      } else if (ch == '"') {
-        quoted = true;
-      } else if (ch == ',') {
-        rec.add(cell.toString());
-        cell.setLength(0);
-      } else if (ch == '\n' || ch == '\r') {
-        if (ch == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n') {
-          i++;
-        }
-        rec.add(cell.toString());
-        cell.setLength(0);
-        out.add(rec);
-        rec = new ArrayList<>();
-      } else {
-        cell.append(ch);
-      }
-    }
-    if (cell.length() > 0 || !rec.isEmpty()) {
-      rec.add(cell.toString());
-      out.add(rec);
-    }
-    return out;
   }
 }

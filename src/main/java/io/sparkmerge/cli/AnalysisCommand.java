@@ -38,6 +38,7 @@ abstract class AnalysisCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     checkOptions();
     MergeConfig cfg = MergeCommand.load(config);
+    SparkSessions.preflight(out, overwrite, cfg);
     try (SparkSession spark = sparkOptions.create("sparkmerge " + getClass().getAnnotation(Command.class).name())) {
       run(spark, cfg);
     }

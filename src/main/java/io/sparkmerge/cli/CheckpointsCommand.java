@@ -88,8 +88,9 @@ final class CheckpointsCommand implements Callable<Integer> {
     if (watch && once) {
       throw new ConfigException("give either --watch (keep polling) or --once (one pass), not both");
     }
-    if (pollInterval < 0 || maxPolls < 0 || partitions < 0) {
-      throw new ConfigException("--poll-interval, --max-polls and --partitions must not be negative");
+    if (!(pollInterval >= 0) || Double.isInfinite(pollInterval) || maxPolls < 0 || partitions < 0) {
+      throw new ConfigException("--poll-interval must be a finite number of seconds and --max-polls and --partitions must not be"
+          + " negative; got --poll-interval " + pollInterval + ", --max-polls " + maxPolls + ", --partitions " + partitions);
     }
     if ((window > 0) == (windowSteps > 0) || window < 0 || windowSteps < 0) {
       throw new ConfigException("give one of --window k (the k newest checkpoints) or --window-steps S (the newest S training "
@@ -113,6 +114,9 @@ final class CheckpointsCommand implements Callable<Integer> {
       console.println("weights " + w + " (equal step gaps; uneven gaps are weighed by their steps)");
     }
     var o = new CheckpointMergeJob.Options(root, marker, new WsmWindow.Rule(window, windowSteps, stride, weigher), partitions, System.out);
+    // an OUT that overlaps ROOT would be taken for checkpoints, or delete them (exit 2 before Spark starts)
+    io.sparkmerge.output.OverlapRule.check(io.sparkmerge.io.Storage.configuration(),
+        List.of(io.sparkmerge.output.OutputLifecycle.path(out)), List.of(new io.sparkmerge.output.OverlapRule.Input("checkpoint ROOT", root)));
     try (SparkSession spark = sparkOptions.create("sparkmerge checkpoints")) {
       if (watch || once) {
         List<Long> merged = CheckpointMergeJob.watch(spark, o, out, once, Math.round(pollInterval * 1000), maxPolls);

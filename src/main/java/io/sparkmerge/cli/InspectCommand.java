@@ -1,6 +1,7 @@
 package io.sparkmerge.cli;
 
 import io.sparkmerge.InputDataException;
+import io.sparkmerge.Messages;
 import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.TensorInfo;
 import java.io.IOException;
@@ -47,8 +48,9 @@ final class InspectCommand implements Callable<Integer> {
           d.totalBytes() / 1e9, d.shardFiles().size());
       if (!summary && dirs.size() == 1) {
         for (TensorInfo t : d.tensors().values()) {
-          out.printf(Locale.ROOT, "  %-60s %-5s %-20s %12d bytes  %s%n", t.name(), t.dtype(), Arrays.toString(t.shape()),
-              t.byteLength(), new Path(d.fileOf(t.name())).getName());
+          // names come from the file: terminal escapes in them are shown, never sent to the terminal
+          out.printf(Locale.ROOT, "  %-60s %-5s %-20s %12d bytes  %s%n", Messages.printable(t.name()), t.dtype(),
+              Arrays.toString(t.shape()), t.byteLength(), Messages.printable(new Path(d.fileOf(t.name())).getName()));
         }
       }
     }
@@ -61,14 +63,14 @@ final class InspectCommand implements Callable<Integer> {
         for (TensorInfo t : ref.values()) {
           TensorInfo x = o.get(t.name());
           if (x == null) {
-            diffs.add("missing " + t.name());
+            diffs.add("missing " + Messages.printable(t.name()));
           } else if (!Arrays.equals(x.shape(), t.shape())) {
-            diffs.add(t.name() + " " + t.shapeString() + " vs " + x.shapeString());
+            diffs.add(Messages.printable(t.name()) + " " + t.shapeString() + " vs " + x.shapeString());
           }
         }
         for (String n : o.keySet()) {
           if (!ref.containsKey(n)) {
-            diffs.add("extra " + n);
+            diffs.add("extra " + Messages.printable(n));
           }
         }
         if (!diffs.isEmpty()) {

@@ -1,5 +1,6 @@
 package io.sparkmerge.cli;
 
+import io.sparkmerge.Messages;
 import io.sparkmerge.SparkmergeException;
 import io.sparkmerge.Version;
 import java.io.PrintStream;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Option;
         MasksCommand.class,
         TaskVectorsCommand.class,
         BatchCommand.class,
+        RecoverCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)
@@ -64,7 +66,7 @@ public final class Main implements Runnable {
       return exitCode(t);
     });
     cl.setParameterExceptionHandler((ex, a) -> {
-      err.println("sparkmerge: " + ex.getMessage());
+      err.println("sparkmerge: " + Messages.cut(Messages.printable(String.valueOf(ex.getMessage())), Messages.MAX_LINE));
       err.println("Try 'sparkmerge " + (ex.getCommandLine().getCommandName().equals("sparkmerge") ? "" : ex.getCommandLine().getCommandName() + " ") + "--help' for usage.");
       return 2;
     });
@@ -99,10 +101,12 @@ public final class Main implements Runnable {
     return t instanceof UncheckedIOException && t.getCause() != null ? t.getCause() : t;
   }
 
+  /** The message's first line, control characters escaped, cut at {@link Messages#MAX_LINE} characters. */
   static String oneLine(Throwable t) {
     String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     int nl = m.indexOf('\n');
-    return nl >= 0 ? m.substring(0, nl) : m;
+    m = nl >= 0 ? m.substring(0, nl) : m;
+    return Messages.cut(Messages.printable(m), Messages.MAX_LINE);
   }
 
   static final class VersionProvider implements CommandLine.IVersionProvider {

@@ -47,6 +47,9 @@ final class ReportWriter {
     }
     Path out = new Path(report);
     FileSystem outFs = out.getFileSystem(conf);
+    if (outFs.exists(out) && outFs.getFileStatus(out).isDirectory()) {
+      throw new OutputExistsException(report + " is a directory; give the path of the HTML file to write");
+    }
     if (outFs.exists(out) && !overwrite) {
       throw new OutputExistsException(report + " exists; remove it or pass --overwrite");
     }

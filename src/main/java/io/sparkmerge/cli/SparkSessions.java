@@ -21,6 +21,15 @@ final class SparkSessions {
     }
   }
 
+  /**
+   * The output lifecycle's check (the overlap rule, an existing output needs --overwrite) before a Spark
+   * session starts, so a mistaken path costs nothing; the job checks again, authoritatively, under its lock.
+   */
+  static void preflight(String out, boolean overwrite, io.sparkmerge.config.MergeConfig cfg) throws java.io.IOException {
+    io.sparkmerge.output.OutputLifecycle.directory(io.sparkmerge.io.Storage.configuration(), out, overwrite,
+        io.sparkmerge.output.OverlapRule.inputsOf(cfg), io.sparkmerge.output.OutputLifecycle.Settings.DEFAULT);
+  }
+
   static SparkSession create(String appName, String master, List<String> confs) {
     SparkConf conf = new SparkConf(true);
     if (master != null) {

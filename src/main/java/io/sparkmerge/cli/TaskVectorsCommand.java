@@ -51,6 +51,7 @@ final class TaskVectorsCommand implements Callable<Integer> {
       throw new ConfigException("--mask-scope must be global or tensor, got " + maskScope);
     }
     MergeConfig cfg = config(base, model, density == null ? 1.0 : density, maskScope);
+    SparkSessions.preflight(out, overwrite, cfg);
     try (SparkSession spark = sparkOptions.create("sparkmerge task-vectors")) {
       TaskVectorsJob.run(spark, cfg, new TaskVectorsJob.Options(out, overwrite, density, maskScope, partitions, System.out));
       return 0;

@@ -1,6 +1,8 @@
 package io.sparkmerge.config;
 
 import io.sparkmerge.ConfigException;
+import io.sparkmerge.Messages;
+import io.sparkmerge.param.NameFilter;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.method.SideInput;
 import io.sparkmerge.param.Names;
@@ -44,6 +46,18 @@ public final class ConfigLoader {
   }
 
   public static MergeConfig parse(String yamlText, String file) {
+    try {
+      return parseChecked(yamlText, file);
+    } catch (io.sparkmerge.SparkmergeException e) {
+      throw e;
+    } catch (RuntimeException | StackOverflowError e) {
+      // SnakeYAML's constructors (e.g. a malformed !!binary value) and odd values must end as a config error, not a crash
+      throw new ConfigException(file + ": cannot read the config: " + Messages.brief(e.getMessage() == null ? e.toString()
+          : e.getMessage()));
+    }
+  }
+
+  private static MergeConfig parseChecked(String yamlText, String file) {
     Map<String, Object> m = topLevel(yamlText, file);
     String method = string(m, "merge_method", file, true);
     String base = string(m, "base_model", file, false);
@@ -64,10 +78,12 @@ public final class ConfigLoader {
     Compute compute = compute(m, file);
     long seed = 0;
     if (m.get("seed") != null) {
-      if (!(m.get("seed") instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
-        throw new ConfigException(file + ": seed must be an integer, got '" + m.get("seed") + "'");
+      Object sv = m.get("seed");
+      if (!(sv instanceof Integer || sv instanceof Long || (sv instanceof java.math.BigInteger b && b.bitLength() < 64))) {
+        throw new ConfigException(file + ": seed must be an integer from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE + ", got '"
+            + Messages.brief(sv) + "'");
       }
-      seed = n.longValue();
+      seed = ((Number) sv).longValue();
     }
     long shardSize = m.get("out_shard_size") == null ? MergeConfig.DEFAULT_OUT_SHARD_SIZE
         : parseSize(String.valueOf(m.get("out_shard_size")), file + ": out_shard_size");
@@ -90,14 +106,23 @@ public final class ConfigLoader {
   /** The document's top-level mapping, every key known. */
   private static Map<String, Object> topLevel(String yamlText, String file) {
     Object doc;
+    if (yamlText.length() > ConfigLimits.MAX_CONFIG_CHARS) {
+      throw new ConfigException(file + ": the config is " + yamlText.length() + " characters, more than the limit of "
+          + ConfigLimits.MAX_CONFIG_CHARS + "; a merge config is a few KB");
+    }
     try {
       LoaderOptions lo = new LoaderOptions();
       lo.setAllowDuplicateKeys(false);
       lo.setMaxAliasesForCollections(50);
+      lo.setNestingDepthLimit(32);
+      lo.setCodePointLimit(ConfigLimits.MAX_CONFIG_CHARS);
       doc = new Yaml(new SafeConstructor(lo)).load(yamlText);
     } catch (YAMLException e) {
-      throw new ConfigException(file + ": not valid YAML: " + e.getMessage().replace('\n', ' '));
+      throw new ConfigException(file + ": not valid YAML: " + Messages.cut(String.valueOf(e.getMessage()).replace('\n', ' '), 300));
+    } catch (StackOverflowError e) {
+      throw new ConfigException(file + ": not valid YAML: nested too deeply");
     }
+    ConfigLimits.countValues(doc, new int[1], file, 0);
     if (!(doc instanceof Map<?, ?> top)) {
       throw new ConfigException(file + ": the config must be a YAML mapping with at least merge_method and models");
     }
@@ -153,6 +178,7 @@ public final class ConfigLoader {
       Map<String, Object> entry = stringKeys(tm, where);
       entry.keySet().forEach(k -> checkKey(k, TENSOR_KEYS, file, "tensors[]"));
       String filter = string(entry, "filter", where, true);
+      NameFilter.check(filter, where + ".filter");
       tensors.add(new MergeConfig.TensorOverride(filter, string(entry, "merge_method", where, false),
           params(entry.get("parameters"), where + ".parameters")));
     }
@@ -187,11 +213,7 @@ public final class ConfigLoader {
     }
     List<String> copy = new ArrayList<>();
     for (Object o : cl) {
-      String name = String.valueOf(o);
-      if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals("..") || name.equals(".")) {
-        throw new ConfigException(file + ": copy entry '" + name + "' must be a plain file name inside the model directory");
-      }
-      copy.add(name);
+      copy.add(ConfigLimits.copyEntry(o, copy, file));
     }
     return copy;
   }
@@ -267,7 +289,7 @@ public final class ConfigLoader {
       return null;
     }
     if (!(v instanceof String) && !(v instanceof Number)) {
-      throw new ConfigException(where + ": '" + key + "' must be a string, got " + v);
+      throw new ConfigException(where + ": '" + key + "' must be a string, got " + Messages.brief(v));
     }
     return v.toString();
   }

@@ -5,6 +5,7 @@ import io.sparkmerge.io.SafetensorsWriter;
 import io.sparkmerge.io.TensorCodec;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.math.InputRounding;
+import io.sparkmerge.method.Chunking;
 import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.method.MethodRegistry;
 import io.sparkmerge.method.TensorChunk;
@@ -129,8 +130,9 @@ public final class ShardTask implements AutoCloseable {
     long rows = permuted ? t.shape()[0] : shapeInfo.rows();
     long rowLength = permuted ? t.shape()[1] : shapeInfo.rowLength();
     int elem = computeType == DataType.DOUBLE ? 8 : 4;
-    long rowsPerChunk = method.chunking() == io.sparkmerge.method.Chunking.WHOLE_TENSOR
-        ? rows : Math.max(1, Math.min(rows, plan.chunkBytes() / Math.max(1, rowLength * elem)));
+    // an embedding read in another vocabulary's row order is read by whole rows
+    Chunking chunking = permuted && method.chunking() == Chunking.ELEMENTS ? Chunking.ROWS : method.chunking();
+    ChunkLayout layout = ChunkLayout.of(rows, rowLength, chunking, plan.chunkBytes(), elem);
     ValueStats outStats = new ValueStats();
     Map<String, Double> counters;
     try (TensorMerge m = method.begin(ctx)) {
@@ -138,11 +140,11 @@ public final class ShardTask implements AutoCloseable {
         throw new IllegalStateException("tensor " + t.name() + ": method " + t.method() + " reports no masks");
       }
       // A tensor that is one chunk is read once: the preparation passes and the merge share it.
-      TensorChunk whole = rowsPerChunk >= rows && m.preparationPasses() > 0 ? load(t, 0, rows, rowLength, true) : null;
+      TensorChunk whole = layout.single() && m.preparationPasses() > 0 ? load(t, layout, 0, true) : null;
       try {
         for (int pass = 0; pass < m.preparationPasses(); pass++) {
-          for (long r = 0; r < rows; r += rowsPerChunk) {
-            TensorChunk chunk = whole != null ? whole : load(t, r, Math.min(rowsPerChunk, rows - r), rowLength, false);
+          for (long c = 0; c < layout.count(); c++) {
+            TensorChunk chunk = whole != null ? whole : load(t, layout, c, false);
             try {
               m.prepare(pass, chunk);
             } finally {
@@ -158,23 +160,28 @@ public final class ShardTask implements AutoCloseable {
         }
         throw e;
       }
-      for (long r = 0; r < rows; r += rowsPerChunk) {
-        TensorChunk chunk = whole != null ? whole : load(t, r, Math.min(rowsPerChunk, rows - r), rowLength, true);
+      for (long c = 0; c < layout.count(); c++) {
+        TensorChunk chunk = whole != null ? whole : load(t, layout, c, true);
         INDArray out = null;
         try {
           out = m.merge(chunk);
           if (out.dataType() != computeType || out.isView() || out.offset() != 0 || out.ordering() != 'c') {
-            INDArray c = out.castTo(computeType).dup('c');
+            INDArray dense = out.castTo(computeType).dup('c');
             loader.release(out); // frees it, unless it is a view of the chunk's arrays (released with them)
-            out = c;
+            out = dense;
           }
-          outStats.add(out);
           if (writer == null) {
+            outStats.add(out);
             continue;
           }
           ByteBuffer enc = outBuffer.get(Math.toIntExact(out.length() * t.outDtype().size()));
           TensorCodec.encode(out, t.outDtype(), enc);
           enc.flip();
+          if (t.outDtype().size() < elem) {
+            outStats.addEncoded(enc, t.outDtype()); // narrowing can round to ±Inf: check what is written
+          } else {
+            outStats.add(out);
+          }
           writer.write(enc);
         } finally {
           if (out != null) {
@@ -197,31 +204,35 @@ public final class ShardTask implements AutoCloseable {
         outStats.nan, outStats.inf, counters);
   }
 
-  /** Reads and decodes rows [firstRow, firstRow + n) of the tensor from every input the method uses. */
-  private TensorChunk load(TensorTask t, long firstRow, long n, long rowLength, boolean checkFinite) throws IOException {
+  /** Reads and decodes chunk c of the tensor from every input the method uses. */
+  private TensorChunk load(TensorTask t, ChunkLayout layout, long c, boolean checkFinite) throws IOException {
     InputRounding r = t.rounding();
-    boolean permuted = permuted(t);
-    INDArray base = !plan.baseInMerge() ? null : permuted ? permutedRows().rows(plan.embeddingInputIndex(-1), t.name(), firstRow, n,
-        rowLength, checkFinite) : decode(plan.base(), t.baseSource(), firstRow, n, rowLength, checkFinite, r);
+    long first = layout.first(c);
+    long rows = layout.chunkRows(c);
+    long cols = layout.chunkCols(c);
+    long firstRow = first / Math.max(1, layout.rowLength());
+    boolean permuted = permuted(t); // whole rows (see merge)
+    INDArray base = !plan.baseInMerge() ? null : permuted ? permutedRows().rows(plan.embeddingInputIndex(-1), t.name(), firstRow, rows,
+        cols, checkFinite) : decode(plan.base(), t.baseSource(), first, rows, cols, checkFinite, r);
     INDArray[] models = new INDArray[t.modelCount(plan.models().size())];
     for (int i = 0; i < models.length; i++) {
-      models[i] = permuted ? permutedRows().rows(plan.embeddingInputIndex(t.modelIndex(i)), t.name(), firstRow, n, rowLength,
-          checkFinite) : decode(plan.models().get(t.modelIndex(i)), t.modelSource(i), firstRow, n, rowLength, checkFinite, r);
+      models[i] = permuted ? permutedRows().rows(plan.embeddingInputIndex(t.modelIndex(i)), t.name(), firstRow, rows, cols,
+          checkFinite) : decode(plan.models().get(t.modelIndex(i)), t.modelSource(i), first, rows, cols, checkFinite, r);
     }
     INDArray[] masks = null;
     for (int i = 0; i < models.length; i++) {
       InputModel m = plan.models().get(i);
       if (m.masks() != null) {
         masks = masks == null ? new INDArray[models.length] : masks;
-        masks[i] = loader.maskRows(m, t.name(), firstRow, n);
+        masks[i] = loader.maskBlock(m, t.name(), first, rows, cols);
       }
     }
-    return new TensorChunk(firstRow, firstRow * rowLength, base, models, masks, loader::take);
+    return new TensorChunk(firstRow, first, base, models, masks, loader::take);
   }
 
-  private INDArray decode(InputModel model, String name, long firstRow, long n, long rowLength, boolean checkFinite,
+  private INDArray decode(InputModel model, String name, long first, long rows, long cols, boolean checkFinite,
       InputRounding rounding) throws IOException {
-    INDArray a = loader.rows(model, name, firstRow, n, checkFinite);
+    INDArray a = loader.block(model, name, first, rows, cols, checkFinite);
     if (rounding.active() && model.dir().tensors().get(name).dtype() != rounding.dtype()) {
       // compute_dtype: input with dtype: set: mergekit casts every input to it before merging
       rounding.roundInPlace(a);

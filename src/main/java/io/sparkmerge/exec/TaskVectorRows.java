@@ -21,16 +21,16 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class TaskVectorRows {
   private TaskVectorRows() {}
 
-  static INDArray rows(TensorLoader loader, InputModel model, String name, long firstRow, long n) throws IOException {
-    TensorInfo layout = model.dir().tensors().get(name);
-    long rowLength = layout.rowLength();
+  /** {@code rows × cols} elements of τ from flat index {@code first}, as {@code [rows, cols]} (see {@link TensorLoader#block}). */
+  static INDArray block(TensorLoader loader, InputModel model, String name, long first, long rows, long cols) throws IOException {
+    long n = rows * cols;
     var tau = model.taskVector();
     TensorInfo idx = tau.tensors().get(name + TaskVectorInputs.INDICES);
     if (idx == null) {
       TensorInfo d = tau.tensors().get(name);
-      int bytes = Math.toIntExact(n * rowLength * d.dtype().size());
-      ByteBuffer buf = loader.raw(tau.fileOf(name), d.fileOffset() + firstRow * rowLength * d.dtype().size(), bytes);
-      INDArray a = Nd4j.createUninitialized(DataType.DOUBLE, n, rowLength);
+      int bytes = Math.toIntExact(n * d.dtype().size());
+      ByteBuffer buf = loader.raw(tau.fileOf(name), d.fileOffset() + first * d.dtype().size(), bytes);
+      INDArray a = Nd4j.createUninitialized(DataType.DOUBLE, rows, cols);
       TensorCodec.decode(d.dtype(), buf, a);
       return a;
     }
@@ -49,14 +49,14 @@ public final class TaskVectorRows {
         values = v.data().asDouble();
       }
     }
-    long from = firstRow * rowLength;
-    long to = from + n * rowLength;
-    double[] dense = new double[Math.toIntExact(n * rowLength)];
+    long from = first;
+    long to = from + n;
+    double[] dense = new double[Math.toIntExact(n)];
     for (int k = 0; k < count; k++) {
       if (at[k] >= from && at[k] < to) {
         dense[(int) (at[k] - from)] = values[k];
       }
     }
-    return Nd4j.createFromArray(dense).reshape(n, rowLength);
+    return Nd4j.createFromArray(dense).reshape(rows, cols);
   }
 }

@@ -62,24 +62,33 @@ public final class TensorLoader implements AutoCloseable {
 
   /** Rows [firstRow, firstRow + n) of the tensor, decoded; the caller closes the array. */
   public INDArray rows(InputModel model, String name, long firstRow, long n, boolean check) throws IOException {
+    long rowLength = model.dir().tensors().get(name).rowLength();
+    return block(model, name, firstRow * rowLength, n, rowLength, check);
+  }
+
+  /**
+   * {@code rows × cols} consecutive elements of the tensor from flat (row-major) index {@code first}, decoded
+   * as a {@code [rows, cols]} array (whole rows when cols is the row length; a run of one row's elements
+   * when rows is 1); the caller closes the array.
+   */
+  public INDArray block(InputModel model, String name, long first, long rows, long cols, boolean check) throws IOException {
     if (model.taskVector() != null) {
-      return TaskVectorRows.rows(this, model, name, firstRow, n);
+      return TaskVectorRows.block(this, model, name, first, rows, cols);
     }
     TensorInfo info = model.dir().tensors().get(name);
     String file = model.dir().fileOf(name);
-    long rowLength = info.rowLength();
-    int bytes = Math.toIntExact(n * rowLength * info.dtype().size());
+    int bytes = Math.toIntExact(rows * cols * info.dtype().size());
     ByteBuffer buf = buffer.get(bytes);
-    reader(file).readFully(info.fileOffset() + firstRow * rowLength * info.dtype().size(), buf.array(), 0, bytes);
+    reader(file).readFully(info.fileOffset() + first * info.dtype().size(), buf.array(), 0, bytes);
     buf.limit(bytes);
     bytesRead += bytes;
-    INDArray a = pool.take(computeType, n, rowLength);
+    INDArray a = pool.take(computeType, rows, cols);
     long bad = TensorCodec.decode(info.dtype(), buf, a);
     if (check && checkFinite) {
       if (bad > 0) {
         pool.release(a);
         throw new InputDataException(file + ": tensor " + name + " (" + model.role() + ") contains " + bad
-            + " NaN/Inf values in rows " + firstRow + ".." + (firstRow + n - 1)
+            + " NaN/Inf values in elements " + first + ".." + (first + rows * cols - 1)
             + "; fix the checkpoint, or set allow_nonfinite: true to merge anyway");
       }
     }
@@ -87,26 +96,24 @@ public final class TensorLoader implements AutoCloseable {
   }
 
   /**
-   * Rows [firstRow, firstRow + n) of a BOOL/U8 mask tensor as 0/1 in the compute dtype; any other
-   * byte value is bad input.
+   * The same block of a BOOL/U8 mask tensor as 0/1 in the compute dtype; any other byte value is bad input.
    */
-  INDArray maskRows(InputModel model, String name, long firstRow, long n) throws IOException {
+  INDArray maskBlock(InputModel model, String name, long first, long rows, long cols) throws IOException {
     TensorInfo info = model.masks().tensors().get(name);
     String file = model.masks().fileOf(name);
-    long rowLength = info.rowLength();
-    int bytes = Math.toIntExact(n * rowLength);
-    ByteBuffer buf = raw(file, info.fileOffset() + firstRow * rowLength, bytes);
+    int bytes = Math.toIntExact(rows * cols);
+    ByteBuffer buf = raw(file, info.fileOffset() + first, bytes);
     double[] v = new double[bytes];
     byte[] a = buf.array();
     for (int i = 0; i < bytes; i++) {
       int b = a[i] & 0xff;
       if (b > 1) {
         throw new InputDataException(file + ": mask tensor " + name + " (" + model.role() + ".masks) holds the value " + b
-            + " in rows " + firstRow + ".." + (firstRow + n - 1) + "; a mask holds only 0 and 1");
+            + " in elements " + first + ".." + (first + bytes - 1) + "; a mask holds only 0 and 1");
       }
       v[i] = b;
     }
-    return Nd4j.createFromArray(v).castTo(computeType).reshape(n, rowLength);
+    return Nd4j.createFromArray(v).castTo(computeType).reshape(rows, cols);
   }
 
   /** Raw bytes [position, position + len) of a file into a reused heap buffer. */

@@ -74,6 +74,32 @@ public final class ValueStats {
     }
   }
 
+  /**
+   * Adds the values as encoded in the output's dtype (little-endian bytes from position to limit): what a
+   * reader of the file gets, so the manifest's min/max and the NaN/Inf check describe the bytes written
+   * even where narrowing to F16/BF16 (or F32 from float64) rounds or overflows.
+   */
+  void addEncoded(java.nio.ByteBuffer enc, io.sparkmerge.io.DType dtype) {
+    java.nio.ByteBuffer b = enc.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    while (b.hasRemaining()) {
+      double v = switch (dtype) {
+        case F16 -> io.sparkmerge.io.HalfFloats.f16ToFloat(b.getShort());
+        case BF16 -> io.sparkmerge.io.HalfFloats.bf16ToFloat(b.getShort());
+        case F32 -> b.getFloat();
+        case F64 -> b.getDouble();
+        default -> throw new IllegalArgumentException("not a floating dtype: " + dtype);
+      };
+      if (v != v) {
+        nan++;
+      } else if (Double.isInfinite(v)) {
+        inf++;
+      } else {
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+    }
+  }
+
   boolean hasNonFinite() {
     return nan > 0 || inf > 0;
   }

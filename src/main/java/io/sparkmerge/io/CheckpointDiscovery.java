@@ -15,7 +15,8 @@ import org.apache.hadoop.fs.Path;
 /**
  * The checkpoints of one training run under a root directory (methods.md §5): its direct
  * subdirectories whose names carry a step number ({@code checkpoint-1000}, {@code step_2000},
- * {@code global_step3000}, {@code iter_0004000}), ordered by step. Other entries are ignored.
+ * {@code global_step3000}, {@code iter_0004000}), ordered by step. Other entries are ignored, and so are
+ * directories holding a {@code sparkmerge.json} (sparkmerge's own outputs, e.g. a watcher's {@code step-N/}).
  *
  * <p>A checkpoint is <em>complete</em> when the user-named marker file exists in it, or (without a
  * marker) when its model directory opens: the single file's or every indexed shard's header is
@@ -59,7 +60,8 @@ public final class CheckpointDiscovery {
     TreeMap<Long, Path> bySteps = new TreeMap<>();
     for (FileStatus st : fs.listStatus(root)) {
       long step = st.isDirectory() ? stepOf(st.getPath().getName()) : -1;
-      if (step < 0) {
+      // sparkmerge's own outputs (step-N/ of a watcher, holding sparkmerge.json) are never checkpoints
+      if (step < 0 || fs.exists(new Path(st.getPath(), "sparkmerge.json"))) {
         continue;
       }
       Path prev = bySteps.put(step, st.getPath());

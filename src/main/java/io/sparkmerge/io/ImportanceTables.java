@@ -3,7 +3,6 @@ package io.sparkmerge.io;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmerge.InputDataException;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -60,35 +59,32 @@ public final class ImportanceTables {
 
   private static List<ImportanceRow> csv(FileSystem fs, Path path) throws IOException {
     List<ImportanceRow> rows = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(fs.open(path), StandardCharsets.UTF_8))) {
-      String header = r.readLine();
-      if (header == null) {
-        return rows;
+    List<String[]> records;
+    try (var in = new InputStreamReader(fs.open(path), StandardCharsets.UTF_8)) {
+      records = Csv.read(in);
+    } catch (RuntimeException e) {
+      throw new InputDataException("importance table " + path + " is not valid CSV (" + e.getMessage() + ")");
+    }
+    if (records.isEmpty()) {
+      return rows;
+    }
+    List<String> h = java.util.Arrays.stream(records.get(0)).map(String::strip).toList();
+    int[] idx = new int[COLUMNS.size()];
+    for (int c = 0; c < COLUMNS.size(); c++) {
+      idx[c] = h.indexOf(COLUMNS.get(c));
+      if (idx[c] < 0) {
+        throw new InputDataException("importance table " + path + ": the header has no column '" + COLUMNS.get(c)
+            + "'; expected columns " + String.join(", ", COLUMNS));
       }
-      String[] h = header.trim().split("\\s*,\\s*");
-      int[] idx = new int[COLUMNS.size()];
-      for (int c = 0; c < COLUMNS.size(); c++) {
-        idx[c] = java.util.Arrays.asList(h).indexOf(COLUMNS.get(c));
-        if (idx[c] < 0) {
-          throw new InputDataException("importance table " + path + ": the header has no column '" + COLUMNS.get(c)
-              + "'; expected columns " + String.join(", ", COLUMNS));
-        }
-      }
-      String line;
-      int n = 1;
-      while ((line = r.readLine()) != null) {
-        n++;
-        if (line.isBlank()) {
-          continue;
-        }
-        String[] f = line.trim().split("\\s*,\\s*", -1);
-        try {
-          rows.add(new ImportanceRow(Integer.parseInt(f[idx[0]]), f[idx[1]], Double.parseDouble(f[idx[2]]),
-              Double.parseDouble(f[idx[3]])));
-        } catch (RuntimeException e) {
-          throw new InputDataException("importance table " + path + ", line " + n + ": cannot read '" + line + "' as "
-              + String.join(", ", COLUMNS) + " (" + e.getMessage() + ")");
-        }
+    }
+    for (int n = 1; n < records.size(); n++) {
+      String[] f = records.get(n);
+      try {
+        rows.add(new ImportanceRow(Integer.parseInt(f[idx[0]].strip()), f[idx[1]].strip(), Double.parseDouble(f[idx[2]].strip()),
+            Double.parseDouble(f[idx[3]].strip())));
+      } catch (RuntimeException e) {
+        throw new InputDataException("importance table " + path + ", record " + (n + 1) + ": cannot read "
+            + java.util.Arrays.toString(f) + " as " + String.join(", ", COLUMNS) + " (" + e.getMessage() + ")");
       }
     }
     return rows;

@@ -167,6 +167,11 @@ public final class SafetensorsHeader implements Serializable {
     if (name.isEmpty()) {
       throw new InputDataException(label + ": a tensor has an empty name");
     }
+    if (!validUnicode(name)) {
+      // a lone surrogate would be written back as '?': two such names collide in the output's index
+      throw new InputDataException(label + ": tensor name '" + io.sparkmerge.Messages.printable(name) + "' is not valid Unicode"
+          + " (an unpaired UTF-16 surrogate escape); rename the tensor");
+    }
     if (!node.isObject()) {
       throw new InputDataException(where + " must be an object with dtype, shape and data_offsets");
     }
@@ -228,6 +233,19 @@ public final class SafetensorsHeader implements Serializable {
           + " bytes but data_offsets [" + begin + ", " + end + "] span " + (end - begin));
     }
     return new TensorInfo(name, dtype, shape, begin, end, dataStart + begin);
+  }
+
+  /** Whether every UTF-16 surrogate in s is part of a pair (JSON escapes such as "\\ud800" can make lone ones). */
+  static boolean validUnicode(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Tensors must cover the data section exactly: no overlap, no gap, nothing trailing. */

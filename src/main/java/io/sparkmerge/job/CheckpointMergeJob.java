@@ -1,6 +1,7 @@
 package io.sparkmerge.job;
 
-import io.sparkmerge.output.OutputCommitter;
+import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.OverlapRule;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmerge.InputDataException;
@@ -122,7 +123,8 @@ public final class CheckpointMergeJob {
   public static MergeJob.Outcome mergeNewest(SparkSession spark, Options o, String out, boolean overwrite) throws IOException {
     Configuration conf = Storage.apply(spark.sparkContext().hadoopConfiguration());
     FileSystem fs = new Path(o.root()).getFileSystem(conf);
-    new OutputCommitter(new Path(out).getFileSystem(conf), new Path(out), "check", overwrite).checkOutput();
+    // an OUT inside ROOT would be taken for checkpoints, or deleted with them by --overwrite
+    OverlapRule.check(conf, List.of(OutputLifecycle.path(out)), List.of(new OverlapRule.Input("checkpoint ROOT", o.root())));
     List<Checkpoint> complete = completeCheckpoints(fs, o, false);
     WsmWindow win = WsmWindow.newest(complete, o.rule());
     if (win == null) {
@@ -168,7 +170,16 @@ public final class CheckpointMergeJob {
     FileSystem rootFs = new Path(o.root()).getFileSystem(conf);
     Path outRoot = new Path(out);
     FileSystem outFs = outRoot.getFileSystem(conf);
-    outFs.mkdirs(outRoot);
+    // one watcher per OUT (it moves OUT/latest); each step-N is then published through its own lifecycle
+    try (var lock = OutputLifecycle.holdLock(conf, out, List.of(new OverlapRule.Input("checkpoint ROOT", o.root())),
+        OutputLifecycle.Settings.of(spark.conf()), "watch-" + StatsJob.runId(), () -> {})) {
+      outFs.mkdirs(outRoot);
+      return poll(spark, o, conf, rootFs, outFs, outRoot, once, pollMillis, maxPolls);
+    }
+  }
+
+  private static List<Long> poll(SparkSession spark, Options o, Configuration conf, FileSystem rootFs, FileSystem outFs, Path outRoot,
+      boolean once, long pollMillis, int maxPolls) throws IOException, InterruptedException {
     List<Long> merged = new ArrayList<>();
     String lastStatus = null;
     for (int poll = 1; ; poll++) {
@@ -210,7 +221,7 @@ public final class CheckpointMergeJob {
   static boolean isMerged(FileSystem fs, Path outRoot, long step) throws IOException {
     Path dir = new Path(outRoot, stepDir(step));
     Path manifest = new Path(dir, "sparkmerge.json");
-    if (!fs.exists(new Path(dir, OutputCommitter.SUCCESS)) || !fs.exists(manifest)) {
+    if (!fs.exists(new Path(dir, OutputLifecycle.SUCCESS)) || !fs.exists(manifest)) {
       return false;
     }
     try (InputStream in = fs.open(manifest)) {

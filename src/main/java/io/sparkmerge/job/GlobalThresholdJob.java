@@ -15,7 +15,6 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -106,11 +105,10 @@ public final class GlobalThresholdJob {
         selections[i] = new MagnitudeSelection(!plan.computeDouble(), k[i], exactLimit);
       }
     }
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    StageRunner runner = new StageRunner(spark, plan.runId(), console);
     int p = Math.max(1, Math.min(partitions, units.size()));
-    Broadcast<MergePlan> planB = jsc.broadcast(plan);
-    Broadcast<List<Unit>> unitsB = jsc.broadcast(units);
-    HadoopConf hconf = new HadoopConf(jsc.hadoopConfiguration());
+    Broadcast<MergePlan> planB = runner.broadcast(plan);
+    Broadcast<List<Unit>> unitsB = runner.broadcast(units);
     for (int round = 1; ; round++) {
       boolean open = false;
       for (MagnitudeSelection s : selections) {
@@ -125,15 +123,9 @@ public final class GlobalThresholdJob {
       for (int i = 0; i < parts; i++) {
         idx.add(i);
       }
-      jsc.setJobGroup("sparkmerge-" + plan.runId() + "-threshold", String.format(Locale.ROOT,
-          "sparkmerge global mask threshold, round %d: %d row blocks in %d partitions", round, units.size(), parts), true);
-      List<PartResult> results;
-      try {
-        results = jsc.parallelize(idx, parts).mapPartitionsWithIndex((part, it) ->
-            List.of(scan(planB.value(), unitsB.value(), state, part, parts, hconf)).iterator(), true).collect();
-      } finally {
-        jsc.clearJobGroup();
-      }
+      List<PartResult> results = runner.run("threshold", String.format(Locale.ROOT,
+          "sparkmerge global mask threshold, round %d: %d row blocks in %d partitions", round, units.size(), parts), idx, parts, null,
+          (it, task) -> List.of(scan(planB.value(), unitsB.value(), state, task.partition(), parts, task.hadoopConf())));
       for (int i = 0; i < models; i++) {
         MagnitudeSelection s = selections[i];
         if (s == null || s.done()) {

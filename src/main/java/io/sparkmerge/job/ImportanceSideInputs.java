@@ -1,6 +1,5 @@
 package io.sparkmerge.job;
 
-import io.sparkmerge.exec.HadoopConf;
 import io.sparkmerge.exec.TensorLoader;
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.InputDataException;
@@ -33,7 +32,6 @@ import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -109,7 +107,7 @@ public final class ImportanceSideInputs {
       }
     }
     if (!units.isEmpty()) {
-      for (Map.Entry<Unit, double[]> e : compute(spark, plan, units, partitions).entrySet()) {
+      for (Map.Entry<Unit, double[]> e : compute(spark, plan, units, partitions, console).entrySet()) {
         Unit u = e.getKey();
         rows.get(u.model()).add(modules.get(u.tensor()).with(e.getValue()[0], e.getValue()[1]));
       }
@@ -170,30 +168,25 @@ public final class ImportanceSideInputs {
   }
 
   /** Executors: (base, fine-tune) importance of each unit's module. */
-  private static Map<Unit, double[]> compute(SparkSession spark, MergePlan plan, List<Unit> units, int partitions) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<MergePlan> planB = jsc.broadcast(plan);
-    HadoopConf hconf = new HadoopConf(jsc.hadoopConfiguration());
+  private static Map<Unit, double[]> compute(SparkSession spark, MergePlan plan, List<Unit> units, int partitions,
+      PrintStream console) {
+    StageRunner runner = new StageRunner(spark, plan.runId(), console);
+    Broadcast<MergePlan> planB = runner.broadcast(plan);
     int p = Math.max(1, Math.min(partitions, units.size()));
-    jsc.setJobGroup("sparkmerge-" + plan.runId() + "-importance", String.format(Locale.ROOT,
-        "sparkmerge module importances: %d modules in %d partitions", units.size(), p), true);
-    try {
-      List<Scored> got = jsc.parallelize(units, p).mapPartitions(it -> {
-        List<Scored> out = new ArrayList<>();
-        try (TensorLoader loader = new TensorLoader(hconf.get(), DataType.DOUBLE, false)) {
-          while (it.hasNext()) {
-            Unit u = it.next();
-            out.add(new Scored(u, importance(planB.value(), u, loader, hconf.get())));
+    List<Scored> got = runner.run("importance", String.format(Locale.ROOT,
+        "sparkmerge module importances: %d modules in %d partitions", units.size(), p), units, p, null, (it, task) -> {
+          List<Scored> out = new ArrayList<>();
+          try (TensorLoader loader = new TensorLoader(task.conf(), DataType.DOUBLE, false)) {
+            while (it.hasNext()) {
+              Unit u = it.next();
+              out.add(new Scored(u, importance(planB.value(), u, loader, task.conf())));
+            }
           }
-        }
-        return out.iterator();
-      }).collect();
-      Map<Unit, double[]> result = new LinkedHashMap<>();
-      got.forEach(e -> result.put(e.unit(), e.importances()));
-      return result;
-    } finally {
-      jsc.clearJobGroup();
-    }
+          return out;
+        });
+    Map<Unit, double[]> result = new LinkedHashMap<>();
+    got.forEach(e -> result.put(e.unit(), e.importances()));
+    return result;
   }
 
   private static double[] importance(MergePlan plan, Unit u, TensorLoader loader, Configuration conf) throws IOException {

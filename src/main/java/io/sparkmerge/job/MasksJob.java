@@ -1,7 +1,10 @@
 package io.sparkmerge.job;
 
 import io.sparkmerge.exec.ShardTask;
-import io.sparkmerge.output.OutputCommitter;
+import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.OverlapRule;
+import io.sparkmerge.output.SafeNames;
+import io.sparkmerge.output.Staging;
 import io.sparkmerge.output.Tables;
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.io.DType;
@@ -27,8 +30,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
@@ -67,42 +68,31 @@ public final class MasksJob {
 
   public static Outcome run(SparkSession spark, MergeConfig cfg, Options o) throws IOException {
     Configuration conf = Storage.apply(spark.sparkContext().hadoopConfiguration());
-    Path outPath = new Path(o.out());
-    FileSystem fs = outPath.getFileSystem(conf);
-    new OutputCommitter(fs, outPath, "check", o.overwrite()).checkOutput();
+    OutputLifecycle output = OutputLifecycle.directory(conf, o.out(), o.overwrite(), OverlapRule.inputsOf(cfg),
+        OutputLifecycle.Settings.of(spark.conf()));
     int partitions = o.partitions() > 0 ? o.partitions() : spark.sparkContext().defaultParallelism();
     MergePlan planned = MergeJob.plan(conf, cfg, partitions);
     checkMethods(planned);
     MergePlan plan = SideInputPasses.resolve(spark, planned, partitions, o.console()).plan();
-    List<String> labels = ModelWeights.labels(plan.models());
-    OutputCommitter committer = new OutputCommitter(fs, outPath, plan.runId(), o.overwrite(),
-        OutputCommitter.lockTimeoutMs(spark.conf()));
-    committer.setUp();
-    boolean done = false;
-    try {
-      for (String label : labels) {
-        fs.mkdirs(new Path(committer.staging(), MASKS_DIR + "/" + label));
-      }
-      List<ShardMasks> results = runShards(spark, plan, labels, committer.staging().toString(), o.console());
+    // model directory names become directory names: escaped, never a path of their own
+    List<String> labels = ModelWeights.labels(plan.models()).stream().map(SafeNames::fileName).toList();
+    StageRunner runner = new StageRunner(spark, plan.runId(), o.console());
+    Outcome outcome = output.run(plan.runId(), runner::cancelAll, staging -> {
+      List<ShardMasks> results = runShards(runner, plan, labels, staging.scratch().toString());
       List<DensityRow> density = new ArrayList<>();
       List<OverlapRow> overlap = new ArrayList<>();
-      List<String> staged = new ArrayList<>(stageCheckpoints(fs, plan, labels, committer, results));
+      stageCheckpoints(plan, labels, staging, results);
       for (ShardMasks r : results) {
         density.addAll(r.density());
         overlap.addAll(r.overlap());
       }
       density.sort(Comparator.comparing(DensityRow::tensor).thenComparing(DensityRow::model));
       overlap.sort(Comparator.comparing(OverlapRow::tensor).thenComparing(OverlapRow::modelI).thenComparing(OverlapRow::modelJ));
-      staged.addAll(writeTables(spark, committer, density, overlap));
-      committer.commit(staged);
-      done = true;
-      o.console().println(summary(plan, labels, density, overlap));
+      writeTables(spark, staging, density, overlap);
       return new Outcome(plan, labels, density, overlap);
-    } finally {
-      if (!done) {
-        committer.abort();
-      }
-    }
+    });
+    o.console().println(summary(plan, labels, outcome.density(), outcome.overlap()));
+    return outcome;
   }
 
   /** Every merged tensor's method must apply masks (raw copies have none and get no mask). */
@@ -117,11 +107,12 @@ public final class MasksJob {
     }
   }
 
-  private static List<ShardMasks> runShards(SparkSession spark, MergePlan plan, List<String> labels, String staging,
-      PrintStream console) {
-    return PerShardJob.run(spark, plan, "masks " + plan.method(), String.format(Locale.ROOT,
+  private static List<ShardMasks> runShards(StageRunner runner, MergePlan plan, List<String> labels, String scratch) {
+    var planB = runner.broadcast(plan);
+    return runner.run("masks " + plan.method(), String.format(Locale.ROOT,
         "sparkmerge masks (%s): %d tensors × %d models in %d shards", plan.method(), plan.tensorCount(), plan.models().size(),
-        plan.shards().size()), console, (pl, p, attempt, conf, progress) -> shardMasks(pl, p, labels, staging, attempt, conf, progress));
+        plan.shards().size()), StageRunner.shards(plan), plan.shards().size(), StageRunner.Progress.of(plan), (it, task) ->
+        List.of(shardMasks(planB.value(), it.next(), labels, scratch, task.attempt(), task.conf(), task.progress())));
   }
 
   /** One shard: per model a BOOL safetensors file of the shard's merged tensors, and the tables' rows. */
@@ -228,8 +219,8 @@ public final class MasksJob {
   }
 
   /** Promotes each shard's mask files to the merge's shard names; writes an index per model when sharded. */
-  private static List<String> stageCheckpoints(FileSystem fs, MergePlan plan, List<String> labels, OutputCommitter committer,
-      List<ShardMasks> results) throws IOException {
+  private static void stageCheckpoints(MergePlan plan, List<String> labels, Staging staging, List<ShardMasks> results)
+      throws IOException {
     if (results.size() != plan.shards().size()) {
       throw new IllegalStateException("expected " + plan.shards().size() + " shard results, got " + results.size());
     }
@@ -239,7 +230,7 @@ public final class MasksJob {
       long bytes = 0;
       for (ShardMasks r : results) {
         ShardPlan s = plan.shards().get(r.shard());
-        committer.promote(r.files().get(m), dir + "/" + s.fileName());
+        staging.promote(r.files().get(m), dir + "/" + s.fileName());
         for (TensorTask t : s.tensors()) {
           if (!t.isRawCopy()) {
             weightMap.put(t.name(), s.fileName());
@@ -248,16 +239,9 @@ public final class MasksJob {
         }
       }
       if (plan.shards().size() > 1) {
-        committer.writeStaged(dir + "/model.safetensors.index.json", HfIndex.json(bytes, weightMap));
-      }
-      // attempts that lost to another attempt of the same shard stay behind in staging: drop them
-      for (FileStatus st : fs.listStatus(new Path(committer.staging(), dir))) {
-        if (st.getPath().getName().contains("-attempt-")) {
-          fs.delete(st.getPath(), false);
-        }
+        staging.writeStaged(dir + "/model.safetensors.index.json", HfIndex.json(bytes, weightMap));
       }
     }
-    return List.of(MASKS_DIR);
   }
 
   static final StructType DENSITY_SCHEMA = new StructType().add("tensor", DataTypes.StringType).add("layer", DataTypes.IntegerType)
@@ -266,8 +250,8 @@ public final class MasksJob {
   static final StructType OVERLAP_SCHEMA = new StructType().add("tensor", DataTypes.StringType).add("layer", DataTypes.IntegerType)
       .add("model_i", DataTypes.StringType).add("model_j", DataTypes.StringType).add("jaccard", DataTypes.DoubleType);
 
-  private static List<String> writeTables(SparkSession spark, OutputCommitter committer, List<DensityRow> density,
-      List<OverlapRow> overlap) throws IOException {
+  private static void writeTables(SparkSession spark, Staging staging, List<DensityRow> density, List<OverlapRow> overlap)
+      throws IOException {
     List<Object[]> d = new ArrayList<>();
     for (DensityRow r : density) {
       d.add(new Object[] {r.tensor(), r.layer(), r.model(), r.method(), r.numel(), r.kept(), r.density()});
@@ -276,9 +260,8 @@ public final class MasksJob {
     for (OverlapRow r : overlap) {
       o.add(new Object[] {r.tensor(), r.layer(), r.modelI(), r.modelJ(), r.jaccard()});
     }
-    List<String> staged = new ArrayList<>(Tables.write(spark, committer, "mask_density", DENSITY_SCHEMA, d));
-    staged.addAll(Tables.write(spark, committer, "mask_overlap", OVERLAP_SCHEMA, o));
-    return staged;
+    Tables.write(spark, staging, "mask_density", DENSITY_SCHEMA, d);
+    Tables.write(spark, staging, "mask_overlap", OVERLAP_SCHEMA, o);
   }
 
   /** Per model its density over every masked entry. */

@@ -1,8 +1,6 @@
 package io.sparkmerge.job;
 
 import io.sparkmerge.exec.FaultInjection;
-import io.sparkmerge.exec.HadoopConf;
-import io.sparkmerge.exec.NativeThreads;
 import io.sparkmerge.exec.ShardResult;
 import io.sparkmerge.exec.ShardTask;
 import io.sparkmerge.exec.TensorResult;
@@ -10,7 +8,9 @@ import io.sparkmerge.output.Manifest;
 import io.sparkmerge.output.MethodSummary;
 import io.sparkmerge.output.ModelCard;
 import io.sparkmerge.output.ModelFiles;
-import io.sparkmerge.output.OutputCommitter;
+import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.OverlapRule;
+import io.sparkmerge.output.Staging;
 import io.sparkmerge.output.ShardReuse;
 import io.sparkmerge.io.HfIndex;
 import io.sparkmerge.plan.InputModel;
@@ -27,12 +27,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 
@@ -64,7 +60,7 @@ public final class MergeJob {
   /** Plans a merge from headers alone (also what --dry-run prints). */
   public static MergePlan plan(Configuration conf, MergeConfig cfg, int partitions) {
     String runId = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").format(java.time.LocalDateTime.now())
-        + "-" + UUID.randomUUID().toString().substring(0, 8);
+        + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
     return new Planner(conf).plan(cfg, partitions, runId);
   }
 
@@ -81,10 +77,9 @@ public final class MergeJob {
     Map<String, Long> timings = new LinkedHashMap<>();
     long t0 = System.currentTimeMillis();
     Configuration conf = io.sparkmerge.io.Storage.apply(spark.sparkContext().hadoopConfiguration());
-    Path outPath = new Path(opts.out());
-    FileSystem outFs = outPath.getFileSystem(conf);
-    // Fail on an existing OUT before reading anything (exit 4).
-    new OutputCommitter(outFs, outPath, "check", opts.overwrite()).checkOutput();
+    // Fail on an existing OUT, or one that overlaps an input, before reading anything (exit 4, exit 2).
+    OutputLifecycle output = OutputLifecycle.directory(conf, opts.out(), opts.overwrite(), OverlapRule.inputsOf(cfg),
+        OutputLifecycle.Settings.of(spark.conf()));
     int partitions = opts.partitions() > 0 ? opts.partitions() : spark.sparkContext().defaultParallelism();
     MergePlan planned = plan(conf, cfg, partitions);
     opts.console().println(describe(planned));
@@ -93,90 +88,36 @@ public final class MergeJob {
     MergePlan plan = sides.plan();
     timings.put("plan", System.currentTimeMillis() - t0);
 
-    String fingerprint = ShardReuse.fingerprint(plan);
-    String earlierRun = opts.resume() ? ShardReuse.findStaging(outFs, outFs.makeQualified(outPath), fingerprint) : null;
-    OutputCommitter committer = new OutputCommitter(outFs, outPath, earlierRun != null ? earlierRun : plan.runId(),
-        opts.overwrite(), OutputCommitter.lockTimeoutMs(spark.conf()));
-    committer.setUp();
-    Map<Integer, ShardResult> reused = new TreeMap<>();
-    if (earlierRun != null) {
-      reused.putAll(ShardReuse.verified(outFs, committer.staging(), plan));
-      opts.console().println("resuming run " + earlierRun + ": reusing " + reused.size() + " of " + plan.shards().size()
-          + " shards already written and verified in " + committer.staging());
-    }
-    committer.writeStaged(ShardReuse.PLAN_FILE, fingerprint + "\n");
-    // Spark reports task failures as SparkException, a checked exception Scala throws undeclared:
-    // clean up on any throwable, not just the ones Java knows about.
-    boolean committed = false;
-    try {
-      long t1 = System.currentTimeMillis();
-      List<ShardResult> results = runShards(spark, plan, committer.staging().toString(), opts.console(), reused);
-      timings.put("merge", System.currentTimeMillis() - t1);
-      Outcome o = commit(conf, cfg, plan, committer, results, timings, System.currentTimeMillis(), opts.console(),
-          manifestSections, sides.report());
-      committed = true;
-      return o;
-    } finally {
-      if (!committed) {
-        stopRunningTasks(spark, plan.runId());
-        if (opts.resume()) {
-          committer.abortKeepingStaging();
-          opts.console().println("the run failed; its finished shards stay in " + committer.staging()
-              + ": run the same command with --resume to reuse them");
-        } else {
-          committer.abort();
-        }
-      }
-    }
+    String fingerprint = ShardReuse.fingerprint(plan, conf);
+    StageRunner runner = new StageRunner(spark, plan.runId(), opts.console());
+    return output.runResumable(plan.runId(), ShardReuse.PLAN_FILE, fingerprint, opts.resume(), opts.resume(), runner::cancelAll,
+        staging -> {
+          Map<Integer, ShardResult> reused = new TreeMap<>();
+          if (staging.adoptedRun() != null) {
+            reused.putAll(ShardReuse.verified(staging.fs(), staging.scratch(), plan));
+            opts.console().println("resuming run " + staging.adoptedRun() + ": reusing " + reused.size() + " of "
+                + plan.shards().size() + " shards already written and verified in " + staging.scratch());
+          }
+          try {
+            long t1 = System.currentTimeMillis();
+            List<ShardResult> results = runShards(runner, plan, staging.scratch().toString(), reused);
+            timings.put("merge", System.currentTimeMillis() - t1);
+            return commit(conf, cfg, plan, staging, output.out(), results, timings, System.currentTimeMillis(), opts.console(),
+                manifestSections, sides.report());
+          } catch (IOException | RuntimeException e) {
+            if (opts.resume()) {
+              opts.console().println("the run failed; its finished shards stay in " + staging.scratch()
+                  + ": run the same command with --resume to reuse them");
+            }
+            throw e;
+          }
+        });
   }
 
-  /**
-   * After a failed job, Spark may still be running sibling tasks; cancel them and wait (bounded) until
-   * they are gone, so none writes into the staging directory after it has been removed.
-   */
-  private static void stopRunningTasks(SparkSession spark, String runId) {
-    var sc = spark.sparkContext();
-    if (sc.isStopped()) {
-      return;
-    }
-    String group = "sparkmerge-" + runId;
-    sc.cancelJobGroup(group);
-    long deadline = System.currentTimeMillis() + 60_000;
-    var tracker = sc.statusTracker();
-    while (System.currentTimeMillis() < deadline) {
-      boolean running = false;
-      for (int jobId : tracker.getJobIdsForGroup(group)) {
-        var info = tracker.getJobInfo(jobId);
-        if (info.isDefined() && info.get().status() == org.apache.spark.JobExecutionStatus.RUNNING) {
-          running = true;
-        }
-      }
-      int active = 0;
-      for (int stageId : tracker.getActiveStageIds()) {
-        var st = tracker.getStageInfo(stageId);
-        if (st.isDefined()) {
-          active += st.get().numActiveTasks();
-        }
-      }
-      if (!running && active == 0) {
-        return;
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException ie) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
-  }
-
-  private static List<ShardResult> runShards(SparkSession spark, MergePlan plan, String staging, PrintStream console,
-      Map<Integer, ShardResult> reused) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+  private static List<ShardResult> runShards(StageRunner runner, MergePlan plan, String scratch, Map<Integer, ShardResult> reused) {
     int n = plan.shards().size();
-    Broadcast<MergePlan> planB = jsc.broadcast(plan);
-    HadoopConf hconf = new HadoopConf(jsc.hadoopConfiguration());
-    FaultInjection faults = FaultInjection.from(spark.conf());
+    Broadcast<MergePlan> planB = runner.broadcast(plan);
+    FaultInjection faults = FaultInjection.from(runner.spark().conf());
     List<Integer> shards = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       if (!reused.containsKey(i)) {
@@ -194,45 +135,29 @@ public final class MergeJob {
       tensorsPerShard[k] = s.tensors().size();
       readPerShard[k] = s.readBytes();
     }
-    ProgressListener progress = new ProgressListener("merge " + plan.method(), tensorsPerShard, readPerShard, console);
-    spark.sparkContext().addSparkListener(progress);
-    var tensorsAcc = spark.sparkContext().longAccumulator(ProgressListener.TENSORS_ACC);
-    var bytesAcc = spark.sparkContext().longAccumulator(ProgressListener.BYTES_ACC);
-    jsc.setJobGroup("sparkmerge-" + plan.runId(), String.format(Locale.ROOT, "sparkmerge merge (%s): %d tensors in %d shards, %.2f GB read",
-        plan.method(), plan.tensorCount(), n, plan.totalReadBytes() / 1e9), true);
-    try {
-      // One element per task: the shard index (not the partition index: a resumed run skips shards).
-      List<ShardResult> computed = jsc.parallelize(shards, shards.size()).mapPartitions(it -> {
-        int p = it.next();
-        TaskContext tc = TaskContext.get();
-        NativeThreads.use(tc.cpus());
-        try (ShardTask task = new ShardTask(planB.value(), p, hconf.get())) {
-          ShardResult r = task.run(staging, tc.attemptNumber(), faults, bytes -> {
-            tensorsAcc.add(1);
-            bytesAcc.add(bytes);
-          });
-          ShardReuse.record(new Path(r.attemptFile()).getFileSystem(hconf.get()), r);
-          faults.maybePause(p, tc.attemptNumber());
-          return List.of(r).iterator();
-        }
-      }, true).collect();
-      List<ShardResult> all = new ArrayList<>(computed);
-      all.addAll(reused.values());
-      all.sort(java.util.Comparator.comparingInt(ShardResult::partition));
-      return all;
-    } finally {
-      spark.sparkContext().removeSparkListener(progress);
-      jsc.clearJobGroup();
-    }
+    // One element per task: the shard index (not the partition index: a resumed run skips shards).
+    List<ShardResult> all = new ArrayList<>(runner.run("merge " + plan.method(), String.format(Locale.ROOT,
+        "sparkmerge merge (%s): %d tensors in %d shards, %.2f GB read", plan.method(), plan.tensorCount(), n,
+        plan.totalReadBytes() / 1e9), shards, shards.size(), new StageRunner.Progress(tensorsPerShard, readPerShard), (it, task) -> {
+          int p = it.next();
+          try (ShardTask t = new ShardTask(planB.value(), p, task.conf())) {
+            ShardResult r = t.run(scratch, task.attempt(), faults, task.progress());
+            ShardReuse.record(new Path(r.attemptFile()).getFileSystem(task.conf()), r);
+            faults.maybePause(p, task.attempt());
+            return List.of(r);
+          }
+        }));
+    all.addAll(reused.values());
+    all.sort(java.util.Comparator.comparingInt(ShardResult::partition));
+    return all;
   }
 
-  private static Outcome commit(Configuration conf, MergeConfig cfg, MergePlan plan, OutputCommitter committer,
+  private static Outcome commit(Configuration conf, MergeConfig cfg, MergePlan plan, Staging staging, Path out,
       List<ShardResult> results, Map<String, Long> timings, long t2, PrintStream console, Map<String, Object> manifestSections,
       Map<String, Object> sideInputs) throws IOException {
     // Every planned tensor must have come back exactly once, from the shard it was planned in.
     Map<String, TensorResult> byName = new TreeMap<>();
     Map<String, String> weightMap = new TreeMap<>();
-    List<String> staged = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     long bytes = 0;
     if (results.size() != plan.shards().size()) {
@@ -251,8 +176,7 @@ public final class MergeJob {
         }
         weightMap.put(got.name(), s.fileName());
       }
-      committer.promote(r.attemptFile(), s.fileName());
-      staged.add(s.fileName());
+      staging.promote(r.attemptFile(), s.fileName());
       bytes += r.fileBytes();
       warnings.addAll(r.warnings());
     }
@@ -264,12 +188,10 @@ public final class MergeJob {
       tensorBytes += r.bytes();
     }
     if (plan.shards().size() > 1) {
-      committer.writeStaged("model.safetensors.index.json", HfIndex.json(tensorBytes, weightMap));
-      staged.add("model.safetensors.index.json");
+      staging.writeStaged("model.safetensors.index.json", HfIndex.json(tensorBytes, weightMap));
     }
-    staged.addAll(ModelFiles.stage(conf, cfg, plan, committer, warnings));
-    committer.writeStaged("README.md", ModelCard.build(cfg, plan));
-    staged.add("README.md");
+    ModelFiles.stage(conf, cfg, plan, staging, warnings);
+    staging.writeStaged("README.md", ModelCard.build(cfg, plan));
     timings.put("commit", System.currentTimeMillis() - t2);
     Map<String, Object> sections = new java.util.LinkedHashMap<>(manifestSections);
     Map<String, Object> summary = MethodSummary.of(plan, byName.values());
@@ -278,10 +200,8 @@ public final class MergeJob {
     if (!summary.isEmpty()) {
       sections.put("method_summary", summary);
     }
-    committer.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings, sections));
-    staged.add("sparkmerge.json");
-    committer.commit(staged);
-    return new Outcome(plan, committer.out().toString(), bytes, timings, warnings);
+    staging.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings, sections));
+    return new Outcome(plan, out.toString(), bytes, timings, warnings);
   }
 
   /** The plan as --dry-run and the job's first lines print it. */

@@ -4,19 +4,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparkmerge.OutputExistsException;
 import io.sparkmerge.Version;
 import io.sparkmerge.analysis.TensorStats;
 import io.sparkmerge.io.Storage;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.math.WeightScope;
 import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.OverlapRule;
 import io.sparkmerge.plan.ModelWeights;
 import io.sparkmerge.plan.Planner;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -35,8 +34,8 @@ import org.apache.spark.sql.types.StructType;
  * {@code sparkmerge scopes CONFIG OUT.json} (methods.md §6): the fused target scope (μ*, σ*²) of every
  * 2-D+ tensor over the config's models, weighted by their {@code weight} parameters (e.g. client sample
  * counts), as JSON for the training-time regulariser (docs/wsa.md) and as Parquet beside it
- * ({@code OUT.parquet}). Both are written under temporary names and renamed into place, the Parquet
- * first and the JSON last, so a reader that finds the JSON finds complete scopes.
+ * ({@code OUT.parquet}). Both are published by the output lifecycle (the Parquet first, the JSON last), so a
+ * reader that finds the JSON finds complete scopes.
  */
 public final class ScopesJob {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -56,54 +55,47 @@ public final class ScopesJob {
     return new Path(json.getParent(), (n.endsWith(".json") ? n.substring(0, n.length() - 5) : n) + ".parquet");
   }
 
+  /** The output check of OUT.json and OUT.parquet (the overlap rule; existing files need --overwrite). */
+  public static OutputLifecycle check(Configuration conf, MergeConfig cfg, String out, boolean overwrite) throws IOException {
+    return check(conf, cfg, out, overwrite, OutputLifecycle.Settings.DEFAULT);
+  }
+
+  private static OutputLifecycle check(Configuration conf, MergeConfig cfg, String out, boolean overwrite,
+      OutputLifecycle.Settings settings) throws IOException {
+    Path given = OutputLifecycle.path(out);
+    Path json = given.getFileSystem(conf).makeQualified(given);
+    return OutputLifecycle.files(conf, json.getParent(), List.of(json.getName(), parquetPath(json).getName()), overwrite,
+        OverlapRule.inputsOf(cfg), settings);
+  }
+
   public static List<TargetScope> run(SparkSession spark, MergeConfig cfg, Options o) throws IOException {
     Configuration conf = Storage.apply(spark.sparkContext().hadoopConfiguration());
-    Path json = new Path(o.out());
-    FileSystem fs = json.getFileSystem(conf);
-    json = fs.makeQualified(json);
+    OutputLifecycle output = check(conf, cfg, o.out(), o.overwrite(), OutputLifecycle.Settings.of(spark.conf()));
+    Path json = output.out();
     Path parquet = parquetPath(json);
-    for (Path p : List.of(json, parquet)) {
-      if (fs.exists(p) && !o.overwrite()) {
-        throw new OutputExistsException(p + " exists; pass --overwrite to replace it, or choose another output path");
-      }
-    }
     // the scopes being fused are the models'; a base (if configured) is not one of them
     Planner.AnalysisInputs all = new Planner(conf).openWithOptionalBase(cfg);
     Planner.AnalysisInputs inputs = new Planner.AnalysisInputs(null, all.models());
     List<TensorInfo> tensors = StatsJob.floatingTensors(inputs, true);
     Map<String, double[]> weights = StatsJob.fusionWeights(cfg, inputs, tensors);
     List<String> labels = ModelWeights.labels(inputs.models());
-    List<TargetScope> scopes = new ArrayList<>();
-    if (!tensors.isEmpty()) {
-      for (TensorStats.Result r : StatsJob.analyse(spark, inputs, tensors.stream().map(TensorInfo::name).toList(), weights, labels,
-          cfg.computeDouble(), o.fusion(), "scopes", o.console())) {
-        TensorStats.StatRow row = r.stats().get(0);
-        scopes.add(new TargetScope(row.tensor(), row.layer(), row.numel(), row.fusedMean(), row.fusedVariance()));
-      }
-    }
-    scopes.sort(Comparator.comparing(TargetScope::tensor));
-    String id = java.util.UUID.randomUUID().toString().substring(0, 8);
-    Path tmpJson = new Path(json.getParent(), "." + json.getName() + ".tmp-" + id);
-    Path tmpParquet = new Path(json.getParent(), "." + parquet.getName() + ".tmp-" + id);
-    try {
-      List<Row> rows = new ArrayList<>();
-      scopes.forEach(s -> rows.add(RowFactory.create(s.tensor(), s.layer(), s.numel(), s.mean(), s.variance())));
-      spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(tmpParquet.toString());
-      try (OutputStream os = fs.create(tmpJson, false)) {
-        os.write(json(cfg, inputs, labels, scopes, o.fusion()).getBytes(StandardCharsets.UTF_8));
-      }
-      for (Path p : List.of(json, parquet)) {
-        if (fs.exists(p)) {
-          fs.delete(p, true);
+    StageRunner runner = new StageRunner(spark, StatsJob.runId(), o.console());
+    List<TargetScope> scopes = output.run(runner.runId(), runner::cancelAll, staging -> {
+      List<TargetScope> found = new ArrayList<>();
+      if (!tensors.isEmpty()) {
+        for (TensorStats.Result r : StatsJob.analyse(runner, inputs, tensors.stream().map(TensorInfo::name).toList(), weights,
+            labels, cfg.computeDouble(), o.fusion(), "scopes")) {
+          TensorStats.StatRow row = r.stats().get(0);
+          found.add(new TargetScope(row.tensor(), row.layer(), row.numel(), row.fusedMean(), row.fusedVariance()));
         }
       }
-      if (!fs.rename(tmpParquet, parquet) || !fs.rename(tmpJson, json)) {
-        throw new IOException("cannot move the scopes into place at " + json);
-      }
-    } finally {
-      fs.delete(tmpJson, false);
-      fs.delete(tmpParquet, true);
-    }
+      found.sort(Comparator.comparing(TargetScope::tensor));
+      List<Row> rows = new ArrayList<>();
+      found.forEach(s -> rows.add(RowFactory.create(s.tensor(), s.layer(), s.numel(), s.mean(), s.variance())));
+      spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(new Path(staging.dir(), parquet.getName()).toString());
+      staging.writeStaged(json.getName(), json(cfg, inputs, labels, found, o.fusion()));
+      return found;
+    });
     o.console().println(String.format(Locale.ROOT, "scopes: fused target scopes of %d tensors over %d models (fusion %s) → %s and %s",
         scopes.size(), inputs.models().size(), o.fusion().name().toLowerCase(Locale.ROOT), json, parquet));
     return scopes;

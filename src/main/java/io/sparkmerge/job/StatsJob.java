@@ -1,8 +1,9 @@
 package io.sparkmerge.job;
 
-import io.sparkmerge.exec.HadoopConf;
 import io.sparkmerge.exec.TensorLoader;
-import io.sparkmerge.output.OutputCommitter;
+import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.OverlapRule;
+import io.sparkmerge.output.Staging;
 import io.sparkmerge.output.Tables;
 import io.sparkmerge.analysis.TensorStats;
 import io.sparkmerge.io.Storage;
@@ -22,12 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -51,20 +47,17 @@ public final class StatsJob {
 
   public static Outcome run(SparkSession spark, MergeConfig cfg, Options o) throws IOException {
     Configuration conf = Storage.apply(spark.sparkContext().hadoopConfiguration());
-    Path outPath = new Path(o.out());
-    FileSystem fs = outPath.getFileSystem(conf);
-    new OutputCommitter(fs, outPath, "check", o.overwrite()).checkOutput();
+    OutputLifecycle output = OutputLifecycle.directory(conf, o.out(), o.overwrite(), OverlapRule.inputsOf(cfg),
+        OutputLifecycle.Settings.of(spark.conf()));
     Planner.AnalysisInputs inputs = new Planner(conf).openWithOptionalBase(cfg);
     List<TensorInfo> tensors = floatingTensors(inputs, false);
     Map<String, double[]> weights = fusionWeights(cfg, inputs, tensors);
     List<String> labels = ModelWeights.labels(inputs.models());
-    OutputCommitter committer = new OutputCommitter(fs, outPath, java.util.UUID.randomUUID().toString().substring(0, 8), o.overwrite());
-    committer.setUp();
-    boolean done = false;
-    try {
+    StageRunner runner = new StageRunner(spark, runId(), o.console());
+    Outcome outcome = output.run(runner.runId(), runner::cancelAll, staging -> {
       List<TensorStats.Result> results = tensors.isEmpty() ? List.of()
-          : analyse(spark, inputs, tensors.stream().map(TensorInfo::name).toList(), weights, labels, cfg.computeDouble(), o.fusion(),
-              "stats", o.console());
+          : analyse(runner, inputs, tensors.stream().map(TensorInfo::name).toList(), weights, labels, cfg.computeDouble(), o.fusion(),
+              "stats");
       List<TensorStats.StatRow> stats = new ArrayList<>();
       List<TensorStats.PairRow> pairs = new ArrayList<>();
       results.forEach(r -> {
@@ -73,24 +66,24 @@ public final class StatsJob {
       });
       stats.sort(Comparator.comparing(TensorStats.StatRow::tensor));
       pairs.sort(Comparator.comparing(TensorStats.PairRow::tensor));
-      committer.commit(write(spark, committer, stats, pairs));
-      done = true;
-      o.console().println(summary(stats, pairs, inputs.models().size(), o.top()));
+      write(spark, staging, stats, pairs);
       return new Outcome(stats, pairs);
-    } finally {
-      if (!done) {
-        committer.abort();
-      }
-    }
+    });
+    o.console().println(summary(outcome.stats(), outcome.pairs(), inputs.models().size(), o.top()));
+    return outcome;
+  }
+
+  /** A run id for jobs without a merge plan: the time and a random suffix. */
+  static String runId() {
+    return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").format(java.time.LocalDateTime.now()) + "-"
+        + java.util.UUID.randomUUID().toString().substring(0, 8);
   }
 
   /** One Spark task per tensor name: {@link TensorStats} over every model (and the base, when inputs have one). */
-  static List<TensorStats.Result> analyse(SparkSession spark, Planner.AnalysisInputs inputs, List<String> names,
-      Map<String, double[]> weights, List<String> labels, boolean dbl, WeightScope.Fusion fusion, String stage, PrintStream console) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<Planner.AnalysisInputs> in = jsc.broadcast(inputs);
-    Broadcast<Map<String, double[]>> wB = jsc.broadcast(weights);
-    HadoopConf hconf = new HadoopConf(jsc.hadoopConfiguration());
+  static List<TensorStats.Result> analyse(StageRunner runner, Planner.AnalysisInputs inputs, List<String> names,
+      Map<String, double[]> weights, List<String> labels, boolean dbl, WeightScope.Fusion fusion, String stage) {
+    Broadcast<Planner.AnalysisInputs> in = runner.broadcast(inputs);
+    Broadcast<Map<String, double[]>> wB = runner.broadcast(weights);
     int[] counts = new int[names.size()];
     long[] bytes = new long[names.size()];
     java.util.Arrays.fill(counts, 1);
@@ -100,46 +93,42 @@ public final class StatsJob {
       }
       bytes[i] += inputs.base() == null ? 0 : inputs.base().dir().tensors().get(names.get(i)).byteLength();
     }
-    ProgressListener progress = new ProgressListener(stage, counts, bytes, console);
-    spark.sparkContext().addSparkListener(progress);
-    jsc.setJobDescription(String.format(Locale.ROOT, "sparkmerge " + stage + ": %d tensors × %d models%s", names.size(),
-        inputs.models().size(), inputs.base() != null ? " + base" : ""));
-    try {
-      return jsc.parallelize(names, names.size()).map(name -> {
-        Planner.AnalysisInputs ins = in.value();
-        try (TensorLoader loader = new TensorLoader(hconf.get(), dbl ? DataType.DOUBLE : DataType.FLOAT, false)) {
-          InputModel ref = ins.base() != null ? ins.base() : ins.models().get(0);
-          TensorInfo info = ref.dir().tensors().get(name);
-          long rows = info.rows();
-          long rowLength = info.rowLength();
-          long perChunk = Math.max(1, Math.min(rows, Planner.DEFAULT_CHUNK_BYTES / Math.max(1, rowLength * (dbl ? 8 : 4))));
-          TensorStats st = new TensorStats(name, info.shape().length, ins.models().size(), ins.base() != null);
-          for (long r = 0; r < rows; r += perChunk) {
-            long n = Math.min(perChunk, rows - r);
-            INDArray base = ins.base() != null ? loader.rows(ins.base(), name, r, n, false) : null;
-            INDArray[] models = new INDArray[ins.models().size()];
-            try {
-              for (int k = 0; k < models.length; k++) {
-                models[k] = loader.rows(ins.models().get(k), name, r, n, false);
-              }
-              st.add(base, models);
-            } finally {
-              if (base != null) {
-                base.close();
-              }
-              for (INDArray m : models) {
-                if (m != null) {
-                  m.close();
+    return runner.run(stage, String.format(Locale.ROOT, "sparkmerge " + stage + ": %d tensors × %d models%s", names.size(),
+        inputs.models().size(), inputs.base() != null ? " + base" : ""), names, names.size(),
+        new StageRunner.Progress(counts, bytes), (it, task) -> {
+          String name = it.next();
+          Planner.AnalysisInputs ins = in.value();
+          try (TensorLoader loader = new TensorLoader(task.conf(), dbl ? DataType.DOUBLE : DataType.FLOAT, false)) {
+            InputModel ref = ins.base() != null ? ins.base() : ins.models().get(0);
+            TensorInfo info = ref.dir().tensors().get(name);
+            long rows = info.rows();
+            long rowLength = info.rowLength();
+            long perChunk = Math.max(1, Math.min(rows, Planner.DEFAULT_CHUNK_BYTES / Math.max(1, rowLength * (dbl ? 8 : 4))));
+            TensorStats st = new TensorStats(name, info.shape().length, ins.models().size(), ins.base() != null);
+            for (long r = 0; r < rows; r += perChunk) {
+              long n = Math.min(perChunk, rows - r);
+              INDArray base = ins.base() != null ? loader.rows(ins.base(), name, r, n, false) : null;
+              INDArray[] models = new INDArray[ins.models().size()];
+              try {
+                for (int k = 0; k < models.length; k++) {
+                  models[k] = loader.rows(ins.models().get(k), name, r, n, false);
+                }
+                st.add(base, models);
+              } finally {
+                if (base != null) {
+                  base.close();
+                }
+                for (INDArray m : models) {
+                  if (m != null) {
+                    m.close();
+                  }
                 }
               }
             }
+            task.progress().tensorDone(loader.bytesRead());
+            return List.of(st.finish(labels, wB.value().get(name), fusion));
           }
-          return st.finish(labels, wB.value().get(name), fusion);
-        }
-      }).collect();
-    } finally {
-      spark.sparkContext().removeSparkListener(progress);
-    }
+        });
   }
 
   /** The floating tensors of every input (only 2-D+ ones when asked), largest first so the long tasks start early. */
@@ -180,29 +169,19 @@ public final class StatsJob {
       .add("model_i", DataTypes.StringType).add("model_j", DataTypes.StringType).add("cosine", DataTypes.DoubleType)
       .add("sign_conflict", DataTypes.DoubleType);
 
-  private static List<String> write(SparkSession spark, OutputCommitter committer, List<TensorStats.StatRow> stats,
-      List<TensorStats.PairRow> pairs) throws IOException {
-    List<Row> statRows = new ArrayList<>();
-    StringBuilder statCsv = new StringBuilder(String.join(",", STATS_SCHEMA.fieldNames())).append('\n');
+  private static void write(SparkSession spark, Staging staging, List<TensorStats.StatRow> stats, List<TensorStats.PairRow> pairs)
+      throws IOException {
+    List<Object[]> statRows = new ArrayList<>();
     for (TensorStats.StatRow r : stats) {
-      Object[] v = {r.tensor(), r.layer(), r.model(), r.kind(), r.numel(), r.mean(), r.variance(), r.min(), r.max(), r.l2Norm(),
-          r.zeroFraction(), r.nonfiniteCount(), r.fusedMean(), r.fusedVariance(), r.klToFused()};
-      statRows.add(RowFactory.create(v));
-      statCsv.append(Tables.csvLine(v));
+      statRows.add(new Object[] {r.tensor(), r.layer(), r.model(), r.kind(), r.numel(), r.mean(), r.variance(), r.min(), r.max(),
+          r.l2Norm(), r.zeroFraction(), r.nonfiniteCount(), r.fusedMean(), r.fusedVariance(), r.klToFused()});
     }
-    List<Row> pairRows = new ArrayList<>();
-    StringBuilder pairCsv = new StringBuilder(String.join(",", PAIR_SCHEMA.fieldNames())).append('\n');
+    List<Object[]> pairRows = new ArrayList<>();
     for (TensorStats.PairRow r : pairs) {
-      Object[] v = {r.tensor(), r.layer(), r.modelI(), r.modelJ(), r.cosine(), r.signConflict()};
-      pairRows.add(RowFactory.create(v));
-      pairCsv.append(Tables.csvLine(v));
+      pairRows.add(new Object[] {r.tensor(), r.layer(), r.modelI(), r.modelJ(), r.cosine(), r.signConflict()});
     }
-    String st = committer.staging().toString();
-    spark.createDataFrame(statRows, STATS_SCHEMA).coalesce(1).write().parquet(st + "/tensor_stats.parquet");
-    spark.createDataFrame(pairRows, PAIR_SCHEMA).coalesce(1).write().parquet(st + "/pair_stats.parquet");
-    committer.writeStaged("tensor_stats.csv", statCsv.toString());
-    committer.writeStaged("pair_stats.csv", pairCsv.toString());
-    return List.of("tensor_stats.parquet", "pair_stats.parquet", "tensor_stats.csv", "pair_stats.csv");
+    Tables.write(spark, staging, "tensor_stats", STATS_SCHEMA, statRows);
+    Tables.write(spark, staging, "pair_stats", PAIR_SCHEMA, pairRows);
   }
 
   /** The layers whose models' scopes are furthest from the fused scope (largest KL), and the most conflicting task pairs. */

@@ -1,9 +1,11 @@
 package io.sparkmerge.job;
 
-import io.sparkmerge.exec.HadoopConf;
-import io.sparkmerge.exec.NativeThreads;
 import io.sparkmerge.exec.TensorLoader;
-import io.sparkmerge.output.OutputCommitter;
+import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.OverlapRule;
+import io.sparkmerge.output.SafeNames;
+import io.sparkmerge.output.Staging;
+import io.sparkmerge.output.Tables;
 import io.sparkmerge.analysis.SpectrumPlots;
 import io.sparkmerge.analysis.SubspaceStats;
 import io.sparkmerge.io.Storage;
@@ -14,18 +16,13 @@ import io.sparkmerge.plan.Planner;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -51,9 +48,9 @@ public final class SubspacesJob {
 
   public static List<SubspaceStats.Report> run(SparkSession spark, MergeConfig cfg, Options o) throws IOException {
     Configuration conf = Storage.apply(spark.sparkContext().hadoopConfiguration());
-    Path outPath = new Path(o.out());
-    FileSystem fs = outPath.getFileSystem(conf);
-    new OutputCommitter(fs, outPath, "check", o.overwrite()).checkOutput();
+    NameFilter.check(o.plotFilter(), "--plot");
+    OutputLifecycle output = OutputLifecycle.directory(conf, o.out(), o.overwrite(), OverlapRule.inputsOf(cfg),
+        OutputLifecycle.Settings.of(spark.conf()));
     Planner.AnalysisInputs inputs = new Planner(conf).openForAnalysis(cfg, "subspaces");
     List<TensorInfo> matrices = new ArrayList<>();
     for (TensorInfo t : inputs.base().dir().tensors().values()) {
@@ -65,120 +62,92 @@ public final class SubspacesJob {
     matrices.sort(Comparator.comparingDouble((TensorInfo t) -> -(double) t.shape()[0] * t.shape()[1]
         * Math.min(t.shape()[0], t.shape()[1])).thenComparing(TensorInfo::name));
     List<String> names = matrices.stream().map(TensorInfo::name).toList();
-    String runId = java.util.UUID.randomUUID().toString().substring(0, 8);
-    OutputCommitter committer = new OutputCommitter(fs, outPath, runId, o.overwrite());
-    committer.setUp();
-    boolean done = false;
-    try {
-      List<SubspaceStats.Report> reports = names.isEmpty() ? List.of() : analyse(spark, inputs, names, cfg.computeDouble(), o);
-      List<String> staged = new ArrayList<>(write(spark, committer, fs, inputs, reports, o));
-      committer.commit(staged);
-      done = true;
-      o.console().println(summary(reports, inputs));
-      return reports;
-    } finally {
-      if (!done) {
-        committer.abort();
-      }
-    }
+    StageRunner runner = new StageRunner(spark, StatsJob.runId(), o.console());
+    List<SubspaceStats.Report> reports = output.run(runner.runId(), runner::cancelAll, staging -> {
+      List<SubspaceStats.Report> found = names.isEmpty() ? List.of() : analyse(runner, inputs, names, cfg.computeDouble(), o);
+      write(spark, staging, inputs, found, o);
+      return found;
+    });
+    o.console().println(summary(reports, inputs));
+    return reports;
   }
 
-  private static List<SubspaceStats.Report> analyse(SparkSession spark, Planner.AnalysisInputs inputs, List<String> names,
+  private static List<SubspaceStats.Report> analyse(StageRunner runner, Planner.AnalysisInputs inputs, List<String> names,
       boolean dbl, Options o) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<Planner.AnalysisInputs> in = jsc.broadcast(inputs);
-    HadoopConf hconf = new HadoopConf(jsc.hadoopConfiguration());
+    Broadcast<Planner.AnalysisInputs> in = runner.broadcast(inputs);
     int topK = o.topK();
     int k = o.k();
-    jsc.setJobDescription(String.format(Locale.ROOT, "sparkmerge subspaces: SVDs of %d tensors × %d models", names.size(),
-        inputs.models().size()));
-    return jsc.parallelize(names, names.size()).map(name -> {
-      NativeThreads.use(org.apache.spark.TaskContext.get().cpus());
-      Planner.AnalysisInputs ins = in.value();
-      try (TensorLoader loader = new TensorLoader(hconf.get(), dbl ? DataType.DOUBLE : DataType.FLOAT, true)) {
-        long rows = ins.base().dir().tensors().get(name).rows();
-        INDArray base = loader.rows(ins.base(), name, 0, rows, true);
-        INDArray[] tau = new INDArray[ins.models().size()];
-        for (int i = 0; i < tau.length; i++) {
-          try (INDArray m = loader.rows(ins.models().get(i), name, 0, rows, true)) {
-            tau[i] = m.sub(base);
+    return runner.run("subspaces", String.format(Locale.ROOT, "sparkmerge subspaces: SVDs of %d tensors × %d models",
+        names.size(), inputs.models().size()), names, names.size(), null, (it, task) -> {
+          String name = it.next();
+          Planner.AnalysisInputs ins = in.value();
+          try (TensorLoader loader = new TensorLoader(task.conf(), dbl ? DataType.DOUBLE : DataType.FLOAT, true)) {
+            long rows = ins.base().dir().tensors().get(name).rows();
+            INDArray base = loader.rows(ins.base(), name, 0, rows, true);
+            INDArray[] tau = new INDArray[ins.models().size()];
+            for (int i = 0; i < tau.length; i++) {
+              try (INDArray m = loader.rows(ins.models().get(i), name, 0, rows, true)) {
+                tau[i] = m.sub(base);
+              }
+            }
+            base.close();
+            try {
+              return List.of(SubspaceStats.compute(name, tau, topK, k));
+            } finally {
+              for (INDArray t : tau) {
+                t.close();
+              }
+            }
           }
-        }
-        base.close();
-        try {
-          return SubspaceStats.compute(name, tau, topK, k);
-        } finally {
-          for (INDArray t : tau) {
-            t.close();
-          }
-        }
-      }
-    }).collect();
+        });
   }
 
-  private static List<String> write(SparkSession spark, OutputCommitter committer, FileSystem fs, Planner.AnalysisInputs inputs,
-      List<SubspaceStats.Report> reports, Options o) throws IOException {
+  private static void write(SparkSession spark, Staging staging, Planner.AnalysisInputs inputs, List<SubspaceStats.Report> reports,
+      Options o) throws IOException {
     List<String> modelPaths = inputs.models().stream().map(m -> m.path()).toList();
-    List<Row> summary = new ArrayList<>();
-    List<Row> spectra = new ArrayList<>();
-    List<Row> overlaps = new ArrayList<>();
-    StringBuilder summaryCsv = new StringBuilder("tensor,source,model,rows,cols,effective_rank,energy_top_k,k,nuclear_norm,frobenius_norm\n");
-    StringBuilder spectraCsv = new StringBuilder("tensor,source,index,singular_value\n");
-    StringBuilder overlapCsv = new StringBuilder("tensor,task_i,model_i,task_j,model_j,k,overlap\n");
+    List<Object[]> summary = new ArrayList<>();
+    List<Object[]> spectra = new ArrayList<>();
+    List<Object[]> overlaps = new ArrayList<>();
     for (SubspaceStats.Report r : reports) {
       int k = r.overlaps().isEmpty() ? Math.min(o.k(), (int) Math.min(r.rows(), r.cols())) : r.overlaps().get(0).k();
       for (SubspaceStats.Spectrum s : r.spectra()) {
         String model = s.source().equals("delta") ? "" : modelPaths.get(Integer.parseInt(s.source().substring(5)));
-        summary.add(RowFactory.create(r.tensor(), s.source(), model, r.rows(), r.cols(), s.effectiveRank(), s.energyTopK(), k,
-            s.nuclearNorm(), s.frobeniusNorm()));
-        summaryCsv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%d,%.6g,%.6g,%d,%.6g,%.6g%n", r.tensor(), s.source(), model,
-            r.rows(), r.cols(), s.effectiveRank(), s.energyTopK(), k, s.nuclearNorm(), s.frobeniusNorm()));
+        summary.add(new Object[] {r.tensor(), s.source(), model, r.rows(), r.cols(), s.effectiveRank(), s.energyTopK(), k,
+            s.nuclearNorm(), s.frobeniusNorm()});
         for (int i = 0; i < s.topValues().length; i++) {
-          spectra.add(RowFactory.create(r.tensor(), s.source(), i, s.topValues()[i]));
-          spectraCsv.append(String.format(Locale.ROOT, "%s,%s,%d,%.8g%n", r.tensor(), s.source(), i, s.topValues()[i]));
+          spectra.add(new Object[] {r.tensor(), s.source(), i, s.topValues()[i]});
         }
       }
       for (SubspaceStats.Overlap ov : r.overlaps()) {
-        overlaps.add(RowFactory.create(ov.tensor(), ov.taskI(), modelPaths.get(ov.taskI()), ov.taskJ(), modelPaths.get(ov.taskJ()),
-            ov.k(), ov.overlap()));
-        overlapCsv.append(String.format(Locale.ROOT, "%s,%d,%s,%d,%s,%d,%.6g%n", ov.tensor(), ov.taskI(), modelPaths.get(ov.taskI()),
-            ov.taskJ(), modelPaths.get(ov.taskJ()), ov.k(), ov.overlap()));
+        overlaps.add(new Object[] {ov.tensor(), ov.taskI(), modelPaths.get(ov.taskI()), ov.taskJ(), modelPaths.get(ov.taskJ()),
+            ov.k(), ov.overlap()});
       }
     }
-    String st = committer.staging().toString();
-    StructType summarySchema = new StructType().add("tensor", DataTypes.StringType).add("source", DataTypes.StringType)
-        .add("model", DataTypes.StringType).add("rows", DataTypes.LongType).add("cols", DataTypes.LongType)
-        .add("effective_rank", DataTypes.DoubleType).add("energy_top_k", DataTypes.DoubleType).add("k", DataTypes.IntegerType)
-        .add("nuclear_norm", DataTypes.DoubleType).add("frobenius_norm", DataTypes.DoubleType);
-    StructType spectraSchema = new StructType().add("tensor", DataTypes.StringType).add("source", DataTypes.StringType)
-        .add("index", DataTypes.IntegerType).add("singular_value", DataTypes.DoubleType);
-    StructType overlapSchema = new StructType().add("tensor", DataTypes.StringType).add("task_i", DataTypes.IntegerType)
-        .add("model_i", DataTypes.StringType).add("task_j", DataTypes.IntegerType).add("model_j", DataTypes.StringType)
-        .add("k", DataTypes.IntegerType).add("overlap", DataTypes.DoubleType);
-    spark.createDataFrame(summary, summarySchema).coalesce(1).write().parquet(st + "/summary.parquet");
-    spark.createDataFrame(spectra, spectraSchema).coalesce(1).write().parquet(st + "/spectra.parquet");
-    spark.createDataFrame(overlaps, overlapSchema).coalesce(1).write().parquet(st + "/overlap.parquet");
-    committer.writeStaged("summary.csv", summaryCsv.toString());
-    committer.writeStaged("spectra.csv", spectraCsv.toString());
-    committer.writeStaged("overlap.csv", overlapCsv.toString());
-    List<String> staged = new ArrayList<>(List.of("summary.parquet", "spectra.parquet", "overlap.parquet", "summary.csv",
-        "spectra.csv", "overlap.csv"));
+    Tables.write(spark, staging, "summary", SUMMARY_SCHEMA, summary);
+    Tables.write(spark, staging, "spectra", SPECTRA_SCHEMA, spectra);
+    Tables.write(spark, staging, "overlap", OVERLAP_SCHEMA, overlaps);
     int plots = 0;
     for (SubspaceStats.Report r : reports.stream().sorted(Comparator.comparing(SubspaceStats.Report::tensor)).toList()) {
       if (plots >= o.maxPlots() || !NameFilter.matches(o.plotFilter(), r.tensor())) {
         continue;
       }
-      if (plots == 0) {
-        fs.mkdirs(new Path(st, "plots"));
-        staged.add("plots");
-      }
-      try (OutputStream os = fs.create(new Path(st, "plots/" + r.tensor() + ".png"), true)) {
+      // the tensor name comes from the input's header: escaped into one file name, never a path
+      try (OutputStream os = staging.fs().create(new Path(staging.dir(), "plots/" + SafeNames.fileName(r.tensor()) + ".png"), true)) {
         SpectrumPlots.write(r, modelPaths, os);
       }
       plots++;
     }
-    return staged;
   }
+
+  static final StructType SUMMARY_SCHEMA = new StructType().add("tensor", DataTypes.StringType).add("source", DataTypes.StringType)
+      .add("model", DataTypes.StringType).add("rows", DataTypes.LongType).add("cols", DataTypes.LongType)
+      .add("effective_rank", DataTypes.DoubleType).add("energy_top_k", DataTypes.DoubleType).add("k", DataTypes.IntegerType)
+      .add("nuclear_norm", DataTypes.DoubleType).add("frobenius_norm", DataTypes.DoubleType);
+  static final StructType SPECTRA_SCHEMA = new StructType().add("tensor", DataTypes.StringType).add("source", DataTypes.StringType)
+      .add("index", DataTypes.IntegerType).add("singular_value", DataTypes.DoubleType);
+  static final StructType OVERLAP_SCHEMA = new StructType().add("tensor", DataTypes.StringType).add("task_i", DataTypes.IntegerType)
+      .add("model_i", DataTypes.StringType).add("task_j", DataTypes.IntegerType).add("model_j", DataTypes.StringType)
+      .add("k", DataTypes.IntegerType).add("overlap", DataTypes.DoubleType);
 
   static String summary(List<SubspaceStats.Report> reports, Planner.AnalysisInputs inputs) {
     StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "subspaces: %d 2-D tensors, %d task vectors%n",

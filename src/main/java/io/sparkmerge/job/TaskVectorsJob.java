@@ -2,7 +2,8 @@ package io.sparkmerge.job;
 
 import io.sparkmerge.exec.ShardTask;
 import io.sparkmerge.exec.TensorLoader;
-import io.sparkmerge.output.OutputCommitter;
+import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.OverlapRule;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.io.HfIndex;
 import io.sparkmerge.io.SafetensorsWriter;
@@ -28,7 +29,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -79,66 +79,53 @@ public final class TaskVectorsJob {
 
   public static Outcome run(SparkSession spark, MergeConfig cfg, Options o) throws IOException {
     Configuration conf = Storage.apply(spark.sparkContext().hadoopConfiguration());
-    Path outPath = new Path(o.out());
-    FileSystem fs = outPath.getFileSystem(conf);
-    new OutputCommitter(fs, outPath, "check", o.overwrite()).checkOutput();
+    OutputLifecycle output = OutputLifecycle.directory(conf, o.out(), o.overwrite(), OverlapRule.inputsOf(cfg),
+        OutputLifecycle.Settings.of(spark.conf()));
     int partitions = o.partitions() > 0 ? o.partitions() : spark.sparkContext().defaultParallelism();
-    MergePlan plan = MergeJob.plan(conf, cfg, partitions);
-    if (o.density() != null) {
-      plan = GlobalThresholdJob.resolve(spark, plan, partitions, o.console());
-    }
-    OutputCommitter committer = new OutputCommitter(fs, outPath, plan.runId(), o.overwrite(),
-        OutputCommitter.lockTimeoutMs(spark.conf()));
-    committer.setUp();
-    boolean done = false;
-    try {
-      List<ShardTau> results = runShards(spark, plan, o.density() != null, committer.staging().toString(), o.console());
-      List<String> staged = new ArrayList<>();
+    MergePlan planned = MergeJob.plan(conf, cfg, partitions);
+    MergePlan plan = o.density() != null ? GlobalThresholdJob.resolve(spark, planned, partitions, o.console()) : planned;
+    StageRunner runner = new StageRunner(spark, plan.runId(), o.console());
+    long[] written = new long[2];
+    output.run(plan.runId(), runner::cancelAll, staging -> {
+      List<ShardTau> results = runShards(runner, plan, o.density() != null, staging.scratch().toString());
       Map<String, String> weightMap = new TreeMap<>();
-      long tauBytes = 0;
-      long inexact = 0;
       for (ShardTau r : results) {
-        inexact += r.inexact();
+        written[1] += r.inexact();
         String name = plan.shards().get(r.shard()).fileName();
-        committer.promote(r.file(), name);
-        staged.add(name);
-        tauBytes += r.tensorBytes();
+        staging.promote(r.file(), name);
+        written[0] += r.tensorBytes();
         r.names().keySet().forEach(n -> weightMap.put(n, name));
       }
       if (plan.shards().size() > 1) {
-        committer.writeStaged("model.safetensors.index.json", HfIndex.json(tauBytes, weightMap));
-        staged.add("model.safetensors.index.json");
+        staging.writeStaged("model.safetensors.index.json", HfIndex.json(written[0], weightMap));
       }
-      committer.commit(staged);
-      done = true;
-      long modelBytes = 0;
-      InputModel model = plan.models().get(0);
-      for (ShardPlan s : plan.shards()) {
-        for (TensorTask t : s.tensors()) {
-          if (!t.isRawCopy()) {
-            modelBytes += model.dir().tensors().get(t.name()).byteLength();
-          }
+      return null;
+    });
+    long modelBytes = 0;
+    InputModel model = plan.models().get(0);
+    for (ShardPlan s : plan.shards()) {
+      for (TensorTask t : s.tensors()) {
+        if (!t.isRawCopy()) {
+          modelBytes += model.dir().tensors().get(t.name()).byteLength();
         }
       }
-      Outcome out = new Outcome(tauBytes, modelBytes);
-      if (inexact > 0) {
-        o.console().printf(Locale.ROOT, "warning: %d stored values of τ are rounded (base and model entries whose exponents"
-            + " are far apart); a stitch from this task vector may differ there from one from the dense checkpoints%n", inexact);
-      }
-      o.console().printf(Locale.ROOT, "task vector written to %s: %d bytes of tensors vs %d bytes of the model's (storage ratio %.4f)%n",
-          committer.out(), tauBytes, modelBytes, out.ratio());
-      return out;
-    } finally {
-      if (!done) {
-        committer.abort();
-      }
     }
+    Outcome out = new Outcome(written[0], modelBytes);
+    if (written[1] > 0) {
+      o.console().printf(Locale.ROOT, "warning: %d stored values of τ are rounded (base and model entries whose exponents"
+          + " are far apart); a stitch from this task vector may differ there from one from the dense checkpoints%n", written[1]);
+    }
+    o.console().printf(Locale.ROOT, "task vector written to %s: %d bytes of tensors vs %d bytes of the model's (storage ratio %.4f)%n",
+        output.out(), written[0], modelBytes, out.ratio());
+    return out;
   }
 
-  private static List<ShardTau> runShards(SparkSession spark, MergePlan plan, boolean sparse, String staging, PrintStream console) {
-    return PerShardJob.run(spark, plan, "task-vectors", String.format(Locale.ROOT, "sparkmerge task-vectors (%s): %d tensors in %d shards",
-        sparse ? "sparse" : "dense", plan.tensorCount(), plan.shards().size()), console,
-        (pl, p, attempt, conf, progress) -> shardTau(pl, p, sparse, staging, attempt, conf, progress));
+  private static List<ShardTau> runShards(StageRunner runner, MergePlan plan, boolean sparse, String scratch) {
+    var planB = runner.broadcast(plan);
+    return runner.run("task-vectors", String.format(Locale.ROOT, "sparkmerge task-vectors (%s): %d tensors in %d shards",
+        sparse ? "sparse" : "dense", plan.tensorCount(), plan.shards().size()), StageRunner.shards(plan), plan.shards().size(),
+        StageRunner.Progress.of(plan), (it, task) ->
+        List.of(shardTau(planB.value(), it.next(), sparse, scratch, task.attempt(), task.conf(), task.progress())));
   }
 
   /** One shard: the kept indices of each tensor first (sparse), then one file with every tensor's τ. */

@@ -68,6 +68,11 @@ final class GeneralizedTaskArithmetic extends MethodBase {
   }
 
   @Override
+  public Chunking chunking() {
+    return sparsifier == Sparsifier.Kind.DELLA ? Chunking.ROWS : Chunking.ELEMENTS; // DELLA ranks magnitudes within a row
+  }
+
+  @Override
   public void validate(TensorMergeContext ctx) {
     long n = ctx.numel();
     for (int t = 0; t < ctx.modelCount(); t++) {

@@ -9,8 +9,9 @@ import java.util.List;
  * <p>The executor-side runner drives a method tensor by tensor: {@link #begin} once per output
  * tensor, then, for {@link TensorMerge#preparationPasses()} passes, every chunk of the tensor in
  * row order through {@link TensorMerge#prepare}, then every chunk again through
- * {@link TensorMerge#merge}. A chunk is a block of whole rows; methods that need the whole tensor
- * at once (SVD) say so with {@link #chunking()} and get it as one chunk. What a method reads beyond
+ * {@link TensorMerge#merge}. A chunk is a block of whole rows, or a run of one row's elements when a row is
+ * wider than the chunk budget; methods that work per row, or need the whole tensor at once (SVD), say so
+ * with {@link #chunking()}. What a method reads beyond
  * the checkpoints it declares in {@link #sideInputs()}; the driver supplies it before the merge.
  * How to add one: docs/architecture.md.
  */
@@ -22,7 +23,7 @@ public interface MergeMethod extends ParamOwner {
   BaseUse baseUse();
 
   default Chunking chunking() {
-    return Chunking.ROWS;
+    return Chunking.ELEMENTS;
   }
 
   /** The side inputs this method reads (given masks, task vectors, a whole-model threshold, importances). */

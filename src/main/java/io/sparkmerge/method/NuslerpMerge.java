@@ -27,6 +27,11 @@ final class NuslerpMerge extends MethodBase {
   }
 
   @Override
+  public Chunking chunking() {
+    return Chunking.ROWS; // per-row vectors (row-wise / filter-wise): a row is never split
+  }
+
+  @Override
   public void validate(TensorMergeContext ctx) {
     int modelCount = ctx.modelCount();
     if (modelCount != 2) {

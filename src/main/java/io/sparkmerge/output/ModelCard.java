@@ -23,9 +23,22 @@ public final class ModelCard {
     for (InputModel m : plan.models()) {
       sb.append("- `").append(m.path()).append("`\n");
     }
-    sb.append("\n## Configuration\n\n```yaml\n").append(cfg.rawYaml().strip()).append("\n```\n\n");
+    // a fence longer than any run of backticks in the YAML, so the YAML cannot close it (CommonMark)
+    String fence = "`".repeat(Math.max(3, longestRun(cfg.rawYaml(), '`') + 1));
+    sb.append("\n## Configuration\n\n").append(fence).append("yaml\n").append(cfg.rawYaml().strip()).append("\n")
+        .append(fence).append("\n\n");
     sb.append("Seed ").append(plan.seed()).append(", compute dtype ").append(plan.computeDouble() ? "float64" : "float32")
         .append(". Per-tensor SHA-256 digests and timings are in `sparkmerge.json`.\n");
     return sb.toString();
+  }
+
+  static int longestRun(String s, char c) {
+    int best = 0;
+    int run = 0;
+    for (int i = 0; i < s.length(); i++) {
+      run = s.charAt(i) == c ? run + 1 : 0;
+      best = Math.max(best, run);
+    }
+    return best;
   }
 }

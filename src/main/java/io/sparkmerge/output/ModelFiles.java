@@ -38,7 +38,7 @@ public final class ModelFiles {
   private ModelFiles() {}
 
   /** Stages the copied files; returns their names. Warnings (e.g. no template found for "auto") go to {@code warnings}. */
-  public static List<String> stage(Configuration conf, MergeConfig cfg, MergePlan plan, OutputCommitter committer, List<String> warnings)
+  public static List<String> stage(Configuration conf, MergeConfig cfg, MergePlan plan, Staging committer, List<String> warnings)
       throws IOException {
     String donor = plan.rawSource().path();
     VocabularySurgery vocab = plan.embeddingRows() == null ? null : vocabulary(conf, cfg, plan, warnings);

@@ -11,66 +11,106 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
 import java.util.Properties;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One writer per OUT: {@code OUT/_sparkmerge.lock}, created atomically (O_EXCL on a local disk, the
- * NameNode's create-if-absent on HDFS) before a run touches OUT, and removed after commit or abort.
- * The owner refreshes the lock's modification time while it runs; a lock is stale when its owner is a
- * dead process on this host, or when it has not been refreshed for {@code timeoutMs} (a driver killed
- * on another host). A stale lock is taken over by renaming it away first, so two runs cannot both take it.
+ * One writer per output: a compare-and-swap on lock generations. The lock of an output is the highest
+ * generation file {@code lock-<g>} in its work directory; it is free when {@code lock-<g>.released}
+ * exists, or stale when its owner is a dead process on this host or has not refreshed the file for
+ * {@code timeoutMs} (a driver killed on another host). A run takes the lock by creating
+ * {@code lock-<g+1>} atomically (O_EXCL on a local disk, the NameNode's create-if-absent on HDFS): of
+ * runs that saw the same generation, exactly one can create the next, so two runs never both take over
+ * a dead lock. After the create it checks that no higher generation exists. Generations only grow (a
+ * released lock keeps its file), so a slow run with an old view cannot create a generation that is in use.
+ * The owner refreshes its file while it runs and watches for a higher generation: a run whose lock was
+ * taken over (it was silent for the timeout) has lost it, stops its work and never publishes.
  */
 public final class OutputLock implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OutputLock.class);
-  static final String NAME = "_sparkmerge.lock";
+  static final String PREFIX = "lock-";
+  static final String RELEASED = ".released";
   /** Spark conf key: seconds without a heartbeat after which another host's lock is stale. */
-  static final String TIMEOUT_KEY = "spark.sparkmerge.lockTimeoutSeconds";
-  static final long DEFAULT_TIMEOUT_MS = 120_000;
+  public static final String TIMEOUT_KEY = "spark.sparkmerge.lockTimeoutSeconds";
+  public static final long DEFAULT_TIMEOUT_MS = 120_000;
 
   private final FileSystem fs;
-  private final Path path;
+  private final Path dir;
+  private final String target;
   private final String runId;
   private final long timeoutMs;
+  private long generation;
   private Thread heartbeat;
+  private volatile String lost;
+  private volatile Runnable onLost = () -> {};
 
-  OutputLock(FileSystem fs, Path out, String runId, long timeoutMs) {
+  /** @param target the output the lock guards (for messages) */
+  OutputLock(FileSystem fs, Path workDir, String target, String runId, long timeoutMs) {
     this.fs = fs;
-    this.path = new Path(out, NAME);
+    this.dir = workDir;
+    this.target = target;
     this.runId = runId;
     this.timeoutMs = timeoutMs;
   }
 
-  /** Takes the lock or fails with exit code 4 naming the run that holds it. */
-  void acquire() throws IOException {
-    if (tryCreate()) {
+  /** Takes the lock or fails with exit code 4 naming the run that holds it; {@code onLost} runs if it is taken over later. */
+  void acquire(Runnable onLost) throws IOException {
+    this.onLost = onLost;
+    fs.mkdirs(dir);
+    for (int tries = 0; tries < 3; tries++) {
+      long g = highest();
+      if (g > 0 && !fs.exists(file(g, true))) {
+        Properties owner = owner(g);
+        String stale = staleness(owner, g);
+        if (stale == null) {
+          throw held(owner);
+        }
+        LOG.warn("taking over the lock of run {} on {}: {}", owner.getProperty("runId", "?"), target, stale);
+      }
+      if (!tryCreate(file(g + 1, false))) {
+        continue; // another run took generation g + 1 first: look again
+      }
+      if (highest() != g + 1) {
+        throw held(owner(highest()));
+      }
+      generation = g + 1;
+      for (FileStatus st : fs.listStatus(dir)) {
+        long other = generationOf(st.getPath().getName());
+        if (other > 0 && other < generation) {
+          fs.delete(st.getPath(), false);
+        }
+      }
       startHeartbeat();
       return;
     }
-    Properties owner = owner();
-    String stale = staleness(owner);
-    if (stale != null) {
-      Path aside = new Path(path.getParent(), NAME + ".stale-" + runId);
-      if (fs.rename(path, aside)) {
-        LOG.warn("taking over the lock of run {} on {}: {}", owner.getProperty("runId"), path.getParent(), stale);
-        fs.delete(aside, false);
-        if (tryCreate()) {
-          startHeartbeat();
-          return;
-        }
-        owner = owner();
-      }
-    }
-    throw new OutputExistsException(path.getParent() + " is being written by another sparkmerge run (run "
-        + owner.getProperty("runId", "?") + ", pid " + owner.getProperty("pid", "?") + " on " + owner.getProperty("host", "?")
-        + "); wait for it to finish, or delete " + path + " if that run is dead");
+    throw held(owner(highest()));
   }
 
-  /** Null when the lock's owner is alive, else why it is stale. */
-  private String staleness(Properties owner) throws IOException {
+  /** Fails (exit 4) when another run has taken the lock over; called before every irreversible step. */
+  void checkHeld() throws IOException {
+    if (lost == null && (highest() != generation || !fs.exists(file(generation, false)))) {
+      lost = "its lock " + file(generation, false) + " was taken over or removed";
+    }
+    if (lost != null) {
+      throw new OutputExistsException("run " + runId + " stopped: " + lost + " (another run now writes " + target
+          + "); nothing of this run was published");
+    }
+  }
+
+  private OutputExistsException held(Properties owner) {
+    return new OutputExistsException(target + " is being written by another sparkmerge run (run "
+        + owner.getProperty("runId", "?") + ", pid " + owner.getProperty("pid", "?") + " on " + owner.getProperty("host", "?")
+        + "); wait for it to finish, or run 'sparkmerge recover " + target + "' if that run is dead");
+  }
+
+  /** Null when the owner of generation g is alive, else why its lock is stale. */
+  private String staleness(Properties owner, long g) throws IOException {
     String host = owner.getProperty("host");
     String pid = owner.getProperty("pid");
     if (host != null && pid != null && host.equals(hostName()) && pid.matches("\\d+")
@@ -79,21 +119,46 @@ public final class OutputLock implements AutoCloseable {
     }
     long age;
     try {
-      age = System.currentTimeMillis() - fs.getFileStatus(path).getModificationTime();
+      age = System.currentTimeMillis() - fs.getFileStatus(file(g, false)).getModificationTime();
     } catch (FileNotFoundException e) {
-      return "it was released";
+      return "it was removed";
     }
     return age > timeoutMs ? "no heartbeat for " + age / 1000 + " s" : null;
   }
 
-  private boolean tryCreate() throws IOException {
+  /** The highest lock generation in the work directory, 0 when there is none. */
+  private long highest() throws IOException {
+    long max = 0;
+    if (!fs.exists(dir)) {
+      return 0;
+    }
+    for (FileStatus st : fs.listStatus(dir)) {
+      max = Math.max(max, generationOf(st.getPath().getName()));
+    }
+    return max;
+  }
+
+  /** The generation a lock file (or its released marker) stands for, 0 for other names. */
+  static long generationOf(String name) {
+    if (!name.startsWith(PREFIX)) {
+      return 0;
+    }
+    String g = name.substring(PREFIX.length());
+    g = g.endsWith(RELEASED) ? g.substring(0, g.length() - RELEASED.length()) : g;
+    return g.matches("\\d{1,18}") ? Long.parseLong(g) : 0;
+  }
+
+  private Path file(long g, boolean released) {
+    return new Path(dir, String.format(Locale.ROOT, "%s%010d%s", PREFIX, g, released ? RELEASED : ""));
+  }
+
+  private boolean tryCreate(Path path) throws IOException {
     byte[] content = ("runId=" + runId + "\nhost=" + hostName() + "\npid=" + ProcessHandle.current().pid() + "\n")
         .getBytes(StandardCharsets.UTF_8);
     if ("file".equals(fs.getUri().getScheme())) {
       // Hadoop's local create(overwrite=false) checks and then opens: not atomic. O_EXCL is.
-      java.nio.file.Path p = Paths.get(fs.makeQualified(path).toUri());
       try {
-        Files.write(p, content, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+        Files.write(Paths.get(fs.makeQualified(path).toUri()), content, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         return true;
       } catch (FileAlreadyExistsException e) {
         return false;
@@ -112,27 +177,37 @@ public final class OutputLock implements AutoCloseable {
     }
   }
 
-  private Properties owner() throws IOException {
+  private Properties owner(long g) throws IOException {
     Properties p = new Properties();
-    try (InputStream in = fs.open(path)) {
+    try (InputStream in = fs.open(file(g, false))) {
       p.load(in);
     } catch (FileNotFoundException e) {
-      // released in the meantime: no owner
+      // released and cleaned up in the meantime: no owner
     }
     return p;
   }
 
   private void startHeartbeat() {
     long period = Math.max(200, timeoutMs / 4);
+    Path mine = file(generation, false);
     heartbeat = new Thread(() -> {
-      while (!Thread.currentThread().isInterrupted()) {
+      while (!Thread.currentThread().isInterrupted() && lost == null) {
         try {
           Thread.sleep(period);
-          fs.setTimes(path, System.currentTimeMillis(), -1);
+          fs.setTimes(mine, System.currentTimeMillis(), -1);
+          if (highest() != generation) {
+            lost = "a later run took its lock over (it was silent for longer than " + timeoutMs / 1000 + " s)";
+          }
         } catch (InterruptedException e) {
           return;
+        } catch (FileNotFoundException e) {
+          lost = "its lock " + mine + " was removed";
         } catch (IOException e) {
-          LOG.warn("could not refresh {}: {}", path, e.toString());
+          LOG.warn("could not refresh {}: {}", mine, e.toString());
+        }
+        if (lost != null) {
+          LOG.error("run {} lost the lock of {}: {}; stopping its work", runId, target, lost);
+          onLost.run();
         }
       }
     }, "sparkmerge-lock-heartbeat");
@@ -140,10 +215,11 @@ public final class OutputLock implements AutoCloseable {
     heartbeat.start();
   }
 
-  /** Stops refreshing the lock without removing it (the caller deletes OUT with it); false if not held. */
-  boolean stopHeartbeat() {
+  /** Releases the lock (idempotent): marks this generation released, unless another run has taken it over. */
+  @Override
+  public void close() {
     if (heartbeat == null) {
-      return false;
+      return;
     }
     heartbeat.interrupt();
     try {
@@ -152,19 +228,12 @@ public final class OutputLock implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     heartbeat = null;
-    return true;
-  }
-
-  /** Releases the lock (idempotent). */
-  @Override
-  public void close() {
-    if (!stopHeartbeat()) {
-      return;
-    }
     try {
-      fs.delete(path, false);
+      if (lost == null && highest() == generation) {
+        fs.create(file(generation, true), true).close();
+      }
     } catch (IOException e) {
-      LOG.error("could not remove the lock {}: {}; delete it by hand", path, e.toString());
+      LOG.error("could not release the lock {}: {}; run 'sparkmerge recover {}'", file(generation, false), e.toString(), target);
     }
   }
 

@@ -3,6 +3,7 @@ package io.sparkmerge.output;
 import io.sparkmerge.exec.ShardResult;
 import io.sparkmerge.exec.TensorResult;
 import io.sparkmerge.Version;
+import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.SafetensorsHeader;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.io.TensorReader;
@@ -21,6 +22,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileChecksum;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -30,10 +33,11 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code merge --resume}: reuse the shards an earlier, failed or killed run of the same plan finished.
  * Every finished task leaves {@code part-<p>-attempt-<a>.result} (its {@link ShardResult}) next to its
- * shard in staging, and the driver leaves {@code _plan.sha256}, a digest of everything that decides the
- * output bytes (tool version, inputs and their header digests, every tensor's method, parameters,
- * dtype and shape, the shard layout, seed, compute dtype). A resumed run adopts the staging directory
- * whose digest equals its own plan's, and reuses a shard only if its file is there with the recorded
+ * shard in the run's scratch, and the driver leaves {@code _plan.sha256}, a digest of everything that
+ * decides the output bytes (tool version, inputs with their header digests and their data's length,
+ * modification time and file-system checksum, every tensor's method, parameters, dtype and shape, the
+ * shard layout, seed, compute dtype). A resumed run adopts the kept run whose digest equals its own
+ * ({@link OutputLifecycle#runResumable}), and reuses a shard only if its file is there with the recorded
  * size and every tensor's SHA-256 matches the one recorded when it was written.
  */
 public final class ShardReuse {
@@ -43,15 +47,21 @@ public final class ShardReuse {
 
   private ShardReuse() {}
 
-  /** SHA-256 (hex) of what decides the output bytes; independent of the run id. */
-  public static String fingerprint(MergePlan plan) {
+  /**
+   * SHA-256 (hex) of what decides the output bytes; independent of the run id. Besides the plan it covers
+   * the inputs' data: every input file's length and modification time, and its checksum where the file
+   * system keeps one (HDFS: MD5 of the block CRCs), so a shard built from data changed since is not reused.
+   */
+  public static String fingerprint(MergePlan plan, Configuration conf) throws IOException {
     StringBuilder sb = new StringBuilder("sparkmerge ").append(Version.VERSION).append('\n');
     sb.append(plan.method()).append(' ').append(plan.baseInMerge()).append(' ').append(plan.computeDouble()).append(' ')
         .append(plan.seed()).append(' ').append(plan.allowNonfinite()).append(' ').append(plan.chunkBytes()).append('\n');
     if (plan.base() != null) {
-      model(sb, plan.base());
+      model(sb, plan.base(), conf);
     }
-    plan.models().forEach(m -> model(sb, m));
+    for (InputModel m : plan.models()) {
+      model(sb, m, conf);
+    }
     if (plan.embeddingRows() != null) {
       sb.append("embedding rows ").append(plan.embeddingRows().fingerprint()).append('\n');
     }
@@ -66,31 +76,38 @@ public final class ShardReuse {
     return sha256Hex(sb.toString().getBytes(StandardCharsets.UTF_8));
   }
 
-  private static void model(StringBuilder sb, InputModel m) {
-    sb.append(m.role()).append(' ').append(m.path());
-    for (SafetensorsHeader h : m.dir().headers()) {
-      sb.append(' ').append(h.headerSha256());
+  private static void model(StringBuilder sb, InputModel m, Configuration conf) throws IOException {
+    sb.append(m.role()).append(' ').append(m.path()).append('\n');
+    for (ModelDirectory d : new ModelDirectory[] {m.dir(), m.masks(), m.taskVector()}) {
+      if (d == null) {
+        continue;
+      }
+      for (SafetensorsHeader h : d.headers()) {
+        sb.append("  ").append(h.headerSha256()).append(' ');
+        data(sb, new Path(h.file()), conf);
+      }
     }
-    sb.append('\n');
-  }
-
-  /** The run id of a stale staging directory in OUT made by the same plan, or null. */
-  public static String findStaging(FileSystem fs, Path out, String fingerprint) throws IOException {
-    if (!fs.exists(out)) {
-      return null;
-    }
-    for (FileStatus st : fs.listStatus(out)) {
-      String n = st.getPath().getName();
-      Path planFile = new Path(st.getPath(), PLAN_FILE);
-      if (st.isDirectory() && n.startsWith(OutputCommitter.STAGING_PREFIX) && fs.exists(planFile)) {
-        try (var in = fs.open(planFile)) {
-          if (new String(in.readAllBytes(), StandardCharsets.UTF_8).strip().equals(fingerprint)) {
-            return n.substring(OutputCommitter.STAGING_PREFIX.length());
+    for (String side : new String[] {m.importance(), m.activations()}) {
+      if (side != null && !side.equals("task_vector_norm")) {
+        Path p = new Path(side);
+        FileSystem fs = p.getFileSystem(conf);
+        if (fs.exists(p)) {
+          for (FileStatus st : fs.isDirectory(p) ? fs.listStatus(p) : new FileStatus[] {fs.getFileStatus(p)}) {
+            sb.append("  ");
+            data(sb, st.getPath(), conf);
           }
         }
       }
     }
-    return null;
+  }
+
+  /** One input file's data identity: path, length, modification time and the file system's checksum (if any). */
+  private static void data(StringBuilder sb, Path file, Configuration conf) throws IOException {
+    FileSystem fs = file.getFileSystem(conf);
+    FileStatus st = fs.getFileStatus(file);
+    FileChecksum sum = fs.getFileChecksum(file);
+    sb.append(st.getPath()).append(' ').append(st.getLen()).append(' ').append(st.getModificationTime()).append(' ')
+        .append(sum == null ? "-" : sum.getAlgorithmName() + ":" + HexFormat.of().formatHex(sum.getBytes())).append('\n');
   }
 
   /** Records a finished task's result next to its shard (executor side); written aside, then renamed. */

@@ -1,42 +1,30 @@
 package io.sparkmerge.output;
 
-/** CSV lines of analysis tables: nulls as empty fields, doubles with round-trip precision, quoting only when needed. */
+import io.sparkmerge.io.Csv;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+
+/** The analysis tables of stats, masks and subspaces: each as Parquet (for Spark SQL) and as its CSV twin (through {@link Csv}). */
 public final class Tables {
   private Tables() {}
 
-  public static String csvLine(Object[] values) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < values.length; i++) {
-      if (i > 0) {
-        sb.append(',');
-      }
-      Object v = values[i];
-      if (v == null) {
-        continue;
-      }
-      String s = v instanceof Double d ? (d.isNaN() ? "NaN" : Double.toString(d)) : v.toString();
-      if (s.contains(",") || s.contains("\"") || s.contains("\n")) {
-        s = '"' + s.replace("\"", "\"\"") + '"';
-      }
-      sb.append(s);
-    }
-    return sb.append('\n').toString();
-  }
-
   /**
-   * Writes one table into the committer's staging directory as {@code <name>.parquet} (one Spark
-   * DataFrame file) and {@code <name>.csv} (header row first); returns the two staged names.
+   * Writes one table into the new output as {@code <name>.parquet} (one Spark DataFrame file) and
+   * {@code <name>.csv} (header row first).
    */
-  public static java.util.List<String> write(org.apache.spark.sql.SparkSession spark, OutputCommitter committer, String name,
-      org.apache.spark.sql.types.StructType schema, java.util.List<Object[]> values) throws java.io.IOException {
-    java.util.List<org.apache.spark.sql.Row> rows = new java.util.ArrayList<>();
-    StringBuilder csv = new StringBuilder(String.join(",", schema.fieldNames())).append('\n');
+  public static void write(SparkSession spark, Staging staging, String name, StructType schema, List<Object[]> values)
+      throws IOException {
+    List<Row> rows = new ArrayList<>();
     for (Object[] v : values) {
-      rows.add(org.apache.spark.sql.RowFactory.create(v));
-      csv.append(csvLine(v));
+      rows.add(RowFactory.create(v));
     }
-    spark.createDataFrame(rows, schema).coalesce(1).write().parquet(committer.staging() + "/" + name + ".parquet");
-    committer.writeStaged(name + ".csv", csv.toString());
-    return java.util.List.of(name + ".parquet", name + ".csv");
+    spark.createDataFrame(rows, schema).coalesce(1).write().parquet(staging.dir() + "/" + name + ".parquet");
+    staging.writeStaged(name + ".csv", Csv.write(Arrays.asList(schema.fieldNames()), values));
   }
 }

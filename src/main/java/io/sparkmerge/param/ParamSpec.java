@@ -90,7 +90,11 @@ public final class ParamSpec {
     };
     if (!kindOk) {
       throw new ConfigException(where + ": parameter '" + name + "' of method '" + method + "' must be a "
-          + d.kind().name().toLowerCase().replace('_', ' ') + ", got '" + value + "'");
+          + d.kind().name().toLowerCase().replace('_', ' ') + ", got '" + io.sparkmerge.Messages.brief(value) + "'");
+    }
+    if (value instanceof Number n && !Double.isFinite(n.doubleValue())) {
+      throw new ConfigException(where + ": parameter '" + name + "' of method '" + method + "' is " + io.sparkmerge.Messages.brief(value)
+          + "; it must be a finite number");
     }
     if (!d.check().test(value)) {
       throw new ConfigException(where + ": parameter '" + name + "' of method '" + method + "' is " + value

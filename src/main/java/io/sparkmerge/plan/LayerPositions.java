@@ -32,7 +32,15 @@ public final class LayerPositions {
   /** The layer index in the name, or -1 for a tensor outside the layers. */
   public static int layerIndex(String tensorName) {
     Matcher m = LAYER.matcher(tensorName);
-    return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    if (!m.find()) {
+      return -1;
+    }
+    String digits = m.group(1);
+    if (digits.length() > 9) {
+      throw new io.sparkmerge.InputDataException("tensor " + io.sparkmerge.Messages.brief(tensorName) + ": layer index "
+          + io.sparkmerge.Messages.cut(digits, 20) + " is out of range (at most 999999999); rename the tensor");
+    }
+    return Integer.parseInt(digits);
   }
 
   /** The name with its layer index replaced (model.layers.3.x → model.layers.7.x); names outside the layers unchanged. */

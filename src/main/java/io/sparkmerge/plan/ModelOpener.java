@@ -64,6 +64,7 @@ final class ModelOpener {
       List<String> missing = new ArrayList<>();
       List<String> extra = new ArrayList<>();
       List<String> shape = new ArrayList<>();
+      List<String> dtype = new ArrayList<>();
       for (TensorInfo t : ref.values()) {
         TensorInfo o = other.get(t.name());
         if (o == null) {
@@ -71,6 +72,9 @@ final class ModelOpener {
         } else if (!Arrays.equals(o.shape(), t.shape()) && !(embeddingRowsMayDiffer && EmbeddingRows.isEmbedding(t.name(),
             t.shape()) && o.shape().length == 2 && o.shape()[1] == t.shape()[1])) {
           shape.add(t.name() + " " + t.shapeString() + " vs " + o.shapeString());
+        } else if (o.dtype() != t.dtype() && !(o.dtype().isFloating() && t.dtype().isFloating())) {
+          // an integer/bool tensor is copied from one model: a model holding other values there is another checkpoint
+          dtype.add(t.name() + " " + t.dtype() + " vs " + o.dtype());
         }
       }
       for (String n : other.keySet()) {
@@ -78,7 +82,7 @@ final class ModelOpener {
           extra.add(n);
         }
       }
-      if (!missing.isEmpty() || !extra.isEmpty() || !shape.isEmpty()) {
+      if (!missing.isEmpty() || !extra.isEmpty() || !shape.isEmpty() || !dtype.isEmpty()) {
         StringBuilder sb = new StringBuilder(m.role() + " (" + m.path() + ") does not match " + reference.role() + " ("
             + reference.path() + "):");
         if (!missing.isEmpty()) {
@@ -89,6 +93,9 @@ final class ModelOpener {
         }
         if (!shape.isEmpty()) {
           sb.append(" different shapes ").append(first(shape));
+        }
+        if (!dtype.isEmpty()) {
+          sb.append(" different dtypes ").append(first(dtype));
         }
         throw new InputDataException(sb.append("; merge only checkpoints of one architecture").toString());
       }

@@ -1,6 +1,7 @@
 package io.sparkmerge.plan;
 
 import io.sparkmerge.ConfigException;
+import io.sparkmerge.InputDataException;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.io.HfIndex;
 import io.sparkmerge.io.TensorInfo;
@@ -90,6 +91,10 @@ public final class Planner {
     ModelOpener.checkCompatible(reference, base, models, vocab != null);
     ModelSideInputs.checkHeaders(reference, models);
     Map<String, TensorInfo> infos = reference.dir().tensors();
+    if (infos.isEmpty()) {
+      throw new InputDataException(reference.role() + " (" + reference.path() + ") holds no tensors; a merge of empty checkpoints"
+          + " has no weights: check the model paths");
+    }
     LayerPositions positions = new LayerPositions(infos.keySet());
     List<TensorTask> tasks = new ArrayList<>();
     for (TensorInfo info : infos.values()) {

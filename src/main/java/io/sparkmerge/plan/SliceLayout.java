@@ -91,6 +91,15 @@ final class SliceLayout {
       }
     }
     outsideLayers(out, slices, slices.size() - 1, false, paths, dirs);
+    Map<String, OutputTensor> byName = new java.util.HashMap<>();
+    for (OutputTensor o : out) {
+      OutputTensor other = byName.put(o.name(), o);
+      if (other != null) {
+        // e.g. layers.1.x and layers.01.x: the same layer index spelled twice, renumbered to one name
+        throw new InputDataException("slices: output tensor " + o.name() + " would come from both " + other.reference().name()
+            + " and " + o.reference().name() + " (one layer index written two ways); rename the tensors so each layer has one");
+      }
+    }
     return out;
   }
 

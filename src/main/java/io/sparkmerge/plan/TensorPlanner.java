@@ -11,6 +11,7 @@ import io.sparkmerge.method.MethodRegistry;
 import io.sparkmerge.method.SideValues;
 import io.sparkmerge.method.TensorMergeContext;
 import io.sparkmerge.param.ParameterResolver;
+import io.sparkmerge.param.ResolvedParams;
 import io.sparkmerge.param.ParameterValue;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -83,12 +84,26 @@ final class TensorPlanner {
         onlyKnown(method, in.params()), onlyKnown(method, in.sliceParams()), onlyKnown(method, cfg.parameters()));
     SideValues sides = ModelSideInputs.values(models);
     InputRounding rounding = InputDtypeCompute.rounding(cfg, method, name, reference.dtype());
+    checkWeightSum(name, resolved.perModel());
     method.validate(new TensorMergeContext(name, info.shape(), computeType, cfg.seed(), usesBase, resolved.global(),
         resolved.perModel(), sides, rounding));
     long outBytes = info.numel() * outDtype(reference).size();
     double flops = method.cost(info.shape(), models.size(), computeType == DataType.DOUBLE ? 8 : 4).computeFlops();
     return task.merge(method.name(), resolved.global(), resolved.perModel(), sides, rounding)
         .costs(read, read + outBytes + flops / FLOPS_PER_BYTE).build();
+  }
+
+  /** Weights whose sum overflows (1e308 + 1e308) would silently zero a normalized merge: exit 2 instead. */
+  private static void checkWeightSum(String tensor, List<ResolvedParams> perModel) {
+    double sum = 0;
+    for (ResolvedParams p : perModel) {
+      Object w = p.has("weight") ? p.get("weight") : null;
+      sum += w instanceof Number n ? Math.abs(n.doubleValue()) : 0;
+    }
+    if (!Double.isFinite(sum)) {
+      throw new ConfigException("tensor " + tensor + ": the models' weights sum to more than the largest double; scale them down"
+          + " (only their ratios matter when normalize is true)");
+    }
   }
 
   private DType outDtype(TensorInfo reference) {

@@ -1,41 +1,70 @@
 package io.sparkmerge.cli;
 
-import io.sparkmerge.config.ConfigLoader;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkmerge.method.MergeMethod;
-import io.sparkmerge.method.MethodRegistry;
-import io.sparkmerge.param.ParameterResolver;
+import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.io.Storage;
+import io.sparkmerge.method.MethodRegistry;
+import io.sparkmerge.plan.MergePlan;
+import io.sparkmerge.plan.Planner;
+import io.sparkmerge.testing.Checkpoints;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** Every example config under jobs/ parses, names a registered method and only parameters it knows. */
+/**
+ * Every example config under jobs/ (and jobs/mergekit/) parses and plans: its model paths are pointed at a
+ * generated tiny family (the base at the base, each other model at a fine-tune) and the planner resolves
+ * every tensor's method and parameters, as a merge would before its first task.
+ */
 class JobsConfigTest {
+  @TempDir static Path family;
+
   @Test
-  void everyExampleConfigIsValid() throws IOException {
-    List<Path> ymls;
-    try (Stream<Path> s = Files.list(Path.of("jobs"))) {
-      ymls = s.filter(p -> p.toString().endsWith(".yml")).sorted().toList();
+  void everyExampleConfigPlans() throws IOException {
+    List<Path> ymls = new ArrayList<>();
+    for (Path dir : List.of(Path.of("jobs"), Path.of("jobs/mergekit"))) {
+      try (Stream<Path> s = Files.list(dir)) {
+        s.filter(p -> p.toString().endsWith(".yml")).sorted().forEach(ymls::add);
+      }
     }
     assertFalse(ymls.isEmpty());
+    List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(family.resolve("f"), 11, 3);
     for (Path p : ymls) {
-      MergeConfig cfg = ConfigLoader.parse(Files.readString(p), p.toString());
-      MergeMethod m = MethodRegistry.get(cfg.mergeMethod());
-      ParameterResolver.checkKnown(m, cfg.parameters(), p + ": parameters");
-      for (MergeConfig.ModelEntry e : cfg.models()) {
-        ParameterResolver.checkKnown(m, e.parameters(), p + ": " + e.path());
+      String yaml = Files.readString(p);
+      MergeConfig cfg = ConfigLoader.parse(yaml, p.toString());
+      Set<String> models = new LinkedHashSet<>();
+      cfg.models().forEach(e -> models.add(e.path()));
+      cfg.slices().forEach(s -> s.sources().forEach(src -> models.add(src.path())));
+      if (cfg.tokenizerSource() != null && !cfg.tokenizerSource().equals("base")) {
+        models.add(cfg.tokenizerSource());
       }
-      for (MergeConfig.TensorOverride o : cfg.tensors()) {
-        if (o.mergeMethod() != null) {
-          MethodRegistry.get(o.mergeMethod());
-        }
+      if (cfg.baseModel() != null) {
+        yaml = yaml.replace(cfg.baseModel(), dirs.get(0).toString());
+        models.remove(cfg.baseModel());
       }
+      int k = 1;
+      for (String m : models) {
+        yaml = yaml.replace(m, dirs.get(k).toString());
+        k = k % 3 + 1;
+      }
+      MergeConfig local = ConfigLoader.parse(yaml, p.toString());
+      MergePlan plan;
+      try {
+        plan = new Planner(Storage.configuration()).plan(local, 2, "test");
+      } catch (RuntimeException e) {
+        throw new AssertionError(p + " does not plan on a tiny family: " + e.getMessage(), e);
+      }
+      assertTrue(plan.tensorCount() > 0, p.toString());
     }
     for (String name : MethodRegistry.all().keySet()) {
       assertTrue(ymls.stream().anyMatch(p -> p.getFileName().toString().equals(name + ".yml")),

@@ -55,6 +55,18 @@ class SafetensorsHeaderTest {
     assertEquals(64, h.headerSha256().length());
   }
 
+  /** Issue 16, defect 8: names with a lone UTF-16 surrogate were written back as '?w' twice (a duplicate index key). */
+  @Test
+  void namesWithLoneSurrogatesAreRefused() throws IOException {
+    Path p = RawSafetensors.write(dir.resolve("surrogate.safetensors"), "{\"\\ud800w\":{\"dtype\":\"F32\",\"shape\":[1],"
+        + "\"data_offsets\":[0,4]},\"\\ud801w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8);
+    fails(p, "not valid Unicode", "\\uD80");
+    // a proper pair (an emoji) is fine
+    Path ok = RawSafetensors.write(dir.resolve("emoji.safetensors"), "{\"\\ud83d\\ude00\":{\"dtype\":\"F32\",\"shape\":[1],"
+        + "\"data_offsets\":[0,4]}}", 4);
+    assertEquals(1, read(ok).tensors().size());
+  }
+
   @Test
   void emptyAnd7ByteFiles() throws IOException {
     Files.write(dir.resolve("empty.safetensors"), new byte[0]);

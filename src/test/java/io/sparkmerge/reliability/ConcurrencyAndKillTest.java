@@ -15,6 +15,7 @@ import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.ChildJvm;
 import io.sparkmerge.testing.SparkTestSession;
+import io.sparkmerge.testing.WorkDirs;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -78,7 +79,7 @@ class ConcurrencyAndKillTest {
   static Map<String, byte[]> snapshot(Path dir) throws IOException {
     Map<String, byte[]> m = new TreeMap<>();
     for (String n : names(dir)) {
-      if (Files.isRegularFile(dir.resolve(n)) && !n.startsWith("_sparkmerge.lock")) {
+      if (Files.isRegularFile(dir.resolve(n))) {
         m.put(n, Files.readAllBytes(dir.resolve(n)));
       }
     }
@@ -97,8 +98,9 @@ class ConcurrencyAndKillTest {
   static void assertClean(Path out) throws IOException {
     List<String> files = names(out);
     assertTrue(files.contains("_SUCCESS"), files.toString());
-    assertTrue(files.stream().noneMatch(f -> f.startsWith("_staging") || f.startsWith("_sparkmerge.lock")),
-        "no staging or lock left: " + files);
+    assertTrue(files.stream().noneMatch(f -> f.contains("attempt") || f.startsWith(".")), "only the output in OUT: " + files);
+    assertEquals(List.of(), WorkDirs.leftovers(out), "no staging left");
+    assertFalse(WorkDirs.locked(out), "the lock is released");
   }
 
   @Test
@@ -150,7 +152,7 @@ class ConcurrencyAndKillTest {
     });
     first.start();
     long deadline = System.currentTimeMillis() + 60_000;
-    while (!Files.exists(out2.resolve("_sparkmerge.lock")) && System.currentTimeMillis() < deadline) {
+    while (!WorkDirs.locked(out2) && System.currentTimeMillis() < deadline) {
       Thread.sleep(20);
     }
     OutputExistsException locked = assertThrows(OutputExistsException.class, () -> run(out2.toString(), true));
@@ -189,8 +191,8 @@ class ConcurrencyAndKillTest {
     }
     assertEquals(before.keySet(), snapshot(out).keySet(), "OUT's files unchanged by the killed run");
     snapshot(out).forEach((n, b) -> assertArrayEquals(before.get(n), b, n + " unchanged"));
-    assertTrue(names(out).stream().anyMatch(n -> n.startsWith("_staging-")), "the killed run left its staging: " + names(out));
-    assertTrue(Files.exists(out.resolve("_sparkmerge.lock")), "and its lock");
+    assertEquals(1, WorkDirs.runs(out).size(), "the killed run left its staging beside OUT: " + WorkDirs.leftovers(out));
+    assertTrue(WorkDirs.locked(out), "and its lock");
 
     run(out.toString(), true); // the dead driver's lock is stale: taken over at once
     assertClean(out);
@@ -200,11 +202,8 @@ class ConcurrencyAndKillTest {
   }
 
   private static boolean stagedAttempt(Path out) throws IOException {
-    if (!Files.isDirectory(out)) {
-      return false;
-    }
-    for (String n : names(out)) {
-      if (n.startsWith("_staging-") && Files.exists(out.resolve(n).resolve("part-00001-attempt-0.safetensors"))) {
+    for (Path run : WorkDirs.runs(out)) {
+      if (Files.exists(run.resolve("scratch/part-00001-attempt-0.safetensors"))) {
         return true;
       }
     }

@@ -111,6 +111,65 @@ class ExecutorMemoryTest {
   }
 
   /**
+   * Issue 16, defect 10: a 1-D tensor far wider than the chunk budget (96 M elements: 192 MB in BF16, 384
+   * MB decoded to float32) is merged in runs of its elements, in a JVM whose heap and JavaCPP off-heap
+   * budget (384 MB each) cannot hold even one decoded copy of it; the result equals Σ wᵢxᵢ / Σ wᵢ at the
+   * first, middle and last elements and at the chunk boundaries.
+   */
+  @Test
+  void aOneDimensionalTensorWiderThanTheChunkIsMergedInBoundedMemory() throws Exception {
+    Map<String, long[]> saved = new LinkedHashMap<>(TENSORS);
+    TENSORS.clear();
+    TENSORS.put("model.huge_vector", new long[] {96L << 20});
+    try {
+      FileSystem fs = Checkpoints.localFs();
+      List<Path> dirs = List.of(work.resolve("v0"), work.resolve("v1"));
+      for (int m = 0; m < 2; m++) {
+        writeModel(dirs.get(m), m);
+      }
+      Path cfg = work.resolve("v.yml");
+      Files.writeString(cfg, "merge_method: linear\nmodels:\n  - model: " + dirs.get(0) + "\n    parameters: {weight: 1}\n"
+          + "  - model: " + dirs.get(1) + "\n    parameters: {weight: 3}\n");
+      Path out = work.resolve("vout");
+      File log = work.resolve("v.log").toFile();
+      Process p = ChildJvm.start("384m", List.of("-Dorg.bytedeco.javacpp.maxBytes=384m",
+          "-Dorg.bytedeco.javacpp.maxPhysicalBytes=1200m"), "io.sparkmerge.cli.Main",
+          List.of("merge", cfg.toString(), out.toString(), "--master", "local[1]"), log);
+      boolean done = p.waitFor(200, TimeUnit.SECONDS);
+      if (!done) {
+        p.destroyForcibly().waitFor();
+      }
+      String text = Files.readString(log.toPath());
+      assertTrue(done, "merged within the time limit:\n" + tail(text));
+      assertEquals(0, p.exitValue(), tail(text));
+      ModelDirectory merged = ModelDirectory.open(fs, new org.apache.hadoop.fs.Path(out.toString()));
+      ModelDirectory a = ModelDirectory.open(fs, new org.apache.hadoop.fs.Path(dirs.get(0).toString()));
+      ModelDirectory b = ModelDirectory.open(fs, new org.apache.hadoop.fs.Path(dirs.get(1).toString()));
+      long n = 96L << 20;
+      long chunk = io.sparkmerge.plan.Planner.DEFAULT_CHUNK_BYTES / 4;
+      for (long i : new long[] {0, chunk - 1, chunk, n / 2, n - chunk, n - 1}) {
+        double x = element(fs, a, "model.huge_vector", i);
+        double y = element(fs, b, "model.huge_vector", i);
+        double got = element(fs, merged, "model.huge_vector", i);
+        double ref = (x + 3 * y) / 4;
+        assertTrue(Math.abs(got - ref) <= Math.abs(ref) / 256 + 1e-7, "element " + i + ": " + got + " vs " + ref);
+      }
+    } finally {
+      TENSORS.clear();
+      TENSORS.putAll(saved);
+    }
+  }
+
+  static double element(FileSystem fs, ModelDirectory md, String name, long i) throws IOException {
+    TensorInfo t = md.tensors().get(name);
+    byte[] b = new byte[2];
+    try (TensorReader r = new TensorReader(fs, new org.apache.hadoop.fs.Path(md.fileOf(name)))) {
+      r.readFully(t.fileOffset() + 2 * i, b, 0, 2);
+    }
+    return io.sparkmerge.io.HalfFloats.bf16ToFloat(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getShort());
+  }
+
+  /**
    * A single-file BF16 model with the {@link #TENSORS}, filled by a cheap per-element hash of (model,
    * tensor, index): ModelFamilyGenerator's values take minutes for 1.7 GB on a busy 2-core box.
    */

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.output.CommitStep;
+import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.Publisher;
+import io.sparkmerge.output.ShardReuse;
 import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.Configs;
@@ -144,6 +148,62 @@ class HdfsMergeTest {
     assertTrue(files.contains("_SUCCESS") && files.contains("sparkmerge.json") && files.contains("model.safetensors.index.json"), files.toString());
     assertTrue(files.stream().noneMatch(f -> f.startsWith("_staging") || f.contains("attempt")), files.toString());
     assertFalse(files.contains("model.safetensors"), "the old single-file model was replaced by the sharded one");
+  }
+
+  /** The publish killed between its renames on HDFS (rename semantics differ from a local disk): recovered whole. */
+  @Test
+  void anInterruptedPublishIsRecoveredOnHdfs() throws IOException {
+    for (CommitStep step : List.of(CommitStep.JOURNAL_WRITTEN, CommitStep.OLD_MOVED_ASIDE, CommitStep.NEW_MOVED_IN)) {
+      String out = root + "/pub/" + step;
+      String work = root + "/pub/." + step + ".sparkmerge";
+      write(hdfs, out + "/model.safetensors", "old");
+      write(hdfs, out + "/_SUCCESS", "");
+      write(hdfs, work + "/run-x/new/model.safetensors", "new");
+      write(hdfs, work + "/run-x/new/_SUCCESS", "");
+      Publisher p = Publisher.of(hdfs, hdfs.getConf(), new org.apache.hadoop.fs.Path(work));
+      Publisher.Move m = new Publisher.Move(new org.apache.hadoop.fs.Path(work + "/run-x/new"), new org.apache.hadoop.fs.Path(out),
+          new org.apache.hadoop.fs.Path(work + "/old-x"));
+      assertThrows(IllegalStateException.class, () -> p.publish(List.of(m), s -> {
+        if (s == step) {
+          throw new IllegalStateException("killed at " + s);
+        }
+      }));
+      OutputLifecycle.recover(hdfs.getConf(), out, OutputLifecycle.Settings.DEFAULT);
+      assertEquals("new", read(hdfs, out + "/model.safetensors"), step.toString());
+      assertEquals(List.of("_SUCCESS", "model.safetensors"), names(hdfs, out), step + ": the new output, not nested, nothing else");
+      assertFalse(hdfs.exists(new org.apache.hadoop.fs.Path(work + "/old-x")), step.toString());
+    }
+  }
+
+  /**
+   * Issue 16, defect 5 on HDFS: the resume fingerprint holds the file system's checksum, so a data byte
+   * changed with the length kept and the modification time put back still changes it.
+   */
+  @Test
+  void theResumeFingerprintSeesChangedDataThroughTheHdfsChecksum() throws IOException {
+    List<String> copies = new ArrayList<>();
+    for (int i = 0; i < hdfsDirs.size(); i++) {
+      String dst = root + "/fp/m" + i;
+      org.apache.hadoop.fs.FileUtil.copy(hdfs, new org.apache.hadoop.fs.Path(hdfsDirs.get(i)), hdfs, new org.apache.hadoop.fs.Path(dst),
+          false, hdfs.getConf());
+      copies.add(dst);
+    }
+    Configuration conf = hdfs.getConf();
+    String before = ShardReuse.fingerprint(MergeJob.plan(conf, config(copies), 3), conf);
+    org.apache.hadoop.fs.Path f = new org.apache.hadoop.fs.Path(copies.get(1), "model.safetensors");
+    long mtime = hdfs.getFileStatus(f).getModificationTime();
+    byte[] b;
+    try (var in = hdfs.open(f)) {
+      b = in.readAllBytes();
+    }
+    b[b.length - 3] ^= 0x40;
+    try (OutputStream os = hdfs.create(f, true)) {
+      os.write(b);
+    }
+    hdfs.setTimes(f, mtime, -1);
+    assertEquals(mtime, hdfs.getFileStatus(f).getModificationTime());
+    String after = ShardReuse.fingerprint(MergeJob.plan(conf, config(copies), 3), conf);
+    assertFalse(before.equals(after), "same length and modification time, different bytes: a different fingerprint");
   }
 
   static void write(FileSystem fs, String path, String text) throws IOException {

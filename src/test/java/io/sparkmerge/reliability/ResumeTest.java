@@ -2,6 +2,7 @@ package io.sparkmerge.reliability;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.Configs;
 import io.sparkmerge.testing.SparkTestSession;
+import io.sparkmerge.testing.WorkDirs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -62,9 +64,7 @@ class ResumeTest {
   }
 
   static Path staging(Path out) throws IOException {
-    try (Stream<Path> s = Files.list(out)) {
-      return s.filter(p -> p.getFileName().toString().startsWith("_staging-")).findFirst().orElseThrow();
-    }
+    return WorkDirs.scratch(out);
   }
 
   static List<Path> finished(Path staging) throws IOException {
@@ -94,7 +94,7 @@ class ResumeTest {
     List<Path> kept = finished(staging);
     // tasks start in partition order on two cores: shards 0 and 1 finish before shard 3 can start
     assertTrue(kept.size() >= 2 && kept.size() < SHARDS, "the failed run kept its finished shards: " + kept);
-    assertTrue(Files.notExists(out.resolve("_SUCCESS")) && Files.notExists(out.resolve("_sparkmerge.lock")));
+    assertTrue(Files.notExists(out) && !WorkDirs.locked(out), "no output and no live lock after the failed run");
 
     // One kept shard changes on disk (one byte of its last tensor): it must be computed again.
     Path changed = staging.resolve(kept.get(1).getFileName().toString().replace(".result", ""));
@@ -106,9 +106,41 @@ class ResumeTest {
     String log = run(out, true);
     assertTrue(log.contains("reusing " + (kept.size() - 1) + " of " + SHARDS + " shards"), log);
     assertSameFiles(clean, out);
-    try (Stream<Path> s = Files.list(out)) {
-      assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith("_staging")), "staging gone after commit");
-    }
+    assertEquals(List.of(), WorkDirs.leftovers(out), "staging gone after the publish");
+  }
+
+  /**
+   * Issue 16 defect 5: shards built from input data that changed since (headers intact) are not reused.
+   * The fingerprint covers every input file's length, modification time and file-system checksum.
+   */
+  @Test
+  void resumeDoesNotReuseShardsBuiltFromChangedInputData() throws IOException {
+    Path copy = work.resolve("family");
+    List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(copy, 9, 2);
+    MergeConfig local = Configs.parse(Configs.twoFineTunes("dare_ties", 0.6, 0.5, 0.4, 0.7, 17), dirs);
+    Path out = work.resolve("out");
+    fail(SHARDS - 1);
+    assertThrows(Exception.class, () -> runWith(local, out, true));
+    assertFalse(finished(staging(out)).isEmpty(), "the failed run kept finished shards");
+    clearFaults();
+
+    // change one data byte of FT1 (the header stays as it was), as a rewritten checkpoint would
+    Path ft1 = Path.of(dirs.get(1).toString(), "model.safetensors");
+    byte[] b = Files.readAllBytes(ft1);
+    b[b.length - 3] ^= 0x40;
+    Files.write(ft1, b);
+    String log = runWith(local, out, true);
+    assertFalse(log.contains("resuming run"), "a run over changed data adopts nothing: " + log);
+    Path clean = work.resolve("clean");
+    runWith(local, clean, false);
+    assertSameFiles(clean, out);
+  }
+
+  static String runWith(MergeConfig c, Path out, boolean resume) throws IOException {
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    MergeJob.run(SparkTestSession.get(), c, new MergeJob.Options(out.toString(), false, SHARDS,
+        new PrintStream(console, true, StandardCharsets.UTF_8), resume));
+    return console.toString(StandardCharsets.UTF_8);
   }
 
   private static int partition(Path result) {

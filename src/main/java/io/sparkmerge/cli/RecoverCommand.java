@@ -1,0 +1,33 @@
+package io.sparkmerge.cli;
+
+import io.sparkmerge.io.Storage;
+import io.sparkmerge.output.OutputLifecycle;
+import java.io.IOException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(mixinStandardHelpOptions = true, name = "recover",
+    description = {"Finish the publish of OUT that a killed run left unfinished (its journal in OUT's work directory "
+        + ".<name>.sparkmerge/ beside OUT), so OUT holds the complete new output; or say there is nothing to do. Exits 4 "
+        + "while a live run holds OUT's lock. Any later run into OUT does the same first; this command is for readers "
+        + "that want OUT whole without starting a run.",
+        "Unfinished runs kept for 'merge --resume' stay."},
+    footer = {"", "Examples:", "  sparkmerge recover /data/merged", "  sparkmerge recover hdfs:///models/wsm/step-4000"})
+final class RecoverCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "OUT", description = "the output directory (or scopes' OUT.json) to recover")
+  String out;
+
+  @Override
+  public Integer call() throws IOException {
+    if (out.isBlank()) {
+      throw new io.sparkmerge.ConfigException("recover: the output path is empty");
+    }
+    spec.commandLine().getOut().println(OutputLifecycle.recover(Storage.configuration(), out, OutputLifecycle.Settings.DEFAULT));
+    return 0;
+  }
+}
