@@ -45,15 +45,7 @@ public final class ValueStats {
           continue;
         }
         for (int i = 0; i < k; i++) {
-          float v = blk[i];
-          if (v != v) {
-            nan++;
-          } else if (Float.isInfinite(v)) {
-            inf++;
-          } else {
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
-          }
+          one(blk[i]);
         }
       }
       min = Math.min(min, lo);
@@ -61,15 +53,7 @@ public final class ValueStats {
     } else {
       DoubleBuffer d = bb.asDoubleBuffer();
       for (int i = (int) offset, end = (int) (offset + n); i < end; i++) {
-        double v = d.get(i);
-        if (v != v) {
-          nan++;
-        } else if (Double.isInfinite(v)) {
-          inf++;
-        } else {
-          min = Math.min(min, v);
-          max = Math.max(max, v);
-        }
+        one(d.get(i));
       }
     }
   }
@@ -89,14 +73,19 @@ public final class ValueStats {
         case F64 -> b.getDouble();
         default -> throw new IllegalArgumentException("not a floating dtype: " + dtype);
       };
-      if (v != v) {
-        nan++;
-      } else if (Double.isInfinite(v)) {
-        inf++;
-      } else {
-        min = Math.min(min, v);
-        max = Math.max(max, v);
-      }
+      one(v);
+    }
+  }
+
+  /** One value: NaN and ±Inf counted, finite ones into min and max. */
+  private void one(double v) {
+    if (v != v) {
+      nan++;
+    } else if (Double.isInfinite(v)) {
+      inf++;
+    } else {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
     }
   }
 

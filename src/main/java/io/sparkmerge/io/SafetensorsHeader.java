@@ -19,7 +19,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -138,7 +137,7 @@ public final class SafetensorsHeader implements Serializable {
         entries.add(entry(label, e.getKey(), e.getValue(), dataLength, 8 + headerLength));
       }
     }
-    checkTiling(label, entries, dataLength);
+    HeaderRules.checkTiling(label, entries, dataLength);
     LinkedHashMap<String, TensorInfo> tensors = new LinkedHashMap<>();
     for (TensorInfo t : entries) {
       tensors.put(t.name(), t);
@@ -167,7 +166,7 @@ public final class SafetensorsHeader implements Serializable {
     if (name.isEmpty()) {
       throw new InputDataException(label + ": a tensor has an empty name");
     }
-    if (!validUnicode(name)) {
+    if (!HeaderRules.validUnicode(name)) {
       // a lone surrogate would be written back as '?': two such names collide in the output's index
       throw new InputDataException(label + ": tensor name '" + io.sparkmerge.Messages.printable(name) + "' is not valid Unicode"
           + " (an unpaired UTF-16 surrogate escape); rename the tensor");
@@ -233,43 +232,6 @@ public final class SafetensorsHeader implements Serializable {
           + " bytes but data_offsets [" + begin + ", " + end + "] span " + (end - begin));
     }
     return new TensorInfo(name, dtype, shape, begin, end, dataStart + begin);
-  }
-
-  /** Whether every UTF-16 surrogate in s is part of a pair (JSON escapes such as "\\ud800" can make lone ones). */
-  static boolean validUnicode(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Tensors must cover the data section exactly: no overlap, no gap, nothing trailing. */
-  private static void checkTiling(String label, List<TensorInfo> entries, long dataLength) {
-    List<TensorInfo> sorted = new ArrayList<>(entries);
-    sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
-    long expected = 0;
-    TensorInfo prev = null;
-    for (TensorInfo t : sorted) {
-      if (t.begin() < expected) {
-        throw new InputDataException(label + ": tensor '" + t.name() + "' [" + t.begin() + ", " + t.end()
-            + ") overlaps tensor '" + prev.name() + "' [" + prev.begin() + ", " + prev.end() + ")");
-      }
-      if (t.begin() > expected) {
-        throw new InputDataException(label + ": gap of " + (t.begin() - expected) + " bytes before tensor '" + t.name()
-            + "' at offset " + expected + "; tensors must be contiguous");
-      }
-      expected = t.end();
-      prev = t;
-    }
-    if (expected != dataLength) {
-      throw new InputDataException(label + ": " + (dataLength - expected) + " trailing bytes after the last tensor (data section "
-          + dataLength + " bytes, tensors end at " + expected + ")");
-    }
   }
 
   static String sha256(byte[]... parts) {

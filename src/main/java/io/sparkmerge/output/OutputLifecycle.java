@@ -3,8 +3,6 @@ package io.sparkmerge.output;
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.OutputExistsException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -30,10 +28,6 @@ import org.slf4j.LoggerFactory;
 public final class OutputLifecycle {
   private static final Logger LOG = LoggerFactory.getLogger(OutputLifecycle.class);
   public static final String SUCCESS = "_SUCCESS";
-  static final String WORK_SUFFIX = ".sparkmerge";
-  static final String RUN_PREFIX = "run-";
-  static final String ASIDE_PREFIX = "old-";
-  static final String SCRATCH = "scratch";
 
   /** How long another host's lock may go without a heartbeat before it is stale, and the test hook of the publish. */
   public record Settings(long lockTimeoutMs, CommitStep.Hook hook) {
@@ -56,6 +50,7 @@ public final class OutputLifecycle {
   private final Path parent;
   private final List<String> names;
   private final boolean directory;
+  private final WorkDir dirs;
   private final Path workDir;
   private final Settings settings;
   private boolean overwrite;
@@ -71,7 +66,8 @@ public final class OutputLifecycle {
     this.parent = fs.makeQualified(parent);
     this.names = List.copyOf(names);
     this.directory = directory;
-    this.workDir = new Path(this.parent, "." + names.get(0) + WORK_SUFFIX);
+    this.dirs = new WorkDir(fs, this.parent, names.get(0));
+    this.workDir = dirs.path();
     this.settings = settings;
   }
 
@@ -159,7 +155,7 @@ public final class OutputLifecycle {
     lock(runId, stopWork);
     String earlier;
     try {
-      earlier = adopt ? resumable(planFile, fingerprint) : null;
+      earlier = adopt ? dirs.findRun(planFile, fingerprint) : null;
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
@@ -171,7 +167,7 @@ public final class OutputLifecycle {
   }
 
   private void lock(String runId, Runnable stopWork) throws IOException {
-    writable();
+    dirs.ensureWritable(parent, out());
     lock = new OutputLock(fs, workDir, out().toString(), runId, settings.lockTimeoutMs());
     lock.acquire(stopWork);
     try {
@@ -184,42 +180,6 @@ public final class OutputLifecycle {
       lock.close();
       throw e;
     }
-  }
-
-  /** A read-only output location is a usage error (exit 2) found before any work, not a failure of every task. */
-  private void writable() throws IOException {
-    try {
-      if (fs.mkdirs(workDir) && fs.getFileStatus(workDir).isDirectory()) {
-        Path probe = new Path(workDir, ".probe-" + java.util.UUID.randomUUID());
-        fs.create(probe, false).close();
-        fs.delete(probe, false);
-        return;
-      }
-    } catch (org.apache.hadoop.security.AccessControlException | java.nio.file.AccessDeniedException e) {
-      // reported below
-    } catch (IOException e) {
-      if (!String.valueOf(e.getMessage()).contains("ermission denied") && !String.valueOf(e.getMessage()).contains("Read-only")) {
-        throw e;
-      }
-    }
-    throw new ConfigException("cannot write to " + parent + " (permission denied or read-only): the output " + out()
-        + " and its work directory " + workDir.getName() + " go there; choose a writable output path");
-  }
-
-  /** The id of a run kept in the work directory whose scratch holds {@code fileName} with this content, or null. */
-  private String resumable(String fileName, String content) throws IOException {
-    for (FileStatus st : fs.listStatus(workDir)) {
-      String n = st.getPath().getName();
-      Path f = new Path(new Path(st.getPath(), SCRATCH), fileName);
-      if (st.isDirectory() && n.startsWith(RUN_PREFIX) && fs.exists(f)) {
-        try (InputStream in = fs.open(f)) {
-          if (new String(in.readAllBytes(), StandardCharsets.UTF_8).strip().equals(content)) {
-            return n.substring(RUN_PREFIX.length());
-          }
-        }
-      }
-    }
-    return null;
   }
 
   private <T> T staged(String runId, String adopted, boolean keepOnFailure, Runnable stopWork, Work<T> work) throws IOException {
@@ -239,25 +199,18 @@ public final class OutputLifecycle {
   }
 
   private Staging stage(String runId, String adopted) throws IOException {
-    runDir = new Path(workDir, RUN_PREFIX + runId);
-    // Holding the lock, every other run directory belongs to a run that is dead.
-    for (FileStatus st : fs.listStatus(workDir)) {
-      String n = st.getPath().getName();
-      if ((n.startsWith(RUN_PREFIX) || n.startsWith(ASIDE_PREFIX)) && !st.getPath().equals(runDir)) {
-        LOG.warn("removing {} left by an earlier run that did not finish", st.getPath());
-        fs.delete(st.getPath(), true);
-      }
-    }
-    Path fresh = new Path(runDir, "new");
+    runDir = dirs.run(runId);
+    dirs.removeDeadRuns(runDir); // holding the lock, every other run directory belongs to a dead run
+    Path fresh = new Path(runDir, WorkDir.NEW);
     fs.delete(fresh, true); // an adopted run's half-assembled output: its shards are re-promoted from scratch
     fs.mkdirs(fresh);
-    fs.mkdirs(new Path(runDir, SCRATCH));
-    return new Staging(fs, new Path(runDir, SCRATCH), fresh, adopted);
+    fs.mkdirs(new Path(runDir, WorkDir.SCRATCH));
+    return new Staging(fs, new Path(runDir, WorkDir.SCRATCH), fresh, adopted);
   }
 
   private void publish() throws IOException {
-    Path fresh = new Path(runDir, "new");
-    Path aside = new Path(workDir, ASIDE_PREFIX + runDir.getName().substring(RUN_PREFIX.length()));
+    Path fresh = new Path(runDir, WorkDir.NEW);
+    Path aside = dirs.aside(runDir.getName().substring(WorkDir.RUN_PREFIX.length()));
     List<Publisher.Move> moves = new ArrayList<>();
     if (directory) {
       fs.create(new Path(fresh, SUCCESS), true).close();
@@ -331,10 +284,7 @@ public final class OutputLifecycle {
     l.lock.acquire(() -> {});
     try {
       String done = Publisher.of(fs, conf, l.workDir).recover();
-      int runs = 0;
-      for (FileStatus st : fs.listStatus(l.workDir)) {
-        runs += st.getPath().getName().startsWith(RUN_PREFIX) ? 1 : 0;
-      }
+      int runs = l.dirs.keptRuns();
       return (done != null ? done : "no interrupted publish: " + q + " is as the last finished run left it")
           + (runs > 0 ? "; " + runs + " unfinished run(s) kept in " + l.workDir + " (merge --resume reuses their shards)" : "");
     } finally {

@@ -164,6 +164,8 @@ class MergeJobTest {
     }
     assertEquals(0, new File(out).listFiles(f -> f.getName().startsWith("_staging") || f.getName().contains("attempt")).length,
         "no staging or attempt files left in OUT");
+    assertEquals(List.of(), io.sparkmerge.testing.WorkDirs.leftovers(java.nio.file.Path.of(out)),
+        "the losing attempt and the run's scratch are gone from the work directory");
   }
 
   @Test

@@ -118,11 +118,16 @@ class CommitKillTest {
   }
 
   static boolean isOld(Path dir) throws IOException {
-    Map<String, String> m = new TreeMap<>();
-    for (String n : names(dir)) {
-      m.put(n, Files.readString(dir.resolve(n)));
+    if (!names(dir).equals(new java.util.ArrayList<>(new TreeMap<>(OLD).keySet()))) {
+      return false;
     }
-    return m.equals(new TreeMap<>(OLD));
+    for (Map.Entry<String, String> e : OLD.entrySet()) {
+      if (!java.util.Arrays.equals(e.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          Files.readAllBytes(dir.resolve(e.getKey())))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static boolean isNew(Path dir) throws IOException {

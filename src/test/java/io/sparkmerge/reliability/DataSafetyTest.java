@@ -160,7 +160,7 @@ class DataSafetyTest {
 
   Path pair(String header, byte[] a, byte[] b) throws IOException {
     Path m1 = model("m1", header, a);
-    Path m2 = model("m2", header.replace("\"I64\"", "\"F32\""), b);
+    Path m2 = model("m2", header.replace("\"I64\"", "\"F64\""), b);
     return config("""
         merge_method: linear
         models:
@@ -172,10 +172,10 @@ class DataSafetyTest {
   @Test
   void smallerDefectsEachFailWithTheirExitCodeAndOneLine() throws Exception {
     Path out = work.resolve("out");
-    // a tensor that is I64 in one model and F32 in the other (it would be copied from the first silently)
+    // a tensor that is I64 in one model and F64 in the other (it would be copied from the first silently)
     Path dt = pair("{\"a\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],"
         + "\"data_offsets\":[16,24]}}", new byte[24], new byte[24]);
-    fails(sparkmerge("merge", dt.toString(), out.toString(), "--dry-run"), 3, "different dtypes a I64 vs F32");
+    fails(sparkmerge("merge", dt.toString(), out.toString(), "--dry-run"), 3, "different dtypes a I64 vs F64");
     // a layer index beyond the int range
     Path big = pair("{\"model.layers.99999999999.w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", new byte[4], new byte[4]);
     fails(sparkmerge("merge", big.toString(), out.toString(), "--dry-run"), 3, "layer index", "out of range");
@@ -216,16 +216,15 @@ class DataSafetyTest {
     assertFalse(Files.exists(out));
   }
 
+  /** A read-only output location: a usage error before any task (it gave raw exceptions or Spark's exit 52). */
   @Test
   void aReadOnlyOutputLocationIsAUsageErrorBeforeAnyTask() throws IOException {
     Path ro = Files.createDirectories(work.resolve("ro"));
     Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
     try {
-      if (Files.isWritable(ro)) {
-        return; // running as root: permissions are not enforced, nothing to prove here
-      }
-      fails(sparkmerge("merge", config(LINEAR).toString(), ro.resolve("out").toString(), "--master", "local[1]"), 2,
-          "cannot write to");
+      // as root permissions are not enforced: /proc is read-only for everyone
+      Path target = Files.isWritable(ro) ? Path.of("/proc/sparkmerge-test-out") : ro.resolve("out");
+      fails(sparkmerge("merge", config(LINEAR).toString(), target.toString(), "--master", "local[1]"), 2, "cannot write to");
     } finally {
       Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("rwxr-xr-x"));
     }

@@ -192,12 +192,9 @@ class StandaloneClusterIT {
   }
 
   private static boolean firstTaskFinished(Path out) throws IOException {
-    if (!Files.isDirectory(out)) {
-      return false;
-    }
-    try (Stream<Path> s = Files.list(out)) {
-      for (Path st : s.filter(p -> p.getFileName().toString().startsWith("_staging-")).toList()) {
-        try (Stream<Path> f = Files.list(st)) {
+    try {
+      for (Path run : io.sparkmerge.testing.WorkDirs.runs(out)) {
+        try (Stream<Path> f = Files.list(run.resolve("scratch"))) {
           if (f.anyMatch(p -> p.getFileName().toString().endsWith(".result"))) {
             return true;
           }
