@@ -52,10 +52,19 @@ public final class OverlapRule {
         }
       }
     }
-    if (cfg.tokenizerSource() != null && !cfg.tokenizerSource().equals("base")) {
-      in.add(new Input("tokenizer_source", cfg.tokenizerSource()));
+    addPath(in, "tokenizer_source", cfg.tokenizerSource());
+    if (cfg.tokenizer() != null) {
+      addPath(in, "tokenizer.source", cfg.tokenizer().source());
+      cfg.tokenizer().tokens().forEach((token, e) -> addPath(in, "tokenizer.tokens." + token + ".model", e.model()));
     }
     return in;
+  }
+
+  /** A tokenizer or embedding source that names a model path ("base" and "union" are not paths). */
+  private static void addPath(List<Input> in, String kind, String value) {
+    if (value != null && !value.equals("base") && !value.equals("union") && in.stream().noneMatch(i -> i.path().equals(value))) {
+      in.add(new Input(kind, value));
+    }
   }
 
   /** Fails with exit 2 when an output equals, contains or lies inside an input, or is a filesystem root. */

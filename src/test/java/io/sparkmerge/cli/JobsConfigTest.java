@@ -29,6 +29,22 @@ import org.junit.jupiter.api.io.TempDir;
 class JobsConfigTest {
   @TempDir static Path family;
 
+  /** A tokenizer.json for a generated model: one token per embedding row, the last two ChatML's (added tokens). */
+  static void tokenizer(Path dir) throws IOException {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    int rows = json.readTree(dir.resolve("config.json").toFile()).get("vocab_size").asInt();
+    var root = json.createObjectNode();
+    var added = root.putArray("added_tokens");
+    var vocab = root.putObject("model").put("type", "BPE").putObject("vocab");
+    for (int i = 0; i < rows - 2; i++) {
+      vocab.put("t" + i, i);
+    }
+    added.addObject().put("id", rows - 2).put("content", "<|im_start|>").put("special", true);
+    added.addObject().put("id", rows - 1).put("content", "<|im_end|>").put("special", true);
+    ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("model")).putArray("merges");
+    Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(root));
+  }
+
   @Test
   void everyExampleConfigPlans() throws IOException {
     List<Path> ymls = new ArrayList<>();
@@ -39,6 +55,9 @@ class JobsConfigTest {
     }
     assertFalse(ymls.isEmpty());
     List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(family.resolve("f"), 11, 3);
+    for (org.apache.hadoop.fs.Path d : dirs) {
+      tokenizer(Path.of(d.toString())); // vocabulary surgery (tokenizer: union) reads them
+    }
     for (Path p : ymls) {
       String yaml = Files.readString(p);
       MergeConfig cfg = ConfigLoader.parse(yaml, p.toString());
