@@ -66,4 +66,16 @@ class CheckpointDiscoveryTest {
         new org.apache.hadoop.fs.Path(root.toString()), null));
     assertTrue(e.getMessage().contains("checkpoint-100") && e.getMessage().contains("step_100"), e.getMessage());
   }
+
+  /** Issue 16, defect 1: sparkmerge's own outputs (a watcher's step-N/, holding sparkmerge.json) are never checkpoints. */
+  @Test
+  void sparkmergeOutputsAreNeverTakenForCheckpoints() throws IOException {
+    Files.createDirectories(root.resolve("checkpoint-100"));
+    Files.createDirectories(root.resolve("step-200"));
+    Files.writeString(root.resolve("step-200").resolve("sparkmerge.json"), "{}");
+    Files.createDirectories(root.resolve("step_300"));
+    List<CheckpointDiscovery.Checkpoint> cps = CheckpointDiscovery.discover(Checkpoints.localFs(),
+        new org.apache.hadoop.fs.Path(root.toString()), null);
+    assertEquals(List.of(100L, 300L), cps.stream().map(CheckpointDiscovery.Checkpoint::step).toList());
+  }
 }

@@ -75,12 +75,21 @@ class OutputIntegrityTest {
 
     // bf16 rounds 1.00001 to 1 and 3.14159 to 3.140625: the manifest's min and max are the values written
     Path c = model("c", header, floats(1.00001f, 3.14159f, 2, 2));
-    String bf16 = "merge_method: linear\nmodels:\n  - model: " + c + "\n  - model: " + c + "\ndtype: bfloat16\n";
+    // the YAML (copied into the model card) holds a line of four backticks, which closes a ``` fence: the card's
+    // fence must be longer (defect 12)
+    String bf16 = "merge_method: linear\nmodels:\n  - model: " + c + "\n  - model: " + c + "\ndtype: bfloat16\n"
+        + "chat_template: |\n  {% for m in messages %}{{ m.content }}{% endfor %}\n  ````\n";
     Path out2 = work.resolve("out2");
     MergeJob.run(SparkTestSession.get(), cfg(bf16), new MergeJob.Options(out2.toString(), false, 1, quiet()));
     JsonNode w = new ObjectMapper().readTree(out2.resolve("sparkmerge.json").toFile()).path("tensors").path("w");
     assertEquals(1.0, w.path("min").asDouble(), 0.0, w.toString());
     assertEquals(3.140625, w.path("max").asDouble(), 0.0, w.toString());
+    String card = Files.readString(out2.resolve("README.md"));
+    int open = card.indexOf("`````yaml\n");
+    assertTrue(open > 0, card);
+    String body = card.substring(open + "`````yaml\n".length());
+    assertTrue(body.startsWith("merge_method: linear\n"), card);
+    assertTrue(body.contains("{% endfor %}\n  ````\n`````\n"), "the fence closes after the whole YAML: " + card);
   }
 
   /**
