@@ -27,7 +27,7 @@ final class GeneralizedTaskArithmetic extends MethodBase {
   private final boolean selects;
 
   GeneralizedTaskArithmetic(String name, Sparsifier.Kind sparsifier, boolean signElection, boolean normalizeDefault) {
-    super(name, BaseUse.REQUIRED, params(sparsifier, normalizeDefault));
+    super(name, BaseUse.REQUIRED, params(sparsifier, normalizeDefault), sparsifier.chunking());
     this.sparsifier = sparsifier;
     this.signElection = signElection;
     this.selects = sparsifier == Sparsifier.Kind.MAGNITUDE || sparsifier == Sparsifier.Kind.MAGNITUDE_OUTLIERS;
@@ -65,11 +65,6 @@ final class GeneralizedTaskArithmetic extends MethodBase {
     }
     // accepted for mergekit configs; no numeric effect here
     return p.add("int8_mask", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, false);
-  }
-
-  @Override
-  public Chunking chunking() {
-    return sparsifier == Sparsifier.Kind.DELLA ? Chunking.ROWS : Chunking.ELEMENTS; // DELLA ranks magnitudes within a row
   }
 
   @Override

@@ -3,18 +3,29 @@ package io.sparkmerge.method;
 import io.sparkmerge.param.ParamSpec;
 
 /**
- * The three facts every method states — its config name, its parameters and its use of a base — so
- * a method's file holds only what is particular to it: validation, side inputs and {@link #begin}.
+ * The facts every method states — its config name, its parameters, its use of a base and how it may be
+ * chunked — so a method's file holds only what is particular to it: validation, side inputs and {@link #begin}.
  */
 public abstract class MethodBase implements MergeMethod {
   private final String name;
   private final BaseUse baseUse;
   private final ParamSpec params;
+  private final Chunking chunking;
 
   protected MethodBase(String name, BaseUse baseUse, ParamSpec params) {
+    this(name, baseUse, params, Chunking.ELEMENTS);
+  }
+
+  protected MethodBase(String name, BaseUse baseUse, ParamSpec params, Chunking chunking) {
     this.name = name;
     this.baseUse = baseUse;
     this.params = params;
+    this.chunking = chunking;
+  }
+
+  @Override
+  public Chunking chunking() {
+    return chunking;
   }
 
   @Override

@@ -19,12 +19,7 @@ final class ModelStockMerge extends MethodBase {
       .add("filter_wise", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, false);
 
   ModelStockMerge() {
-    super("model_stock", BaseUse.REQUIRED, PARAMS);
-  }
-
-  @Override
-  public Chunking chunking() {
-    return Chunking.ROWS; // per-row vectors (row-wise / filter-wise): a row is never split
+    super("model_stock", BaseUse.REQUIRED, PARAMS, Chunking.ROWS); // per-row vectors: a row is never split
   }
 
   @Override

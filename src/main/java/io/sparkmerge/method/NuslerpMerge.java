@@ -23,12 +23,7 @@ final class NuslerpMerge extends MethodBase {
       .add("nuslerp_row_wise", ParamSpec.Scope.GLOBAL, ParamSpec.Kind.BOOLEAN, false);
 
   NuslerpMerge() {
-    super("nuslerp", BaseUse.OPTIONAL, PARAMS);
-  }
-
-  @Override
-  public Chunking chunking() {
-    return Chunking.ROWS; // per-row vectors (row-wise / filter-wise): a row is never split
+    super("nuslerp", BaseUse.OPTIONAL, PARAMS, Chunking.ROWS); // per-row vectors: a row is never split
   }
 
   @Override

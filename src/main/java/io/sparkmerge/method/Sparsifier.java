@@ -20,7 +20,12 @@ interface Sparsifier {
     /** Drop the top-γ outliers by magnitude, keep the next d (Model Breadcrumbs). */
     MAGNITUDE_OUTLIERS,
     /** Keep with probability d − ε + 2ε·(rank of |τ| in its row) (DELLA). */
-    DELLA
+    DELLA;
+
+    /** DELLA ranks magnitudes within a row, so its rows are never split; the others select element by element. */
+    Chunking chunking() {
+      return this == DELLA ? Chunking.ROWS : Chunking.ELEMENTS;
+    }
   }
 
   /** Full passes over the tensor before {@link #mask} (0: none). */
