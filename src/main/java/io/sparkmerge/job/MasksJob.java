@@ -95,16 +95,25 @@ public final class MasksJob {
     return outcome;
   }
 
-  /** Every merged tensor's method must apply masks (raw copies have none and get no mask). */
+  /**
+   * Tensors get a mask when their method applies one: raw copies and tensors a per-tensor override
+   * gives to a dense method (e.g. {@code tensors: [{filter: lm_head, merge_method: linear}]}) get none.
+   */
+  static boolean masked(TensorTask t) {
+    return !t.isRawCopy() && MethodRegistry.get(t.method()).report().appliesMasks();
+  }
+
+  /** At least one tensor must get a mask; else the config's method is not one that masks. */
   private static void checkMethods(MergePlan plan) {
     for (ShardPlan s : plan.shards()) {
       for (TensorTask t : s.tensors()) {
-        if (!t.isRawCopy() && !MethodRegistry.get(t.method()).report().appliesMasks()) {
-          throw new ConfigException("masks: tensor " + t.name() + " is merged by '" + t.method() + "', which applies no"
-              + " per-entry mask; use merge_method localize_stitch, ties (or another sparsifying method) or lewis");
+        if (masked(t)) {
+          return;
         }
       }
     }
+    throw new ConfigException("masks: no tensor is merged by a method that applies a per-entry mask ('" + plan.method()
+        + "' applies none); use merge_method localize_stitch, ties (or another sparsifying method) or lewis");
   }
 
   private static List<ShardMasks> runShards(StageRunner runner, MergePlan plan, List<String> labels, String scratch) {
@@ -122,7 +131,7 @@ public final class MasksJob {
     int models = plan.models().size();
     List<SafetensorsWriter.TensorSpec> specs = new ArrayList<>();
     for (TensorTask t : s.tensors()) {
-      if (!t.isRawCopy()) {
+      if (masked(t)) {
         specs.add(new SafetensorsWriter.TensorSpec(t.name(), DType.BOOL, t.shape()));
       }
     }
@@ -138,7 +147,7 @@ public final class MasksJob {
         writers[m] = new SafetensorsWriter(file.getFileSystem(conf), file, specs, Map.of("format", "pt"));
       }
       for (TensorTask t : s.tensors()) {
-        if (t.isRawCopy()) {
+        if (!masked(t)) {
           continue;
         }
         long before = task.bytesRead();
@@ -232,7 +241,7 @@ public final class MasksJob {
         ShardPlan s = plan.shards().get(r.shard());
         staging.promote(r.files().get(m), dir + "/" + s.fileName());
         for (TensorTask t : s.tensors()) {
-          if (!t.isRawCopy()) {
+          if (masked(t)) {
             weightMap.put(t.name(), s.fileName());
             bytes += t.numel();
           }
@@ -266,8 +275,14 @@ public final class MasksJob {
 
   /** Per model its density over every masked entry. */
   static String summary(MergePlan plan, List<String> labels, List<DensityRow> density, List<OverlapRow> overlap) {
-    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "masks (%s): %d tensors, %d models%n", plan.method(),
-        density.stream().map(DensityRow::tensor).distinct().count(), labels.size()));
+    long maskedTensors = density.stream().map(DensityRow::tensor).distinct().count();
+    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "masks (%s): %d tensors, %d models", plan.method(),
+        maskedTensors, labels.size()));
+    if (plan.tensorCount() > maskedTensors) {
+      sb.append(String.format(Locale.ROOT, " (%d tensors without a mask: raw copies or merged by a dense method)",
+          plan.tensorCount() - maskedTensors));
+    }
+    sb.append(System.lineSeparator());
     for (String label : labels) {
       long kept = 0;
       long numel = 0;

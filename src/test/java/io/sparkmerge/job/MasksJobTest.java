@@ -126,6 +126,18 @@ class MasksJobTest {
         new MasksJob.OverlapRow("w", -1, "hA", "hB", 2 / 6.0)), ties.overlap());
     assertTrue(ties.density().stream().allMatch(r -> r.kept() * 2 == r.numel() && r.method().equals("ties")));
 
+    // a per-tensor override to a dense method (as jobs/ties.yml has for lm_head): that tensor gets no mask, the
+    // others get exactly the masks of the plain ties run
+    MasksJob.Outcome mixed = masks(yaml.replace("METHOD", "ties").replace("PARAMS", "{density: 0.5}")
+        + "tensors:\n  - filter: w\n    merge_method: linear\n", "mixed", 1);
+    String mx = work.resolve("mixed").toString();
+    for (String label : List.of("hA", "hB")) {
+      assertEquals(List.of("model.layers.0.v"), List.copyOf(maskOf(mx, label).keySet()), label + ": no mask for the linear tensor");
+      assertArrayEquals(maskOf(t, label).get("model.layers.0.v"), maskOf(mx, label).get("model.layers.0.v"));
+    }
+    assertTrue(mixed.density().stream().allMatch(r -> r.tensor().equals("model.layers.0.v")), mixed.density().toString());
+    assertEquals(List.of(new MasksJob.OverlapRow("model.layers.0.v", 0, "hA", "hB", 1 / 3.0)), mixed.overlap());
+
     // a method that applies no mask is a config error, named
     ConfigException e = assertThrows(ConfigException.class,
         () -> masks(yaml.replace("METHOD", "task_arithmetic").replace("PARAMS", "{}"), "ta", 1));
