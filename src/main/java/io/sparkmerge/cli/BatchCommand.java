@@ -24,6 +24,9 @@ import picocli.CommandLine.Parameters;
     description = "Run the sparkmerge command lines in FILE (one per line, without the leading 'sparkmerge'; '#' starts a "
         + "comment; quotes group words) in this JVM, in order. Stops at the first failing line unless --keep-going; "
         + "the exit code is the first failing line's (0 when every line succeeded).",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:every line succeeded", "2:FILE is missing, has no command lines or an unbalanced quote",
+        "1-4:the first failing line's exit code (as 'sparkmerge COMMAND --help' lists them)"},
     footer = {"", "Examples:", "  sparkmerge batch sweep.txt            # sweep.txt: merge ties-0.5.yml /data/m-0.5 --overwrite",
         "  generate-lines | sparkmerge batch -  --keep-going"})
 final class BatchCommand implements Callable<Integer> {

@@ -21,8 +21,8 @@ import picocli.CommandLine.Model.CommandSpec;
         + "run with that LR decay.",
         "With --watch or --once, OUT is a directory of versioned merges OUT/step-<N>/ and a pointer file OUT/latest."},
     footer = {"", "Examples:", "  sparkmerge checkpoints /runs/r1 /models/r1-wsm --window 4 --schedule 1-sqrt",
-        "  sparkmerge checkpoints /runs/r1 /models/r1-wsm --window-steps 2000 --stride 2 --schedule cosine",
-        "  sparkmerge checkpoints /runs/r1 /models/r1-wsm --window 8 --weights 1,0.9,0.8,0.6,0.4,0.3,0.2,0.1",
+        "  sparkmerge checkpoints /runs/r1 /models/r1-wsm-steps --window-steps 2000 --stride 2 --schedule cosine",
+        "  sparkmerge checkpoints /runs/r1 /models/r1-wsm-custom --window 8 --weights 1,0.9,0.8,0.6,0.4,0.3,0.2,0.1",
         "  sparkmerge checkpoints hdfs:///runs/r1 hdfs:///wsm/r1 --window 4 --schedule cosine --once      # from cron/Airflow",
         "  sparkmerge checkpoints /runs/r1 /wsm/r1 --window 4 --schedule linear --watch --poll-interval 300"})
 final class CheckpointsCommand implements Callable<Integer> {

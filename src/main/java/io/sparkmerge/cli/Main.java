@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
     description = "Merge neural-network checkpoints (safetensors) as an Apache Spark job.",
     footer = {"", "Examples:", "  sparkmerge demo", "  sparkmerge merge jobs/mergekit/ties.yml /data/merged --dry-run",
         "  sparkmerge subspaces jobs/ties.yml /data/sub --report sub.html", "  sparkmerge report /data/merged merged.html",
-        "  sparkmerge COMMAND --help      (examples for each command)"},
+        "  sparkmerge merge --help      # every command's --help ends with examples of it"},
     subcommands = {MergeCommand.class, SubspacesCommand.class, InspectCommand.class, SynthCommand.class, DemoCommand.class,
         CheckpointsCommand.class,
         StatsCommand.class,
@@ -29,13 +29,19 @@ import picocli.CommandLine.Option;
         BatchCommand.class,
         RecoverCommand.class,
         CommandLine.HelpCommand.class})
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)
   boolean verbose;
 
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** No command given: the usage with every command, on stderr, and exit code 2 (bad usage). */
   @Override
-  public void run() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "missing command: merge, inspect, synth or demo");
+  public Integer call() {
+    java.io.PrintWriter err = spec.commandLine().getErr();
+    err.println("sparkmerge: missing command; the commands are:");
+    spec.commandLine().usage(err);
+    return 2;
   }
 
   public static void main(String[] args) {
@@ -56,6 +62,7 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(main);
     cl.setOut(new java.io.PrintWriter(out, true));
     cl.setErr(new java.io.PrintWriter(err, true));
+    HelpFormat.install(cl);
     cl.setExitCodeExceptionMapper(t -> exitCode(t));
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       Throwable t = unwrap(ex);

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
         + "merge_method and parameters).",
     footer = {"", "Examples:", "  sparkmerge masks jobs/localize_stitch.yml /data/analysis/masks",
         "  sparkmerge masks jobs/ties.yml hdfs:///analysis/ties-masks --partitions 8",
-        "  sparkmerge masks jobs/localize_stitch.yml /data/analysis/masks --report masks.html"})
+        "  sparkmerge masks jobs/localize_stitch.yml /data/analysis/ls-masks --report masks.html"})
 final class MasksCommand extends AnalysisCommand {
   @Option(names = "--partitions", description = "at least this many Spark tasks (default: Spark's default parallelism)")
   int partitions;

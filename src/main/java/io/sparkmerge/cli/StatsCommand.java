@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
         + "per-model 'weight' parameters weigh the scope fusion; merge_method is ignored.",
     footer = {"", "Examples:", "  sparkmerge stats jobs/ties.yml /data/analysis/stats",
         "  sparkmerge stats merge.yml hdfs:///analysis/stats --fusion mean --top 20",
-        "  sparkmerge stats jobs/ties.yml /data/analysis/stats --report stats.html"})
+        "  sparkmerge stats jobs/ties.yml /data/analysis/ties-stats --report stats.html"})
 final class StatsCommand extends AnalysisCommand {
   @Option(names = "--fusion", description = "scope fusion: moment (mixture moments, default) or mean (mean of variances)")
   String fusion = "moment";

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
         + "(merge_method is ignored).",
     footer = {"", "Examples:", "  sparkmerge subspaces jobs/iso_cts.yml /data/analysis/subspaces",
         "  sparkmerge subspaces merge.yml hdfs:///analysis/sub --top-k 128 --k 32 --plot 'layers.(0|15).'",
-        "  sparkmerge subspaces jobs/ties.yml /data/analysis/sub --report sub.html"})
+        "  sparkmerge subspaces jobs/ties.yml /data/analysis/ties-sub --report ties-sub.html"})
 final class SubspacesCommand extends AnalysisCommand {
   @Option(names = "--top-k", description = "singular values kept per spectrum (default 64)")
   int topK = 64;

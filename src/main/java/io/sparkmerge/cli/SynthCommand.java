@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(mixinStandardHelpOptions = true, name = "synth", description = "Generate a model family (OUT/base, OUT/ft-1..N) for trying things out.",
-    footer = {"", "Examples:", "  sparkmerge synth /tmp/family --family tiny --fine-tunes 3", "  sparkmerge synth /data/family-1b --family 1b --shard-size 1GB"})
+    footer = {"", "Examples:", "  sparkmerge synth /tmp/family --family tiny --fine-tunes 2", "  sparkmerge synth /data/family-1b --family 1b --shard-size 1GB"})
 final class SynthCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

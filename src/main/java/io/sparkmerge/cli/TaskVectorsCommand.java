@@ -12,10 +12,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(mixinStandardHelpOptions = true, name = "task-vectors",
-    description = "τ = MODEL − BASE as a checkpoint in OUT: dense (F32, the model's floating tensors under their names), or "
-        + "sparse with --density s (Localize-and-Stitch's top-s selection, over the whole model or per tensor): per tensor "
-        + "<name>.indices (I32, I64 beyond 2^31 entries) and <name>.values (F32), shape and dtype in the header's metadata. "
-        + "Prints the storage ratio.",
+    description = "τ = MODEL − BASE (computed in float64) as a checkpoint in OUT: dense (the model's floating tensors under "
+        + "their names, written as F32), or sparse with --density s (Localize-and-Stitch's top-s selection, over the whole "
+        + "model or per tensor): per tensor <name>.indices (I32, I64 beyond 2^31 entries) and <name>.values (F64 for F32/F64 "
+        + "models, F32 for BF16/F16 ones: τ's values exactly), shape and dtype in the header's metadata. Prints the storage "
+        + "ratio.",
     footer = {"", "Examples:", "  sparkmerge task-vectors --base /models/base --model /models/ft-math /data/tv/math",
         "  sparkmerge task-vectors --base /models/base --model /models/ft-math /data/tv/math-1pct --density 0.01"})
 final class TaskVectorsCommand implements Callable<Integer> {

@@ -4,23 +4,67 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkmerge.Version;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** Every command's --help ends with examples of itself; --version prints the version. */
+/**
+ * Every command's --help lists its exit codes and ends with examples of itself, each example on one
+ * line however long (copy-paste must give the whole command); no command lists all commands;
+ * --version prints the version.
+ */
 class CliHelpTest {
+  static List<String> commands() {
+    List<String> names = new ArrayList<>(new CommandLine(new Main()).getSubcommands().keySet());
+    names.remove("help");
+    return names;
+  }
+
+  /** The lines after "Examples:" of a help text. */
+  static List<String> examples(String help) {
+    int i = help.indexOf("\nExamples:\n");
+    assertTrue(i >= 0, "an Examples section:\n" + help);
+    return help.substring(i + "\nExamples:\n".length()).lines().filter(l -> !l.isBlank()).toList();
+  }
+
   @Test
-  void everyCommandHasExamples() {
-    CommandLine cl = new CommandLine(new Main());
-    for (String name : cl.getSubcommands().keySet()) {
-      if (name.equals("help")) {
-        continue;
+  void everyCommandListsExitCodesAndWholeExamples() {
+    List<String> all = new ArrayList<>(commands());
+    all.add(0, null);
+    for (String name : all) {
+      MainTest.Run r = name == null ? MainTest.run("--help") : MainTest.run(name, "--help");
+      String what = (name == null ? "sparkmerge" : name) + " --help:\n" + r.out();
+      assertEquals(0, r.code(), what);
+      int codes = r.out().indexOf("\nExit codes:\n");
+      assertTrue(codes >= 0 && codes < r.out().indexOf("\nExamples:\n"), "exit codes before the examples: " + what);
+      String codeList = r.out().substring(codes, r.out().indexOf("\nExamples:\n"));
+      assertTrue(codeList.contains("\n  0 ") && codeList.contains("\n  2 "), what);
+      boolean writes = name == null || new CommandLine(new Main()).getSubcommands().get(name).getCommandSpec()
+          .findOption("--overwrite") != null;
+      assertEquals(writes, codeList.contains("\n  4 "), "exit code 4 exactly where an output can exist: " + what);
+      List<String> ex = examples(r.out());
+      assertTrue(!ex.isEmpty(), what);
+      for (String line : ex) {
+        // a wrapped example would leave a continuation line that does not start a command
+        assertTrue(line.startsWith("  ") && line.contains("sparkmerge "), "an example on one line: '" + line + "' in " + what);
       }
-      MainTest.Run r = MainTest.run(name, "--help");
-      assertEquals(0, r.code(), name);
-      assertTrue(r.out().contains("Examples:") && r.out().contains("  sparkmerge " + name + " "), name + " --help:\n" + r.out());
+      if (name != null) {
+        assertTrue(ex.stream().anyMatch(l -> l.contains("sparkmerge " + name + " ")), "examples of itself: " + what);
+      }
     }
-    assertTrue(MainTest.run("--help").out().contains("Examples:"));
+    assertTrue(MainTest.run("task-vectors", "--help").out().lines().anyMatch(l -> l.length() > 80 && l.startsWith("  sparkmerge ")),
+        "a long example stays on its line");
+  }
+
+  @Test
+  void noCommandListsEveryCommand() {
+    MainTest.Run r = MainTest.run();
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("missing command"), r.err());
+    for (String name : commands()) {
+      assertTrue(r.err().contains("\n  " + name + " "), name + " listed:\n" + r.err());
+    }
   }
 
   @Test
