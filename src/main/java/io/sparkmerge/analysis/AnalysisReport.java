@@ -35,11 +35,12 @@ public final class AnalysisReport {
     }
     CsvTable stats = tables.get("tensor_stats");
     CsvTable summary = tables.get("summary");
-    Map<String, SortedMap<Double, Double>> norms = stats != null ? normsFromStats(stats) : summary != null ? normsFromSummary(summary) : null;
+    LayerSeries norms = stats != null ? norms(stats, "task_vector", "kind", "l2_norm")
+        : summary != null ? norms(summary, null, "source", "frobenius_norm") : null;
     if (norms != null && !norms.isEmpty()) {
       page.section("norms", "Task-vector norms per layer", "‖τ‖₂ over each layer's tensors, per model"
           + (stats != null ? " (stats: tensor_stats)." : " (subspaces: summary, 2-D tensors only)."));
-      page.image(ReportCharts.lines("task-vector norm per layer", "layer", "‖τ‖₂", norms, false));
+      norms.addTo(page, "task-vector norm per layer", "‖τ‖₂");
     }
     if (tables.containsKey("pair_stats")) {
       CsvTable ps = tables.get("pair_stats");
@@ -50,15 +51,15 @@ public final class AnalysisReport {
       page.image(ReportCharts.heatmap("sign conflict fraction", conflict.labels, conflict.cells));
     }
     if (stats != null) {
-      Map<String, SortedMap<Double, Double>> mu = new TreeMap<>();
-      Map<String, SortedMap<Double, Double>> sigma = new TreeMap<>();
+      LayerSeries mu = new LayerSeries();
+      LayerSeries sigma = new LayerSeries();
       scope(stats, mu, sigma);
       if (!mu.isEmpty()) {
         page.section("scope", "Scope (μ, σ) per layer per model", "Mean and standard deviation of each layer's weights "
             + "(numel-weighted over its tensors; stats: tensor_stats, kind = weights). Scope mismatch across models shows "
             + "as curves that drift apart.");
-        page.image(ReportCharts.lines("μ per layer", "layer", "μ", mu, false));
-        page.image(ReportCharts.lines("σ per layer", "layer", "σ", sigma, false));
+        mu.addTo(page, "μ per layer", "μ");
+        sigma.addTo(page, "σ per layer", "σ");
       }
     }
     if (tables.containsKey("spectra")) {
@@ -67,14 +68,14 @@ public final class AnalysisReport {
     if (tables.containsKey("overlap")) {
       page.section("overlap", "Subspace overlap per layer", "‖U_iᵀU_j‖²_F / k of the top-k left singular vectors, "
           + "mean over each layer's tensors (subspaces: overlap).");
-      page.image(ReportCharts.lines("subspace overlap", "layer", "overlap",
-          perLayerMean(tables.get("overlap"), r -> r.get("model_i") + " × " + r.get("model_j"), "overlap"), false));
+      perLayerMean(tables.get("overlap"), r -> label(r.get("model_i")) + " × " + label(r.get("model_j")), "overlap")
+          .addTo(page, "subspace overlap", "overlap");
     }
     if (tables.containsKey("mask_density") || tables.containsKey("mask_overlap")) {
       page.section("masks", "Masks: density and overlap", "Fraction of entries each mask keeps per layer "
           + "(masks: mask_density) and the Jaccard overlap of the models' masks (masks: mask_overlap).");
       if (tables.containsKey("mask_density")) {
-        page.image(ReportCharts.lines("mask density per layer", "layer", "kept / numel", density(tables.get("mask_density")), false));
+        density(tables.get("mask_density")).addTo(page, "mask density per layer", "kept / numel");
       }
       if (tables.containsKey("mask_overlap")) {
         Pairs j = pairs(tables.get("mask_overlap"), "model_i", "model_j", "jaccard", 1.0);
@@ -92,79 +93,92 @@ public final class AnalysisReport {
     return LayerPositions.layerIndex(row.get("tensor"));
   }
 
-  private static Map<String, SortedMap<Double, Double>> normsFromStats(CsvTable stats) {
-    Map<String, SortedMap<Double, Double>> sq = new TreeMap<>();
-    for (Map<String, String> r : stats.rows()) {
+  /**
+   * ‖τ‖₂ per (model, layer) from per-tensor norms: the root of the summed squares. Rows are those whose
+   * {@code kindColumn} is {@code kind} (tensor_stats), or not "delta" when kind is null (subspaces summary).
+   */
+  private static LayerSeries norms(CsvTable t, String kind, String kindColumn, String normColumn) {
+    Map<String, TreeMap<Double, Double>> sq = new TreeMap<>();
+    LayerSeries out = new LayerSeries();
+    for (Map<String, String> r : t.rows()) {
+      String k = r.get(kindColumn);
+      if (kind != null ? !kind.equals(k) : "delta".equals(k)) {
+        continue;
+      }
       double layer = layerOf(r);
-      if ("task_vector".equals(r.get("kind")) && layer >= 0) {
-        double n = CsvTable.num(r, "l2_norm");
-        sq.computeIfAbsent(r.get("model"), k -> new TreeMap<>()).merge(layer, n * n, Double::sum);
+      double n = CsvTable.num(r, normColumn);
+      if (layer < 0) {
+        out.putOutside(r.get("tensor"), label(r.get("model")), n);
+      } else {
+        sq.computeIfAbsent(label(r.get("model")), x -> new TreeMap<>()).merge(layer, n * n, Double::sum);
       }
     }
-    sq.values().forEach(m -> m.replaceAll((k, v) -> Math.sqrt(v)));
-    return sq;
-  }
-
-  private static Map<String, SortedMap<Double, Double>> normsFromSummary(CsvTable summary) {
-    Map<String, SortedMap<Double, Double>> sq = new TreeMap<>();
-    for (Map<String, String> r : summary.rows()) {
-      double layer = layerOf(r);
-      if (!"delta".equals(r.get("source")) && layer >= 0) {
-        double n = CsvTable.num(r, "frobenius_norm");
-        sq.computeIfAbsent(label(r.get("model")), k -> new TreeMap<>()).merge(layer, n * n, Double::sum);
-      }
-    }
-    sq.values().forEach(m -> m.replaceAll((k, v) -> Math.sqrt(v)));
-    return sq;
+    sq.forEach((model, layers) -> layers.forEach((layer, v) -> out.put(model, layer, Math.sqrt(v))));
+    return out;
   }
 
   /** numel-weighted μ and σ of the weights per (model, layer): σ² = E[var + mean²] − μ². */
-  private static void scope(CsvTable stats, Map<String, SortedMap<Double, Double>> mu, Map<String, SortedMap<Double, Double>> sigma) {
+  private static void scope(CsvTable stats, LayerSeries mu, LayerSeries sigma) {
     Map<String, TreeMap<Double, double[]>> acc = new TreeMap<>();
     for (Map<String, String> r : stats.rows()) {
-      double layer = layerOf(r);
-      if (!"weights".equals(r.get("kind")) || layer < 0) {
+      if (!"weights".equals(r.get("kind"))) {
         continue;
       }
+      double layer = layerOf(r);
       double n = CsvTable.num(r, "numel");
       double m = CsvTable.num(r, "mean");
       double v = CsvTable.num(r, "variance");
-      double[] a = acc.computeIfAbsent(r.get("model"), k -> new TreeMap<>()).computeIfAbsent(layer, k -> new double[3]);
+      if (layer < 0) {
+        mu.putOutside(r.get("tensor"), label(r.get("model")), m);
+        sigma.putOutside(r.get("tensor"), label(r.get("model")), Math.sqrt(Math.max(0, v)));
+        continue;
+      }
+      double[] a = acc.computeIfAbsent(label(r.get("model")), k -> new TreeMap<>()).computeIfAbsent(layer, k -> new double[3]);
       a[0] += n;
       a[1] += n * m;
       a[2] += n * (v + m * m);
     }
     acc.forEach((model, layers) -> layers.forEach((layer, a) -> {
       double mean = a[1] / a[0];
-      mu.computeIfAbsent(model, k -> new TreeMap<>()).put(layer, mean);
-      sigma.computeIfAbsent(model, k -> new TreeMap<>()).put(layer, Math.sqrt(Math.max(0, a[2] / a[0] - mean * mean)));
+      mu.put(model, layer, mean);
+      sigma.put(model, layer, Math.sqrt(Math.max(0, a[2] / a[0] - mean * mean)));
     }));
   }
 
-  /** Kept / numel per (model · method, layer). */
-  private static Map<String, SortedMap<Double, Double>> density(CsvTable t) {
+  /** Kept / numel per (model (method), layer). */
+  private static LayerSeries density(CsvTable t) {
     Map<String, TreeMap<Double, double[]>> acc = new TreeMap<>();
+    LayerSeries out = new LayerSeries();
     for (Map<String, String> r : t.rows()) {
-      double[] a = acc.computeIfAbsent(r.get("model") + " · " + r.get("method"), k -> new TreeMap<>())
-          .computeIfAbsent(layerOf(r), k -> new double[2]);
+      String series = label(r.get("model")) + " (" + r.get("method") + ")";
+      double layer = layerOf(r);
+      if (layer < 0) {
+        out.putOutside(r.get("tensor"), series, CsvTable.num(r, "kept") / CsvTable.num(r, "numel"));
+        continue;
+      }
+      double[] a = acc.computeIfAbsent(series, k -> new TreeMap<>()).computeIfAbsent(layer, k -> new double[2]);
       a[0] += CsvTable.num(r, "kept");
       a[1] += CsvTable.num(r, "numel");
     }
-    Map<String, SortedMap<Double, Double>> out = new TreeMap<>();
-    acc.forEach((k, layers) -> layers.forEach((l, a) -> out.computeIfAbsent(k, x -> new TreeMap<>()).put(l, a[0] / a[1])));
+    acc.forEach((k, layers) -> layers.forEach((l, a) -> out.put(k, l, a[0] / a[1])));
     return out;
   }
 
-  static Map<String, SortedMap<Double, Double>> perLayerMean(CsvTable t, java.util.function.Function<Map<String, String>, String> key,
-      String column) {
+  /** The mean of {@code column} per (series, layer); a tensor outside the layers is its own row. */
+  static LayerSeries perLayerMean(CsvTable t, java.util.function.Function<Map<String, String>, String> key, String column) {
     Map<String, TreeMap<Double, double[]>> acc = new TreeMap<>();
+    LayerSeries out = new LayerSeries();
     for (Map<String, String> r : t.rows()) {
-      double[] a = acc.computeIfAbsent(key.apply(r), k -> new TreeMap<>()).computeIfAbsent(layerOf(r), k -> new double[2]);
+      double layer = layerOf(r);
+      if (layer < 0) {
+        out.putOutside(r.get("tensor"), key.apply(r), CsvTable.num(r, column));
+        continue;
+      }
+      double[] a = acc.computeIfAbsent(key.apply(r), k -> new TreeMap<>()).computeIfAbsent(layer, k -> new double[2]);
       a[0] += CsvTable.num(r, column);
       a[1] += 1;
     }
-    Map<String, SortedMap<Double, Double>> out = new TreeMap<>();
-    acc.forEach((k, layers) -> layers.forEach((l, a) -> out.computeIfAbsent(k, x -> new TreeMap<>()).put(l, a[0] / a[1])));
+    acc.forEach((k, layers) -> layers.forEach((l, a) -> out.put(k, l, a[0] / a[1])));
     return out;
   }
 
@@ -174,8 +188,8 @@ public final class AnalysisReport {
   static Pairs pairs(CsvTable t, String ci, String cj, String column, double diagonal) {
     TreeSet<String> names = new TreeSet<>();
     t.rows().forEach(r -> {
-      names.add(r.get(ci));
-      names.add(r.get(cj));
+      names.add(label(r.get(ci)));
+      names.add(label(r.get(cj)));
     });
     List<String> labels = new ArrayList<>(names);
     int n = labels.size();
@@ -186,8 +200,8 @@ public final class AnalysisReport {
       if (!Double.isFinite(v)) {
         continue;
       }
-      int i = labels.indexOf(r.get(ci));
-      int j = labels.indexOf(r.get(cj));
+      int i = labels.indexOf(label(r.get(ci)));
+      int j = labels.indexOf(label(r.get(cj)));
       sum[i][j] += v;
       cnt[i][j]++;
       if (i != j) {
@@ -204,7 +218,7 @@ public final class AnalysisReport {
     return new Pairs(labels, cells);
   }
 
-  /** "model0" style labels and paths become the path's last directory name. */
+  /** A model's name in legends and heatmaps: a path becomes its last directory name, in every plot. */
   static String label(String model) {
     if (model == null) {
       return "?";

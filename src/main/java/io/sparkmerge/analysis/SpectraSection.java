@@ -10,6 +10,9 @@ import java.util.TreeSet;
 
 /** Singular-value spectra of a few tensors (subspaces: spectra) and the effective rank per layer (summary). */
 final class SpectraSection {
+  /** The legend of the sum of the task vectors; the task vectors themselves are named by their model. */
+  static final String DELTA = "Δ = Σ τ";
+
   private SpectraSection() {}
 
   static void add(HtmlPage page, CsvTable spectra, CsvTable summary) {
@@ -31,15 +34,14 @@ final class SpectraSection {
           continue;
         }
         String src = r.get("source");
-        String label = src.equals("delta") ? "Δ = Σ τ" : "τ " + AnalysisReport.label(modelOf.getOrDefault(t + "\u0000" + src, src));
+        String label = src.equals("delta") ? DELTA : AnalysisReport.label(modelOf.getOrDefault(t + "\u0000" + src, src));
         series.computeIfAbsent(label, k -> new TreeMap<>()).put(CsvTable.num(r, "index") + 1, CsvTable.num(r, "singular_value"));
       }
       page.image(ReportCharts.lines(t, "index", "singular value", series, true));
     }
     if (summary != null && summary.has("effective_rank")) {
-      page.image(ReportCharts.lines("effective rank per layer (mean over the layer's tensors)", "layer", "effective rank",
-          AnalysisReport.perLayerMean(summary, r -> r.get("source").equals("delta") ? "Δ" : "τ " + AnalysisReport.label(r.get("model")),
-              "effective_rank"), false));
+      AnalysisReport.perLayerMean(summary, r -> r.get("source").equals("delta") ? DELTA : AnalysisReport.label(r.get("model")),
+          "effective_rank").addTo(page, "effective rank per layer (mean over the layer's tensors)", "effective rank");
     }
   }
 }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The README's screenshots of the four kinds of report page (a merge, subspaces, stats and masks
+# output), rendered by headless Debian chromium from a synth tiny family merged with jobs/ties.yml.
+# Re-run after a report changes (needs the chromium and python3-pil packages: apt-get install -y
+# chromium python3-pil):
+#   docs/img/make.sh          # writes docs/img/report-{merge,subspaces,stats,masks}.png
+set -euo pipefail
+HOME_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+IMG="$HOME_DIR/docs/img"
+# a fixed directory: the merge page shows the input paths, so a re-run changes nothing else
+WORK="${WORK:-/tmp/sparkmerge-screenshots}"
+rm -rf "$WORK"
+mkdir -p "$WORK"
+SM="$HOME_DIR/bin/sparkmerge"
+
+"$SM" synth "$WORK/family" --family tiny --fine-tunes 2 --seed 1 >"$WORK/run.log"
+sed -e "s#/data/models/base#$WORK/family/base#; s#/data/models/ft-math#$WORK/family/ft-1#" \
+    -e "s#/data/models/ft-code#$WORK/family/ft-2#" "$HOME_DIR/jobs/ties.yml" >"$WORK/ties.yml"
+cat >"$WORK/lines.txt" <<LINES
+merge $WORK/ties.yml $WORK/merge --master local[2]
+subspaces $WORK/ties.yml $WORK/subspaces --top-k 32 --k 8 --master local[2]
+stats $WORK/ties.yml $WORK/stats --master local[2]
+masks $WORK/ties.yml $WORK/masks --master local[2]
+report $WORK/merge $WORK/merge.html
+report $WORK/subspaces $WORK/subspaces.html
+report $WORK/stats $WORK/stats.html
+report $WORK/masks $WORK/masks.html
+LINES
+"$SM" batch "$WORK/lines.txt" >>"$WORK/run.log" 2>&1 || { cat "$WORK/run.log" >&2; exit 1; }
+
+for kind in merge subspaces stats masks; do
+  # flags that let chromium run headless as root on a machine without network (no background fetches)
+  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+    --disable-component-update --disable-sync --user-data-dir="$WORK/chromium-profile" --hide-scrollbars \
+    --window-size=1000,6000 --screenshot="$WORK/$kind-full.png" "file://$WORK/$kind.html" >>"$WORK/chromium.log" 2>&1
+  # cut the window's empty bottom; a 256-colour palette keeps the PNG small for git
+  /usr/bin/python3 - "$WORK/$kind-full.png" "$IMG/report-$kind.png" <<'PY'
+import sys
+from PIL import Image, ImageOps
+page = Image.open(sys.argv[1]).convert("RGB")
+bottom = ImageOps.invert(page).getbbox()[3]
+page.crop((0, 0, page.width, min(page.height, bottom + 24))).quantize(256).save(sys.argv[2], optimize=True)
+PY
+  echo "docs/img/report-$kind.png"
+done
