@@ -8,6 +8,7 @@ set -euo pipefail
 CONFIG="$1"; OUT="$2"; PARTITIONS="$3"; CORES="$4"
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 JAR="${SPARKMERGE_JAR:-$(ls "$HERE"/target/sparkmerge-*.jar | grep -v original | head -1)}"
+. "$HERE/jobs/log-conf.sh" "$JAR"
 PLAN="$(spark-submit --master 'local[1]' --class io.sparkmerge.cli.Main "$JAR" merge "$CONFIG" "$OUT" --dry-run --partitions "$PARTITIONS")"
 echo "$PLAN" >&2
 TASK_MB="$(echo "$PLAN" | sed -n 's/^estimated executor memory per task (largest): \([0-9.]*\) MB$/\1/p')"

@@ -45,6 +45,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    LogConfig.apply(System.getenv(LogConfig.ENV));
     int code = execute(args, System.out, System.err);
     System.exit(code);
   }
@@ -52,7 +53,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
   /** Runs a command line and returns its exit code (tests call this instead of main). */
   public static int execute(String[] args, PrintStream out, PrintStream err) {
     if (java.util.Arrays.asList(args).contains("--verbose")) {
-      // conf/log4j2.xml silences Spark's per-task failure traces; --verbose wants them
+      // the bundled log4j2.xml silences Spark's per-task failure traces; --verbose wants them
       for (String logger : new String[] {"org.apache.spark.executor.Executor", "org.apache.spark.scheduler.TaskSetManager",
           "org.apache.spark.scheduler.DAGScheduler"}) {
         org.apache.logging.log4j.core.config.Configurator.setLevel(logger, org.apache.logging.log4j.Level.WARN);

@@ -24,6 +24,7 @@ class JobScriptsTest {
   static final String FAKE = """
       #!/usr/bin/env bash
       echo "$*" >> "$FAKE_LOG"
+      echo "${SPARK_SUBMIT_OPTS:-}" >> "$FAKE_LOG.opts"
       app=(); seen=0
       for a in "$@"; do if [ $seen = 1 ]; then app+=("$a"); elif [[ "$a" == *.jar ]]; then seen=1; fi; done
       case " $* " in
@@ -31,7 +32,7 @@ class JobScriptsTest {
       esac
       """;
 
-  record Result(int code, String out, List<String> calls) {}
+  record Result(int code, String out, List<String> calls, List<String> opts) {}
 
   Result run(Map<String, String> env, String... cmd) throws Exception {
     Path bin = Files.createDirectories(work.resolve("bin"));
@@ -48,7 +49,9 @@ class JobScriptsTest {
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     int code = p.waitFor();
-    return new Result(code, out, Files.exists(log) ? Files.readAllLines(log) : List.of());
+    Path opts = Path.of(log + ".opts");
+    return new Result(code, out, Files.exists(log) ? Files.readAllLines(log) : List.of(),
+        Files.exists(opts) ? Files.readAllLines(opts) : List.of());
   }
 
   @Test
@@ -68,6 +71,27 @@ class JobScriptsTest {
         && submit.contains("spark.executor.memory=2560m") && submit.contains("spark.executor.memoryOverhead=1024m"), submit);
     assertTrue(submit.endsWith("--files " + cfg + " /opt/sparkmerge/sparkmerge.jar merge ties.yml hdfs:///out/m --partitions 8 --overwrite"),
         submit);
+    // spark-submit here (the dry-run's driver, then the YARN client) logs with the jar's quiet configuration
+    assertEquals(List.of(QUIET, QUIET), r.opts());
+
+    // SPARKMERGE_LOG_CONF: used here, shipped with the config and named to the driver's Main by its base name
+    Path own = Files.writeString(work.resolve("my-log4j2.xml"), "<Configuration/>");
+    Result mine = run(Map.of("SPARKMERGE_LOG_CONF", own.toString()), "bash", "jobs/spark-submit-yarn.sh", cfg.toString(),
+        "hdfs:///out/m", "8", "2");
+    assertEquals(0, mine.code(), mine.out());
+    String s2 = mine.calls().get(1);
+    assertTrue(s2.contains("--conf spark.yarn.appMasterEnv.SPARKMERGE_LOG_CONF=my-log4j2.xml --files " + cfg + "," + own + " "), s2);
+    assertEquals("-Dlog4j2.configurationFile=file:" + own, mine.opts().get(1));
+  }
+
+  static final String QUIET = "-Dlog4j2.configurationFile=jar:file:/opt/sparkmerge/sparkmerge.jar!/io/sparkmerge/log4j2.xml";
+
+  @Test
+  void standaloneWrapperRunsTheDriverWithTheJarsLogConfiguration() throws Exception {
+    Result r = run(Map.of(), "bash", "jobs/spark-submit-standalone.sh", "spark://m:7077", "jobs/ties.yml", "hdfs:///out/m");
+    assertEquals(0, r.code(), r.out());
+    assertTrue(r.calls().get(0).endsWith("/opt/sparkmerge/sparkmerge.jar merge jobs/ties.yml hdfs:///out/m"), r.calls().toString());
+    assertEquals(List.of(QUIET), r.opts());
   }
 
   @Test
@@ -81,6 +105,12 @@ class JobScriptsTest {
     assertTrue(submit.contains("spark.executor.memoryOverhead=18512m") && submit.contains("spark.executor.memory=3072m")
         && submit.contains("spark.executor.instances=4") && submit.contains("spark.kubernetes.container.image=reg/sparkmerge:1"), submit);
     assertTrue(submit.endsWith("local:///opt/sparkmerge/sparkmerge.jar merge /opt/sparkmerge/ties.yml s3a://b/m --partitions 16"), submit);
+    assertEquals(List.of(QUIET, QUIET), r.opts());
+    Result own = run(Map.of("IMAGE", "x", "FAKE_PLAN", "estimated executor memory per task (largest): 10.0 MB",
+        "SPARKMERGE_LOG_CONF", "conf/quiet.xml"), "bash", "jobs/spark-submit-k8s.sh", "k8s://x", "jobs/ties.yml", "s3a://b/m");
+    assertEquals(0, own.code(), own.out());
+    assertTrue(own.calls().get(1).contains("--conf spark.kubernetes.driverEnv.SPARKMERGE_LOG_CONF=/opt/sparkmerge/quiet.xml "),
+        own.calls().get(1));
     Result bad = run(Map.of("IMAGE", "x", "FAKE_PLAN", "no estimate here"), "bash", "jobs/spark-submit-k8s.sh", "k8s://x",
         "jobs/ties.yml", "s3a://b/m");
     assertTrue(bad.code() != 0 && bad.out().contains("no memory estimate"), bad.out());
