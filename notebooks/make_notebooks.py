@@ -1,7 +1,12 @@
 """Writes the analysis notebooks (run: python3 notebooks/make_notebooks.py). Kept as code so the
-cells are reviewed as text; the .ipynb files it writes are what users open."""
+cells are reviewed as text; the .ipynb files it writes are what users open. With `--execute DATA` it
+also runs them in place on the tables in DATA (docs/img/make.sh does, on its generated family), so the
+committed notebooks show their plots."""
 import json
+import os
 import pathlib
+import subprocess
+import sys
 
 LOAD = '''%matplotlib inline
 import os
@@ -29,6 +34,12 @@ def load(name):
         return pd.read_csv(csv)
     print(f"{name}: not in {DATA} (run the job that writes it)")
     return None
+
+def name_of(model):
+    """A model's name as the HTML report shows it: a path's last directory."""
+    return str(model).rstrip("/").split("/")[-1]
+
+DELTA = "Δ = Σ τ"  # the report's name for the sum of the task vectors
 
 def layer_of(tensor):
     """The block index in HF names (model.layers.3. -> 3), -1 outside the layers."""
@@ -89,24 +100,30 @@ SPECTRA = nb("Spectra and subspace overlap",
     "exploit.",
     [("code", '''spectra = load("spectra")
 summary = load("summary")
+# spectra and summary name a task vector by its source (delta, model0, ...); the report by its model's name
+names = {"delta": DELTA}
+if summary is not None:
+    names.update({s: name_of(m) for s, m in zip(summary.source, summary.model) if s != "delta"})
 if spectra is not None:
+    spectra["name"] = spectra.source.map(lambda s: names.get(s, s))
     tensors = sorted(spectra.tensor.unique(), key=lambda t: (".layers.0." not in t, t))[:4]
     fig, axes = plt.subplots(1, len(tensors), figsize=(4 * len(tensors), 3.5), squeeze=False)
     for ax, t in zip(axes[0], tensors):
-        for source, d in spectra[spectra.tensor == t].groupby("source"):
-            ax.semilogy(d["index"] + 1, d.singular_value, marker=".", label=source)
+        for name, d in spectra[spectra.tensor == t].groupby("name"):
+            ax.semilogy(d["index"] + 1, d.singular_value, marker=".", label=name)
         ax.set(title=t.replace("model.", ""), xlabel="index")
     axes[0][0].legend()
     plt.show()'''),
      ("code", '''if summary is not None:
     summary["layer"] = summary.tensor.map(layer_of)
-    rank = summary[summary.layer >= 0].groupby(["source", "layer"]).effective_rank.mean().unstack(0)
+    summary["name"] = summary.source.map(lambda s: names.get(s, s))
+    rank = summary[summary.layer >= 0].groupby(["name", "layer"]).effective_rank.mean().unstack(0)
     rank.plot(marker="o", title="effective rank per layer (mean over tensors)", figsize=(7, 4))
     plt.show()'''),
      ("code", '''overlap = load("overlap")
 if overlap is not None:
     overlap["layer"] = overlap.tensor.map(layer_of)
-    overlap["pair"] = overlap.model_i.astype(str).str.split("/").str[-1] + " × " + overlap.model_j.astype(str).str.split("/").str[-1]
+    overlap["pair"] = overlap.model_i.map(name_of) + " × " + overlap.model_j.map(name_of)
     per_layer = overlap[overlap.layer >= 0].groupby(["pair", "layer"]).overlap.mean().unstack(0)
     per_layer.plot(marker="o", title="subspace overlap per layer", ylim=(0, 1), figsize=(7, 4))
     plt.show()
@@ -121,7 +138,7 @@ if density is not None:
     d = density[density.layer >= 0].groupby(["model", "method", "layer"])[["kept", "numel"]].sum()
     d["density"] = d.kept / d.numel
     d = d.reset_index()
-    d["series"] = d.model + " · " + d.method
+    d["series"] = d.model.map(name_of) + " (" + d.method + ")"
     d.pivot(index="layer", columns="series", values="density").plot(marker="o", title="mask density per layer", figsize=(7, 4))
     plt.show()'''),
      ("code", '''mo = load("mask_overlap")
@@ -148,3 +165,8 @@ here = pathlib.Path(__file__).parent
 for name, book in [("scope_mismatch", SCOPE), ("spectra_overlap", SPECTRA), ("mask_overlap", MASKS)]:
     (here / f"{name}.ipynb").write_text(json.dumps(book, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print("wrote", here / f"{name}.ipynb")
+if len(sys.argv) > 1:
+    # --execute DATA: run them in place on DATA's tables, so the committed notebooks show their plots
+    env = dict(os.environ, SPARKMERGE_DATA=sys.argv[2])
+    books = [str(here / f"{n}.ipynb") for n in ("scope_mismatch", "spectra_overlap", "mask_overlap")]
+    subprocess.run(["jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace"] + books, env=env, check=True)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The README's screenshots of the four kinds of report page (a merge, subspaces, stats and masks
-# output), rendered by headless Debian chromium from a synth tiny family merged with jobs/ties.yml.
-# Re-run after a report changes (needs the chromium and python3-pil packages: apt-get install -y
-# chromium python3-pil):
-#   docs/img/make.sh          # writes docs/img/report-{merge,subspaces,stats,masks}.png
+# output), rendered by headless Debian chromium from a synth tiny family merged with jobs/ties.yml, and
+# the committed notebooks executed on the same outputs (so they show the same models' plots).
+# Re-run after a report or a notebook changes (needs: apt-get install -y chromium python3-pil
+# jupyter-nbconvert python3-pandas python3-matplotlib python3-ipykernel):
+#   docs/img/make.sh    # writes docs/img/report-{merge,subspaces,stats,masks}.png and notebooks/*.ipynb
 set -euo pipefail
 HOME_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 IMG="$HOME_DIR/docs/img"
@@ -43,3 +44,10 @@ page.crop((0, 0, page.width, min(page.height, bottom + 24))).quantize(256).save(
 PY
   echo "docs/img/report-$kind.png"
 done
+
+# the notebooks read one directory: the three analysis jobs' tables side by side
+mkdir -p "$WORK/tables"
+for job in subspaces stats masks; do cp "$WORK/$job"/*.csv "$WORK/tables/"; done
+/usr/bin/python3 "$HOME_DIR/notebooks/make_notebooks.py" --execute "$WORK/tables" >>"$WORK/run.log" 2>&1 \
+  || { tail -20 "$WORK/run.log" >&2; exit 1; }
+echo "notebooks/*.ipynb executed on $WORK/tables"

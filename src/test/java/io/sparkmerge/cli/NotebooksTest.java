@@ -51,6 +51,21 @@ class NotebooksTest {
     }
   }
 
+  /** The committed notebooks are executed (docs/img/make.sh): a reader sees the plots without running anything. */
+  @Test
+  void committedNotebooksCarryTheirPlots() throws IOException {
+    for (String nb : List.of("scope_mismatch", "spectra_overlap", "mask_overlap")) {
+      String book = Files.readString(Path.of("notebooks", nb + ".ipynb"));
+      assertTrue(book.contains("\"image/png\""), nb + ": executed, with its plots");
+      assertTrue(!book.contains("\"execution_count\": null"), nb + ": every code cell ran");
+      assertEquals(-1, book.indexOf("\"output_type\": \"error\""), nb + " has no error output");
+      assertTrue(!book.contains("not in /"), nb + " found all its tables");
+    }
+    // the report's model names (ft-1, ft-2 of the generated family), not the tables' model0/model1
+    String overlap = Files.readString(Path.of("notebooks", "spectra_overlap.ipynb"));
+    assertTrue(overlap.contains("ft-1 × ft-2"), "spectra_overlap names the models as the report does");
+  }
+
   @Test
   void notebooksExecuteAgainstAGeneratedOutput() throws Exception {
     Assumptions.assumeTrue(available(work), "jupyter nbconvert with pandas and matplotlib is not installed; to run this test: "
