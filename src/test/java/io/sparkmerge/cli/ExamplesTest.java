@@ -91,7 +91,11 @@ class ExamplesTest {
       for (Path p : s.filter(Files::isRegularFile).toList()) {
         Path dst = w.resolve(p.toString());
         Files.createDirectories(dst.getParent());
-        Files.writeString(dst, Files.readString(p).replace(" /data/", " " + w + "/data/"));
+        if (p.toString().endsWith(".yml")) {
+          Files.writeString(dst, Files.readString(p).replace(" /data/", " " + w + "/data/"));
+        } else {
+          Files.copy(p, dst);
+        }
       }
     }
     for (String[] user : new String[][] {{"merge.yml", "ties.yml"}, {"ties-0.5.yml", "ties.yml"}, {"clients.yml", "wsa.yml"}}) {
