@@ -128,6 +128,7 @@ class JobScriptsTest {
     assertTrue(y.contains("spark.executor.resource.gpu.amount=1 ") && y.contains("spark.task.resource.gpu.amount=0.25 ")
         && y.contains("spark.executor.cores=4 "), y);
     assertTrue(y.endsWith("/opt/sparkmerge/sparkmerge.jar merge jobs/iso_cts.yml hdfs:///out/m --overwrite"), y);
+    assertEquals(List.of(QUIET), yarn.opts(), "spark-submit here logs with the jar's configuration");
     Result k8s = run(Map.of("GPUS_PER_EXECUTOR", "2"), "bash", "jobs/spark-submit-gpu.sh", "k8s://https://api:6443", "c.yml", "s3a://b/o");
     String k = k8s.calls().get(0);
     assertTrue(k.contains("spark.executor.resource.gpu.vendor=nvidia.com") && !k.contains("--files")
