@@ -78,6 +78,34 @@ class ShadedJarIT {
     assertTrue(natives.stream().anyMatch(n -> n.endsWith("libnd4jcpu.so")) && natives.stream().anyMatch(n -> n.endsWith("jnidispatch.so")));
   }
 
+  /**
+   * Every relocated name a class in the jar refers to is in the jar: relocating a package the jar does not
+   * bundle (it comes from Spark) breaks the classes that use it, at run time only (ND4J's Gzip compressor and
+   * commons-io: every ND4J array copy then failed).
+   */
+  @Test
+  void everyRelocatedReferenceResolvesInsideTheJar() throws Exception {
+    // internal names (slashes) are what the JVM links: class references, descriptors, signatures
+    Pattern relocated = Pattern.compile("io/sparkmerge/shaded/[A-Za-z0-9_$/]*[A-Za-z0-9_$]");
+    java.util.Set<String> missing = new java.util.TreeSet<>();
+    try (ZipFile z = new ZipFile(jar.toFile())) {
+      List<String> entries = z.stream().map(ZipEntry::getName).toList();
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (ZipEntry e : z.stream().filter(e -> e.getName().endsWith(".class")).toList()) {
+        String text = new String(z.getInputStream(e).readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        java.util.regex.Matcher m = relocated.matcher(text);
+        while (m.find()) {
+          String name = m.group();
+          if (seen.add(name) && entries.stream().noneMatch(n -> n.startsWith(name))) {
+            missing.add(name + " (from " + e.getName() + ")");
+          }
+        }
+      }
+      assertTrue(seen.size() > 100, "relocated references found: " + seen.size());
+    }
+    assertEquals(java.util.Set.of(), missing, "relocated names the jar refers to but does not hold");
+  }
+
   static String[] java(List<String> args, Map<String, String> env, String name) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java"));
     for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
