@@ -15,6 +15,9 @@ import picocli.CommandLine.Model.CommandSpec;
         + "while a live run holds OUT's lock. Any later run into OUT does the same first; this command is for readers "
         + "that want OUT whole without starting a run.",
         "Unfinished runs kept for 'merge --resume' stay."},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:OUT recovered, or nothing to recover", "1:anything else, e.g. a publish that cannot be finished "
+        + "(--verbose prints the stack trace)", "2:bad usage (OUT missing or empty)", "4:a live run holds OUT's lock (it is writing OUT)"},
     footer = {"", "Examples:", "  sparkmerge recover /data/merged", "  sparkmerge recover hdfs:///models/wsm/step-4000"})
 final class RecoverCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
