@@ -1,5 +1,6 @@
 package io.sparkmerge.method;
 
+import io.sparkmerge.ConfigException;
 import io.sparkmerge.param.ParamSpec;
 
 /**
@@ -41,6 +42,17 @@ public abstract class MethodBase implements MergeMethod {
   @Override
   public final BaseUse baseUse() {
     return baseUse;
+  }
+
+  /**
+   * The model-count check of the methods that merge a fixed number of models: a {@link ConfigException}
+   * reading {@code before + count + after} unless min ≤ count ≤ max.
+   */
+  protected static void requireModelCount(TensorMergeContext ctx, int min, int max, String before, String after) {
+    int modelCount = ctx.modelCount();
+    if (modelCount < min || modelCount > max) {
+      throw new ConfigException(before + modelCount + after);
+    }
   }
 
   @Override

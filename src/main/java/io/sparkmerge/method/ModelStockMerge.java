@@ -4,7 +4,6 @@ import io.sparkmerge.math.BlockGram;
 import io.sparkmerge.math.Blocks;
 import io.sparkmerge.math.Spherical;
 import io.sparkmerge.param.ParamSpec;
-import io.sparkmerge.ConfigException;
 import io.sparkmerge.InputDataException;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -24,11 +23,8 @@ final class ModelStockMerge extends MethodBase {
 
   @Override
   public void validate(TensorMergeContext ctx) {
-    int modelCount = ctx.modelCount();
-    if (modelCount < 2) {
-      throw new ConfigException("merge_method 'model_stock' needs a base and at least two other models, got " + modelCount
-          + " besides the base");
-    }
+    requireModelCount(ctx, 2, Integer.MAX_VALUE, "merge_method 'model_stock' needs a base and at least two other models, got ",
+        " besides the base");
   }
 
   /** t from the task vectors' Gram matrix. */

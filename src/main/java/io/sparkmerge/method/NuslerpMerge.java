@@ -4,7 +4,6 @@ import io.sparkmerge.math.BlockGram;
 import io.sparkmerge.math.Blocks;
 import io.sparkmerge.math.Spherical;
 import io.sparkmerge.param.ParamSpec;
-import io.sparkmerge.ConfigException;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -28,10 +27,7 @@ final class NuslerpMerge extends MethodBase {
 
   @Override
   public void validate(TensorMergeContext ctx) {
-    int modelCount = ctx.modelCount();
-    if (modelCount != 2) {
-      throw new ConfigException("merge_method 'nuslerp' takes exactly two models (plus an optional base), got " + modelCount);
-    }
+    requireModelCount(ctx, 2, 2, "merge_method 'nuslerp' takes exactly two models (plus an optional base), got ", "");
   }
 
   @Override

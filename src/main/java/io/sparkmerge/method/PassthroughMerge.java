@@ -1,7 +1,6 @@
 package io.sparkmerge.method;
 
 import io.sparkmerge.param.ParamSpec;
-import io.sparkmerge.ConfigException;
 
 /** {@code passthrough} (methods.md §1): exactly one model supplies the tensor, times {@code scale} (default 1). */
 final class PassthroughMerge extends MethodBase {
@@ -19,11 +18,8 @@ final class PassthroughMerge extends MethodBase {
 
   @Override
   public void validate(TensorMergeContext ctx) {
-    int modelCount = ctx.modelCount();
-    if (modelCount != 1) {
-      throw new ConfigException("merge_method 'passthrough' takes exactly one model, got " + modelCount
-          + "; list one model (use tensors: overrides to take tensors from elsewhere)");
-    }
+    requireModelCount(ctx, 1, 1, "merge_method 'passthrough' takes exactly one model, got ",
+        "; list one model (use tensors: overrides to take tensors from elsewhere)");
   }
 
   @Override

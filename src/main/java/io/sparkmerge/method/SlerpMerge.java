@@ -2,7 +2,6 @@ package io.sparkmerge.method;
 
 import io.sparkmerge.math.Spherical;
 import io.sparkmerge.param.ParamSpec;
-import io.sparkmerge.ConfigException;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -34,10 +33,7 @@ final class SlerpMerge extends MethodBase {
 
   @Override
   public void validate(TensorMergeContext ctx) {
-    int modelCount = ctx.modelCount();
-    if (modelCount != 1) {
-      throw new ConfigException("merge_method 'slerp' interpolates the base with exactly one other model, got " + modelCount
-          + " besides the base; use nuslerp or karcher for other counts");
-    }
+    requireModelCount(ctx, 1, 1, "merge_method 'slerp' interpolates the base with exactly one other model, got ",
+        " besides the base; use nuslerp or karcher for other counts");
   }
 }
