@@ -2,7 +2,6 @@ package io.sparkmerge.job;
 
 import io.sparkmerge.exec.ShardTask;
 import io.sparkmerge.output.OutputLifecycle;
-import io.sparkmerge.output.OverlapRule;
 import io.sparkmerge.output.SafeNames;
 import io.sparkmerge.output.Staging;
 import io.sparkmerge.output.Tables;
@@ -10,7 +9,6 @@ import io.sparkmerge.ConfigException;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.io.HfIndex;
 import io.sparkmerge.io.SafetensorsWriter;
-import io.sparkmerge.io.Storage;
 import io.sparkmerge.method.MethodRegistry;
 import io.sparkmerge.method.TensorMerge;
 import io.sparkmerge.plan.LayerPositions;
@@ -67,11 +65,10 @@ public final class MasksJob {
   private MasksJob() {}
 
   public static Outcome run(SparkSession spark, MergeConfig cfg, Options o) throws IOException {
-    Configuration conf = Storage.apply(spark.sparkContext().hadoopConfiguration());
-    OutputLifecycle output = OutputLifecycle.directory(conf, o.out(), o.overwrite(), OverlapRule.inputsOf(cfg),
-        OutputLifecycle.Settings.of(spark.conf()));
-    int partitions = o.partitions() > 0 ? o.partitions() : spark.sparkContext().defaultParallelism();
-    MergePlan planned = MergeJob.plan(conf, cfg, partitions);
+    PlannedRun run = PlannedRun.start(spark, cfg, o.out(), o.overwrite(), o.partitions());
+    OutputLifecycle output = run.output();
+    int partitions = run.partitions();
+    MergePlan planned = run.plan();
     checkMethods(planned);
     MergePlan plan = SideInputPasses.resolve(spark, planned, partitions, o.console()).plan();
     // model directory names become directory names: escaped, never a path of their own

@@ -3,11 +3,9 @@ package io.sparkmerge.job;
 import io.sparkmerge.exec.ShardTask;
 import io.sparkmerge.exec.TensorLoader;
 import io.sparkmerge.output.OutputLifecycle;
-import io.sparkmerge.output.OverlapRule;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.io.HfIndex;
 import io.sparkmerge.io.SafetensorsWriter;
-import io.sparkmerge.io.Storage;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.method.TensorMerge;
 import io.sparkmerge.plan.InputModel;
@@ -78,11 +76,10 @@ public final class TaskVectorsJob {
   private TaskVectorsJob() {}
 
   public static Outcome run(SparkSession spark, MergeConfig cfg, Options o) throws IOException {
-    Configuration conf = Storage.apply(spark.sparkContext().hadoopConfiguration());
-    OutputLifecycle output = OutputLifecycle.directory(conf, o.out(), o.overwrite(), OverlapRule.inputsOf(cfg),
-        OutputLifecycle.Settings.of(spark.conf()));
-    int partitions = o.partitions() > 0 ? o.partitions() : spark.sparkContext().defaultParallelism();
-    MergePlan planned = MergeJob.plan(conf, cfg, partitions);
+    PlannedRun run = PlannedRun.start(spark, cfg, o.out(), o.overwrite(), o.partitions());
+    OutputLifecycle output = run.output();
+    int partitions = run.partitions();
+    MergePlan planned = run.plan();
     MergePlan plan = o.density() != null ? GlobalThresholdJob.resolve(spark, planned, partitions, o.console()) : planned;
     StageRunner runner = new StageRunner(spark, plan.runId(), o.console());
     long[] written = new long[2];
