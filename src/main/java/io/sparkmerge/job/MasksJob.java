@@ -1,7 +1,6 @@
 package io.sparkmerge.job;
 
 import io.sparkmerge.exec.ShardTask;
-import io.sparkmerge.output.OutputLifecycle;
 import io.sparkmerge.output.SafeNames;
 import io.sparkmerge.output.Staging;
 import io.sparkmerge.output.Tables;
@@ -66,15 +65,12 @@ public final class MasksJob {
 
   public static Outcome run(SparkSession spark, MergeConfig cfg, Options o) throws IOException {
     PlannedRun run = PlannedRun.start(spark, cfg, o.out(), o.overwrite(), o.partitions());
-    OutputLifecycle output = run.output();
-    int partitions = run.partitions();
-    MergePlan planned = run.plan();
-    checkMethods(planned);
-    MergePlan plan = SideInputPasses.resolve(spark, planned, partitions, o.console()).plan();
+    checkMethods(run.plan());
+    MergePlan plan = SideInputPasses.resolve(spark, run.plan(), run.partitions(), o.console()).plan();
     // model directory names become directory names: escaped, never a path of their own
     List<String> labels = ModelWeights.labels(plan.models()).stream().map(SafeNames::fileName).toList();
     StageRunner runner = new StageRunner(spark, plan.runId(), o.console());
-    Outcome outcome = output.run(plan.runId(), runner::cancelAll, staging -> {
+    Outcome outcome = run.output().run(plan.runId(), runner::cancelAll, staging -> {
       List<ShardMasks> results = runShards(runner, plan, labels, staging.scratch().toString());
       List<DensityRow> density = new ArrayList<>();
       List<OverlapRow> overlap = new ArrayList<>();

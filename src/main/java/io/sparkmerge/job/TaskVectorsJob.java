@@ -2,7 +2,6 @@ package io.sparkmerge.job;
 
 import io.sparkmerge.exec.ShardTask;
 import io.sparkmerge.exec.TensorLoader;
-import io.sparkmerge.output.OutputLifecycle;
 import io.sparkmerge.io.DType;
 import io.sparkmerge.io.HfIndex;
 import io.sparkmerge.io.SafetensorsWriter;
@@ -77,13 +76,11 @@ public final class TaskVectorsJob {
 
   public static Outcome run(SparkSession spark, MergeConfig cfg, Options o) throws IOException {
     PlannedRun run = PlannedRun.start(spark, cfg, o.out(), o.overwrite(), o.partitions());
-    OutputLifecycle output = run.output();
-    int partitions = run.partitions();
-    MergePlan planned = run.plan();
-    MergePlan plan = o.density() != null ? GlobalThresholdJob.resolve(spark, planned, partitions, o.console()) : planned;
+    MergePlan plan = o.density() != null
+        ? GlobalThresholdJob.resolve(spark, run.plan(), run.partitions(), o.console()) : run.plan();
     StageRunner runner = new StageRunner(spark, plan.runId(), o.console());
     long[] written = new long[2];
-    output.run(plan.runId(), runner::cancelAll, staging -> {
+    run.output().run(plan.runId(), runner::cancelAll, staging -> {
       List<ShardTau> results = runShards(runner, plan, o.density() != null, staging.scratch().toString());
       Map<String, String> weightMap = new TreeMap<>();
       for (ShardTau r : results) {
@@ -113,7 +110,7 @@ public final class TaskVectorsJob {
           + " are far apart); a stitch from this task vector may differ there from one from the dense checkpoints%n", written[1]);
     }
     o.console().printf(Locale.ROOT, "task vector written to %s: %d bytes of tensors vs %d bytes of the model's (storage ratio %.4f)%n",
-        output.out(), written[0], modelBytes, out.ratio());
+        run.output().out(), written[0], modelBytes, out.ratio());
     return out;
   }
 
