@@ -10,40 +10,14 @@ import org.apache.hadoop.fs.Path;
 /**
  * A run's private space in the output's work directory: {@link #scratch()} for task attempts and their
  * records (never published), and {@link #dir()}, the new output being assembled: exactly what is in it
- * when the job's work returns is published.
+ * when the job's work returns is published. Made by {@link OutputLifecycle}.
+ *
+ * @param fs the file system of the output
+ * @param scratch where tasks write their attempts; dropped after the publish
+ * @param dir the new output (a directory output's contents; a file output's entries by name)
+ * @param adoptedRun the earlier run whose scratch this run adopted ({@code --resume}), or null
  */
-public final class Staging {
-  private final FileSystem fs;
-  private final Path scratch;
-  private final Path dir;
-  private final String adoptedRun;
-
-  Staging(FileSystem fs, Path scratch, Path dir, String adoptedRun) {
-    this.fs = fs;
-    this.scratch = scratch;
-    this.dir = dir;
-    this.adoptedRun = adoptedRun;
-  }
-
-  /** The earlier run whose scratch this run adopted ({@code --resume}), or null. */
-  public String adoptedRun() {
-    return adoptedRun;
-  }
-
-  /** The new output (a directory output's contents; a file output's entries by name). */
-  public Path dir() {
-    return dir;
-  }
-
-  /** Where tasks write their attempts; dropped after the publish. */
-  public Path scratch() {
-    return scratch;
-  }
-
-  public FileSystem fs() {
-    return fs;
-  }
-
+public record Staging(FileSystem fs, Path scratch, Path dir, String adoptedRun) {
   /** Moves a finished attempt file (in scratch) to its name in the new output. */
   public void promote(String attemptFile, String finalName) throws IOException {
     Path src = new Path(attemptFile);
