@@ -30,6 +30,7 @@ import torch  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 
 import cases as C  # noqa: E402
+import chat_templates  # noqa: E402
 import family as F  # noqa: E402
 
 MANTISSA = {"float32": 23, "bfloat16": 7, "float16": 10}
@@ -107,7 +108,7 @@ def main():
     work = os.path.abspath(args.dir)
     os.makedirs(work, exist_ok=True)
     all_cases = [c for c in C.cases(repo, args.mergekit_src) if re.search(args.only, c[0])]
-    rows = []
+    rows = [r for r in chat_templates.rows(repo) if re.search(args.only, r[0])]
     lines = []
     jobs = []
     for dtype in args.dtypes.split(","):
@@ -152,7 +153,7 @@ def main():
     with open(batch, "w") as f:
         f.write("\n".join(lines) + "\n")
     t0 = time.time()
-    if not args.compare_only:
+    if lines and not args.compare_only:
         subprocess.run([os.path.join(repo, "bin", "sparkmerge"), "batch", batch, "--keep-going"], check=False,
                        stdout=subprocess.DEVNULL)
     print(f"[sparkmerge] {len(lines)} merges: {time.time() - t0:.1f} s", file=sys.stderr)
