@@ -2,8 +2,10 @@ package io.sparkmerge.exec;
 
 import io.sparkmerge.InputDataException;
 import io.sparkmerge.io.TensorCodec;
+import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.io.TensorReader;
+import io.sparkmerge.lora.LoraAdapter;
 import io.sparkmerge.plan.InputModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,6 +17,7 @@ import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,8 +78,43 @@ public final class TensorLoader implements AutoCloseable {
     if (model.taskVector() != null) {
       return TaskVectorRows.block(this, model, name, first, rows, cols);
     }
-    TensorInfo info = model.dir().tensors().get(name);
-    String file = model.dir().fileOf(name);
+    LoraAdapter.Change change = model.lora() == null ? null : model.lora().change(name);
+    if (change != null) {
+      return loraBlock(model, name, change, first, rows, cols, check);
+    }
+    return decoded(model.dir(), name, first, rows, cols, model.role(), check);
+  }
+
+  /** A block of a MODEL+ADAPTER tensor: whole rows from {@link LoraRows}; a run inside one row cut from that row. */
+  private INDArray loraBlock(InputModel model, String name, LoraAdapter.Change change, long first, long rows, long cols,
+      boolean check) throws IOException {
+    long rowLength = model.dir().tensors().get(name).rowLength();
+    long firstRow = first / rowLength;
+    if (first % rowLength == 0 && cols == rowLength) {
+      return LoraRows.rows(this, model, name, change, firstRow, rows, check);
+    }
+    INDArray row = LoraRows.rows(this, model, name, change, firstRow, 1, check);
+    try {
+      INDArray a = pool.take(computeType, 1, cols);
+      long from = first - firstRow * rowLength;
+      a.assign(row.get(NDArrayIndex.point(0), NDArrayIndex.interval(from, from + cols)).reshape(1, cols));
+      return a;
+    } finally {
+      pool.release(row);
+    }
+  }
+
+  /** Rows of a tensor of {@code dir} decoded to the compute dtype (from the pool; hand back with {@link #release}). */
+  INDArray decoded(ModelDirectory dir, String name, long firstRow, long n, String role, boolean check) throws IOException {
+    long rowLength = dir.tensors().get(name).rowLength();
+    return decoded(dir, name, firstRow * rowLength, n, rowLength, role, check);
+  }
+
+  /** {@code rows × cols} elements of a tensor of {@code dir} from flat index {@code first}, decoded (from the pool). */
+  private INDArray decoded(ModelDirectory dir, String name, long first, long rows, long cols, String role, boolean check)
+      throws IOException {
+    TensorInfo info = dir.tensors().get(name);
+    String file = dir.fileOf(name);
     int bytes = Math.toIntExact(rows * cols * info.dtype().size());
     ByteBuffer buf = buffer.get(bytes);
     reader(file).readFully(info.fileOffset() + first * info.dtype().size(), buf.array(), 0, bytes);
@@ -87,7 +125,7 @@ public final class TensorLoader implements AutoCloseable {
     if (check && checkFinite) {
       if (bad > 0) {
         pool.release(a);
-        throw new InputDataException(file + ": tensor " + name + " (" + model.role() + ") contains " + bad
+        throw new InputDataException(file + ": tensor " + name + " (" + role + ") contains " + bad
             + " NaN/Inf values in elements " + first + ".." + (first + rows * cols - 1)
             + "; fix the checkpoint, or set allow_nonfinite: true to merge anyway");
       }
@@ -114,6 +152,23 @@ public final class TensorLoader implements AutoCloseable {
       v[i] = b;
     }
     return Nd4j.createFromArray(v).castTo(computeType).reshape(rows, cols);
+  }
+
+  /** Columns [firstCol, firstCol + n) of a 2-D tensor of {@code dir}, decoded: one positioned read per row. */
+  INDArray decodedColumns(ModelDirectory dir, String name, long firstCol, long n) throws IOException {
+    TensorInfo info = dir.tensors().get(name);
+    long rows = info.shape()[0];
+    long cols = info.shape()[1];
+    int size = info.dtype().size();
+    INDArray out = Nd4j.createUninitialized(computeType, rows, n);
+    for (long r = 0; r < rows; r++) {
+      ByteBuffer buf = raw(dir.fileOf(name), info.fileOffset() + (r * cols + firstCol) * size, Math.toIntExact(n * size));
+      try (INDArray row = Nd4j.createUninitialized(computeType, 1, n)) {
+        TensorCodec.decode(info.dtype(), buf, row);
+        out.putRow(r, row);
+      }
+    }
+    return out;
   }
 
   /** Raw bytes [position, position + len) of a file into a reused heap buffer. */

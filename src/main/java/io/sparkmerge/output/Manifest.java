@@ -93,8 +93,17 @@ public final class Manifest {
     in.put("role", m.role());
     in.put("path", m.path());
     in.put("bytes", m.dir().totalBytes());
-    ArrayNode files = in.putArray("files");
-    for (SafetensorsHeader h : m.dir().headers()) {
+    files(in.putArray("files"), m.dir().headers());
+    if (m.lora() != null) {
+      ObjectNode lora = in.putObject("lora_adapter");
+      lora.put("path", m.lora().path());
+      lora.put("modules_changed", m.lora().changes().size());
+      files(lora.putArray("files"), m.lora().dir().headers());
+    }
+  }
+
+  private static void files(ArrayNode files, List<SafetensorsHeader> headers) {
+    for (SafetensorsHeader h : headers) {
       ObjectNode f = files.addObject();
       f.put("file", h.file());
       f.put("size", h.fileSize());

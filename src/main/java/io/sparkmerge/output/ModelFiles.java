@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkmerge.plan.InputModel;
 import io.sparkmerge.plan.LayerPositions;
 import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.lora.LoraReference;
 import io.sparkmerge.plan.MergePlan;
 import io.sparkmerge.plan.Planner;
 import io.sparkmerge.vocab.VocabularySurgery;
@@ -47,7 +48,8 @@ public final class ModelFiles {
     List<String> staged = new ArrayList<>();
     String template = chatTemplate(conf, cfg, plan, warnings);
     for (String name : cfg.copy()) {
-      Path p = new Path(TOKENIZER_FILES.contains(name) ? tokenizerDir : donor, name);
+      // a MODEL+ADAPTER reference's files are MODEL's
+      Path p = new Path(LoraReference.modelPath(TOKENIZER_FILES.contains(name) ? tokenizerDir : donor), name);
       FileSystem fs = p.getFileSystem(conf);
       if (!fs.exists(p) || (vocab != null && TokenizerFiles.STALE.contains(name))) {
         continue;
@@ -135,7 +137,8 @@ public final class ModelFiles {
     return best;
   }
 
-  private static String templateOf(Configuration conf, String dir) throws IOException {
+  private static String templateOf(Configuration conf, String ref) throws IOException {
+    String dir = LoraReference.modelPath(ref);
     Path jinja = new Path(dir, "chat_template.jinja");
     FileSystem fs = jinja.getFileSystem(conf);
     if (fs.exists(jinja)) {

@@ -87,6 +87,14 @@ public final class ShardReuse {
         data(sb, new Path(h.file()), conf);
       }
     }
+    if (m.lora() != null) { // the adapter's tensors (header and data identity) and the scales its config gives them
+      sb.append("  lora ").append(m.lora().path()).append('\n');
+      for (SafetensorsHeader h : m.lora().dir().headers()) {
+        sb.append("  ").append(h.headerSha256()).append(' ');
+        data(sb, new Path(h.file()), conf);
+      }
+      sb.append("  ").append(m.lora().changes()).append('\n');
+    }
     for (String side : new String[] {m.importance(), m.activations()}) {
       if (side != null && !side.equals("task_vector_norm")) {
         Path p = new Path(side);

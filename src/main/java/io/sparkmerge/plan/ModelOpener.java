@@ -4,6 +4,8 @@ import io.sparkmerge.ConfigException;
 import io.sparkmerge.InputDataException;
 import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.TensorInfo;
+import io.sparkmerge.lora.LoraAdapter;
+import io.sparkmerge.lora.LoraReference;
 import io.sparkmerge.vocab.EmbeddingRows;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -12,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -42,7 +45,33 @@ final class ModelOpener {
 
   /** The configured base model, or null. */
   InputModel base(String path) {
-    return path == null ? null : InputModel.base(path, open(path, "base_model"));
+    return path == null ? null : model(path, "base_model", d -> InputModel.base(path, d));
+  }
+
+  /**
+   * A model reference: a directory, or MODEL+ADAPTER (mergekit's syntax): {@code make} of MODEL's headers with the
+   * PEFT LoRA adapter added on the fly, checked against MODEL's tensors; {@code key} names it in errors.
+   */
+  InputModel model(String ref, String key, Function<ModelDirectory, InputModel> make) {
+    String adapter = LoraReference.adapterPath(ref, key);
+    ModelDirectory dir = open(LoraReference.modelPath(ref), key);
+    InputModel m = make.apply(dir);
+    if (adapter == null) {
+      return m;
+    }
+    LoraAdapter lora;
+    try {
+      Path p = new Path(adapter);
+      FileSystem fs = p.getFileSystem(hadoopConf);
+      if (!fs.exists(p)) {
+        throw new ConfigException(key + ": LoRA adapter path '" + adapter + "' (in '" + ref + "') does not exist; check the path");
+      }
+      lora = LoraAdapter.open(fs, adapter);
+    } catch (IOException e) {
+      throw new UncheckedIOException(key + ": cannot read the LoRA adapter '" + adapter + "': " + e.getMessage(), e);
+    }
+    lora.check(dir, key + " (" + ref + ")");
+    return m.withLora(lora);
   }
 
   /**

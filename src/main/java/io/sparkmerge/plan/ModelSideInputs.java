@@ -3,6 +3,7 @@ package io.sparkmerge.plan;
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.io.ModelDirectory;
+import io.sparkmerge.lora.LoraReference;
 import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.method.MethodRegistry;
 import io.sparkmerge.method.SideInput;
@@ -36,11 +37,15 @@ final class ModelSideInputs {
     ModelDirectory masks = e.masks() == null ? null : opener.open(e.masks(), role + ".masks");
     InputModel m;
     if (e.taskVector()) {
+      if (LoraReference.adapterPath(e.path(), role) != null) {
+        throw new ConfigException(role + " (" + e.path() + "): 'task_vector: true' with a LoRA adapter; a task vector is"
+            + " relative to the base: give the adapter on the base, or materialise the model first");
+      }
       ModelDirectory tau = opener.open(e.path(), role);
       TaskVectorInputs.check(base.dir(), tau, role);
       m = InputModel.entry(i, e.path(), base.dir()).asTaskVector(tau, base.dir());
     } else {
-      m = InputModel.entry(i, e.path(), opener.open(e.path(), role));
+      m = opener.model(e.path(), role, d -> InputModel.entry(i, e.path(), d));
     }
     return m.withMasks(masks).withImportance(e.importance(), e.activations());
   }

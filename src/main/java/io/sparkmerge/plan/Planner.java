@@ -143,6 +143,14 @@ public final class Planner {
     return (long) (inputs + 1) * chunkElems * (elem + 2) + m.cost(t.shape(), t.perModel().size(), elem).workingBytes();
   }
 
+  /**
+   * One model reference of a job that is not a merge (extract-lora): a directory or MODEL+ADAPTER, its headers
+   * validated; {@code key} names it in errors.
+   */
+  public InputModel input(String ref, String key, boolean isBase) {
+    return opener.model(ref, key, d -> isBase ? InputModel.base(ref, d) : InputModel.entry(0, ref, d));
+  }
+
   /** The base and the models of an analysis job (base required; a models: entry equal to it is dropped), checked to match. */
   public record AnalysisInputs(InputModel base, List<InputModel> models) implements java.io.Serializable {}
 
@@ -163,7 +171,8 @@ public final class Planner {
     for (int i = 0; i < paths.size(); i++) {
       String path = paths.get(i);
       if (cfg.baseModel() == null || !samePath(path, cfg.baseModel())) {
-        models.add(InputModel.entry(i, path, opener.open(path, "models[" + i + "]")));
+        int k = i;
+        models.add(opener.model(path, "models[" + i + "]", d -> InputModel.entry(k, path, d)));
       }
     }
     if (models.isEmpty()) {

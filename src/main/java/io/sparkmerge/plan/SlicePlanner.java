@@ -23,10 +23,12 @@ final class SlicePlanner {
     for (int i = 0; i < paths.size(); i++) {
       String p = paths.get(i);
       boolean isBase = base != null && Planner.samePath(p, base.path());
-      dirs.add(isBase ? base.dir() : opener.open(p, "slices: model"));
-      planIndex[i] = isBase && usesBase ? -1 : models.size();
+      int k = models.size();
+      InputModel m = isBase ? base : opener.model(p, "slices: model", d -> InputModel.sliced(k, p, d));
+      dirs.add(m.dir());
+      planIndex[i] = isBase && usesBase ? -1 : k;
       if (planIndex[i] >= 0) {
-        models.add(InputModel.sliced(models.size(), p, dirs.get(i)));
+        models.add(isBase ? InputModel.sliced(k, p, m.dir()).withLora(m.lora()) : m);
       }
     }
     if (models.isEmpty()) {

@@ -33,7 +33,8 @@ public record Vocabulary(Map<String, Integer> tokens, TreeMap<Integer, ObjectNod
   static final ObjectMapper JSON = new ObjectMapper();
 
   /** The vocabulary of the model in {@code dir}, or null when it has no tokenizer.json with a vocabulary. */
-  public static Vocabulary read(Configuration conf, String dir) throws IOException {
+  public static Vocabulary read(Configuration conf, String ref) throws IOException {
+    String dir = io.sparkmerge.lora.LoraReference.modelPath(ref); // MODEL+ADAPTER: the tokenizer is MODEL's
     Path tj = new Path(dir, "tokenizer.json");
     FileSystem fs = tj.getFileSystem(conf);
     if (!fs.exists(tj)) {
