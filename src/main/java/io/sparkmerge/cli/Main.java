@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
         ScopesCommand.class,
         MasksCommand.class,
         TaskVectorsCommand.class,
+        ExtractLoraCommand.class,
         BatchCommand.class,
         RecoverCommand.class,
         CommandLine.HelpCommand.class})

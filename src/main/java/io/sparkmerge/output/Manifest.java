@@ -88,7 +88,7 @@ public final class Manifest {
     }
   }
 
-  private static void addInput(ArrayNode inputs, InputModel m) {
+  static void addInput(ArrayNode inputs, InputModel m) {
     ObjectNode in = inputs.addObject();
     in.put("role", m.role());
     in.put("path", m.path());
