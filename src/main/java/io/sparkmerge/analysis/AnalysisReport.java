@@ -11,12 +11,12 @@ import java.util.TreeSet;
 /**
  * The HTML report of an analysis or merge output: reads whichever tables are present (subspaces:
  * summary, spectra, overlap; stats: tensor_stats, pair_stats; masks: mask_density, mask_overlap; a
- * merge's sparkmerge.json) and renders one self-contained page with PNG plots (DESIGN.md §4 schemas).
+ * merge's sparkmerge.json; extract-lora: lora_modules) and renders one self-contained page with PNG plots (DESIGN.md §4 schemas).
  */
 public final class AnalysisReport {
   /** The CSV tables a report reads, by table name (file name without .csv). */
   public static final List<String> TABLES = List.of("summary", "spectra", "overlap", "tensor_stats", "pair_stats",
-      "mask_density", "mask_overlap");
+      "mask_density", "mask_overlap", LoraSection.TABLE);
   /** At most this many tensors get a spectrum plot. */
   static final int MAX_SPECTRA = 4;
 
@@ -81,6 +81,9 @@ public final class AnalysisReport {
         Pairs j = pairs(tables.get("mask_overlap"), "model_i", "model_j", "jaccard", 1.0);
         page.image(ReportCharts.heatmap("mask Jaccard overlap", j.labels, j.cells));
       }
+    }
+    if (tables.containsKey(LoraSection.TABLE)) {
+      LoraSection.add(page, tables.get(LoraSection.TABLE));
     }
     return page.sections() == 0 ? null : page.html();
   }

@@ -205,6 +205,11 @@ class ExtractLoraJobTest {
     assertEquals("svd", up.path("algorithm").asText());
     assertTrue(man.path("modules").path(L + "self_attn.k_proj").path("relative_error").asDouble() < 1e-6, "full rank: exact");
     assertTrue(Files.readString(out.resolve("lora_modules.csv")).contains(L + "mlp.up_proj,linear,12,16,4,svd,"));
+    Path html = work.resolve("report.html");
+    assertEquals(0, Main.execute(new String[] {"report", out.toString(), html.toString()}, new PrintStream(new ByteArrayOutputStream()),
+        new PrintStream(new ByteArrayOutputStream())));
+    String page = Files.readString(html);
+    assertTrue(page.contains("LoRA extraction") && page.contains(L + "mlp.up_proj") && page.contains("<img"), "report plots the errors");
 
     // the reverse: BASE+ADAPTER is BASE + B·A (scale alpha/r = 1), the merged weights of the truncation
     String merged = work.resolve("merged").toString();
