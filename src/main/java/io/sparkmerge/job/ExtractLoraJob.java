@@ -57,8 +57,8 @@ public final class ExtractLoraJob {
     FileSystem fs = outPath.getFileSystem(conf);
     new OutputCommitter(fs, outPath, "check", o.overwrite()).checkOutput();
     Planner planner = new Planner(conf);
-    InputModel base = planner.input("base", o.base(), "--base");
-    InputModel model = planner.input("model", o.model(), "--model");
+    InputModel base = planner.input(o.base(), "--base", true);
+    InputModel model = planner.input(o.model(), "--model", false);
     ExtractionPlan plan = ExtractionPlan.of(base.dir(), model.dir(), o.modules(), o.embedLora());
     String runId = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").format(java.time.LocalDateTime.now())
         + "-" + UUID.randomUUID().toString().substring(0, 8);
