@@ -4,7 +4,8 @@ Run it with the venv made by setup.sh (it needs mergekit, torch and safetensors)
     bench/mergekit_parity/run.sh [--dtypes float32,bfloat16,float16] [--modes float32,input] [--only REGEX]
 
 For every case (cases.py) and every family dtype it merges with mergekit (its Python API, one process)
-and with sparkmerge (bin/sparkmerge batch, one JVM), then compares the outputs tensor by tensor. The
+and with sparkmerge (bin/sparkmerge batch, one JVM), then compares the outputs tensor by tensor (LoRA
+extraction and MODEL+ADAPTER references: lora.py, rows matched by --only lora). The
 unit of disagreement is the ulp of the output dtype at the tensor's scale: the spacing of that dtype at
 the largest |value| of mergekit's tensor (2^-23·2^e for float32, 2^-7·2^e for bfloat16, 2^-10·2^e
 for float16). Random methods (DARE, DELLA) draw different masks by design; for them the table gives
@@ -32,6 +33,7 @@ from safetensors.torch import load_file  # noqa: E402
 import cases as C  # noqa: E402
 import chat_templates  # noqa: E402
 import family as F  # noqa: E402
+import lora  # noqa: E402
 
 MANTISSA = {"float32": 23, "bfloat16": 7, "float16": 10}
 
@@ -170,6 +172,8 @@ def main():
         else:
             rows.append((name, dtype, mode, f"{n} tensors, {same} identical; {100.0 * diff / max(1, total):.3f} % of "
                          f"{total} elements differ, {100.0 * far / max(1, total):.3f} % by > 1 ulp; max {worst:.2f} ulp"))
+    if not args.compare_only and re.search(args.only, "lora") and "float32" in args.dtypes.split(","):
+        rows += lora.rows(repo, work, F.write_family(os.path.join(work, "family-float32"), "float32", layers=4))
     head = ("| case | dtype | sparkmerge compute | agreement with mergekit |\n|---|---|---|---|\n")
     table = head + "".join(f"| {a} | {b} | {c} | {d} |\n" for a, b, c, d in rows)
     info = (f"{datetime.date.today().isoformat()}, `bench/mergekit_parity/run.sh {' '.join(sys.argv[1:])}`; "
