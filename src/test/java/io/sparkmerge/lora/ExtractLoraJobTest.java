@@ -8,13 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkmerge.cli.Main;
 import io.sparkmerge.config.ConfigLoader;
-import io.sparkmerge.io.DType;
 import io.sparkmerge.job.ExtractLoraJob;
 import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.JacobiSvd;
 import io.sparkmerge.testing.PolarReference;
-import io.sparkmerge.testing.SmallCheckpoints;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -109,12 +107,7 @@ class ExtractLoraJobTest {
   }
 
   private static String write(String name, Map<String, double[]> t) throws IOException {
-    List<SmallCheckpoints.Tensor> ts = new ArrayList<>();
-    t.forEach((k, v) -> ts.add(new SmallCheckpoints.Tensor(k, SHAPES.get(k), v)));
-    String d = SmallCheckpoints.write(dir.resolve(name), DType.F32, ts);
-    Files.writeString(dir.resolve(name).resolve("config.json"), "{\"model_type\": \"llama\", \"num_hidden_layers\": 1,"
-        + " \"torch_dtype\": \"float32\"}");
-    return d;
+    return LoraMergeJobTest.write(dir.resolve(name), t, SHAPES);
   }
 
   /** U_r·S_r·V_rᵀ of a rows×cols matrix by the Jacobi SVD, and the singular values. */

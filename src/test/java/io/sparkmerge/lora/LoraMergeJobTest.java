@@ -94,12 +94,16 @@ class LoraMergeJobTest {
   }
 
   private static String write(String name, Map<String, double[]> t) throws IOException {
+    return write(dir.resolve(name), t, SHAPES);
+  }
+
+  /** A one-layer F32 model (model.safetensors + a llama config.json) of these tensors and shapes. */
+  static String write(Path d, Map<String, double[]> t, Map<String, long[]> shapes) throws IOException {
     List<SmallCheckpoints.Tensor> ts = new ArrayList<>();
-    t.forEach((k, v) -> ts.add(new SmallCheckpoints.Tensor(k, SHAPES.get(k), v)));
-    String d = SmallCheckpoints.write(dir.resolve(name), DType.F32, ts);
-    Files.writeString(dir.resolve(name).resolve("config.json"), "{\"model_type\": \"llama\", \"num_hidden_layers\": 1,"
-        + " \"torch_dtype\": \"float32\"}");
-    return d;
+    t.forEach((k, v) -> ts.add(new SmallCheckpoints.Tensor(k, shapes.get(k), v)));
+    String out = SmallCheckpoints.write(d, DType.F32, ts);
+    Files.writeString(d.resolve("config.json"), "{\"model_type\": \"llama\", \"num_hidden_layers\": 1, \"torch_dtype\": \"float32\"}");
+    return out;
   }
 
   static double[] values(int n, int salt) {
