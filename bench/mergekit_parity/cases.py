@@ -22,7 +22,7 @@ INPUT_COMPUTE = {"linear", "task_arithmetic", "ties", "dare_linear", "dare_ties"
                  "della_linear", "slerp", "passthrough"}
 
 # mergekit methods sparkmerge does not have yet (issue 20 item 5): listed in the table, not run.
-SPARKMERGE_LACKS = {"arcee_fusion"}
+SPARKMERGE_LACKS = set()
 
 _TWO = "models:\n  - model: FT1\n    parameters: {P1}\n  - model: FT2\n    parameters: {P2}\n"
 _THREE = _TWO + "  - model: FT3\n    parameters: {P3}\n"
@@ -54,6 +54,7 @@ METHODS = {
     + _THREE.replace("{P1}", "{}").replace("{P2}", "{}").replace("{P3}", "{}"),
     "ramplus_tl": "merge_method: ramplus_tl\nbase_model: BASE\nparameters: {epsilon: 0.004, r: 0.5, alpha: 0.8}\n"
     + _THREE.replace("{P1}", "{}").replace("{P2}", "{}").replace("{P3}", "{}"),
+    "arcee_fusion": "merge_method: arcee_fusion\nbase_model: BASE\nmodels:\n  - model: BASE\n  - model: FT1\n",
     "nearswap": "merge_method: nearswap\nbase_model: BASE\nparameters: {t: 0.001}\nmodels:\n  - model: BASE\n  - model: FT1\n",
     "nuslerp": "merge_method: nuslerp\n" + _TWO.replace("{P1}", "{weight: 0.6}").replace("{P2}", "{weight: 0.4}"),
     "model_stock": "merge_method: model_stock\nbase_model: BASE\n"

@@ -27,7 +27,7 @@ public final class MethodRegistry {
     List<MergeMethod> l = new ArrayList<>(List.of(
         // §1 baselines (with the task-arithmetic family below) and interpolation
         new LinearMerge(), new PassthroughMerge(), new SlerpMerge(), new NuslerpMerge(), new ModelStockMerge(),
-        new KarcherMerge(), new SceMerge(), new NearswapMerge(), new MultislerpMerge(), RamMerge.ram(), RamMerge.ramplusTl(),
+        new KarcherMerge(), new SceMerge(), new NearswapMerge(), new MultislerpMerge(), RamMerge.ram(), RamMerge.ramplusTl(), new ArceeFusionMerge(),
         // §2 subspace methods; §3–§4 sparse masks and layer-wise densities; §6 weight scope
         new IsoCMerge(), new IsoCtsMerge(), new TsvMerge(), new LocalizeStitchMerge(), new LewisMerge(), new WsaMerge()));
     // §1 task_arithmetic, ties, dare_*, breadcrumbs*, della*: sparsify → consensus → combine
