@@ -1,8 +1,6 @@
 package io.sparkmerge.job;
 
-import io.sparkmerge.exec.HadoopConf;
 import io.sparkmerge.exec.LoraExtraction;
-import io.sparkmerge.exec.NativeThreads;
 import io.sparkmerge.io.SafetensorsHeader;
 import io.sparkmerge.io.SafetensorsWriter;
 import io.sparkmerge.io.Storage;
@@ -11,7 +9,8 @@ import io.sparkmerge.io.TensorReader;
 import io.sparkmerge.lora.AdapterConfig;
 import io.sparkmerge.lora.ExtractionPlan;
 import io.sparkmerge.output.LoraManifest;
-import io.sparkmerge.output.OutputCommitter;
+import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.OverlapRule;
 import io.sparkmerge.plan.InputModel;
 import io.sparkmerge.plan.Planner;
 import java.io.IOException;
@@ -27,8 +26,6 @@ import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 
@@ -37,7 +34,8 @@ import org.apache.spark.sql.SparkSession;
  * (mergekit-extract-lora). The driver decides each module's fate from headers ({@link ExtractionPlan}); one Spark
  * task per module factors it ({@link LoraExtraction}) into a part file of the staging directory; the driver joins
  * the parts into {@code adapter_model.safetensors} (keys sorted), writes {@code adapter_config.json}, the manifest
- * {@code extract_lora.json} and the table {@code lora_modules.csv}, and commits them as one (DESIGN.md §4).
+ * {@code extract_lora.json} and the table {@code lora_modules.csv}, and publishes them with {@code _SUCCESS} through the output lifecycle (docs/reliability.md): nothing reaches OUT
+ * until every part is written.
  */
 public final class ExtractLoraJob {
   private ExtractLoraJob() {}
@@ -53,23 +51,19 @@ public final class ExtractLoraJob {
 
   public static Outcome run(SparkSession spark, Options o) throws IOException {
     Configuration conf = Storage.apply(spark.sparkContext().hadoopConfiguration());
-    Path outPath = new Path(o.out());
-    FileSystem fs = outPath.getFileSystem(conf);
-    new OutputCommitter(fs, outPath, "check", o.overwrite()).checkOutput();
+    OutputLifecycle output = OutputLifecycle.directory(conf, o.out(), o.overwrite(), inputs(o), OutputLifecycle.Settings.of(spark.conf()));
     Planner planner = new Planner(conf);
     InputModel base = planner.input(o.base(), "--base", true);
     InputModel model = planner.input(o.model(), "--model", false);
     ExtractionPlan plan = ExtractionPlan.of(base.dir(), model.dir(), o.modules(), o.embedLora());
     String runId = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").format(java.time.LocalDateTime.now())
         + "-" + UUID.randomUUID().toString().substring(0, 8);
-    OutputCommitter committer = new OutputCommitter(fs, outPath, runId, o.overwrite(), OutputCommitter.lockTimeoutMs(spark.conf()));
-    committer.setUp();
-    boolean done = false;
-    try {
+    StageRunner runner = new StageRunner(spark, runId, o.console());
+    Outcome outcome = output.run(runId, runner::cancelAll, staging -> {
       long t0 = System.nanoTime();
-      List<LoraExtraction.ModuleResult> results = factor(spark, base, model, plan, o, committer.staging().toString(), runId);
+      List<LoraExtraction.ModuleResult> results = factor(runner, base, model, plan, o, staging.scratch().toString());
       long factorMs = (System.nanoTime() - t0) / 1_000_000;
-      long bytes = join(fs, new Path(committer.staging(), ADAPTER_FILE), results);
+      long bytes = join(staging.fs(), new Path(staging.dir(), ADAPTER_FILE), results);
       Map<String, Integer> ranks = new LinkedHashMap<>();
       List<String> targets = new ArrayList<>();
       List<String> saved = new ArrayList<>();
@@ -85,23 +79,28 @@ public final class ExtractLoraJob {
           bias |= m.bias() != null;
         }
       }
-      committer.writeStaged(AdapterConfig.FILE, AdapterConfig.write(o.base(), ranks, targets, saved, bias));
-      committer.writeStaged(LoraManifest.FILE, LoraManifest.json(runId, settings(o), base, model, plan, results,
+      staging.writeStaged(AdapterConfig.FILE, AdapterConfig.write(o.base(), ranks, targets, saved, bias));
+      staging.writeStaged(LoraManifest.FILE, LoraManifest.json(runId, settings(o), base, model, plan, results,
           Map.of("factor", factorMs)));
-      committer.writeStaged(LoraManifest.TABLE, LoraManifest.csv(plan, results));
-      committer.commit(List.of(ADAPTER_FILE, AdapterConfig.FILE, LoraManifest.FILE, LoraManifest.TABLE));
-      done = true;
-      double worst = results.stream().mapToDouble(LoraExtraction.ModuleResult::relativeError).filter(e -> !Double.isNaN(e)).max()
-          .orElse(0);
-      o.console().printf(Locale.ROOT, "LoRA adapter written to %s: %d modules factored (rank ≤ %d), %d stored whole, %d bytes;"
-          + " worst relative error ‖τ − B·A‖/‖τ‖ %.4g (per module: %s)%n", committer.out(), ranks.size(), o.rank(),
-          plan.modules().size() - ranks.size(), bytes, worst, LoraManifest.TABLE);
+      staging.writeStaged(LoraManifest.TABLE, LoraManifest.csv(plan, results));
       return new Outcome(plan, results, bytes);
-    } finally {
-      if (!done) {
-        committer.abort();
-      }
-    }
+    });
+    double worst = outcome.results().stream().mapToDouble(LoraExtraction.ModuleResult::relativeError)
+        .filter(e -> !Double.isNaN(e)).max().orElse(0);
+    long factored = plan.modules().stream().filter(m -> m.kind() != ExtractionPlan.Kind.WHOLE).map(ExtractionPlan.Module::name)
+        .distinct().count();
+    o.console().printf(Locale.ROOT, "LoRA adapter written to %s: %d modules factored (rank ≤ %d), %d stored whole, %d bytes;"
+        + " worst relative error ‖τ − B·A‖/‖τ‖ %.4g (per module: %s)%n", output.out(), factored, o.rank(),
+        plan.modules().size() - factored, outcome.adapterBytes(), worst, LoraManifest.TABLE);
+    return outcome;
+  }
+
+  /** What extract-lora reads, for the overlap rule: --base and --model, each with its adapter when given as MODEL+ADAPTER. */
+  static List<OverlapRule.Input> inputs(Options o) {
+    List<OverlapRule.Input> in = new ArrayList<>();
+    OverlapRule.addModel(in, "--base", o.base());
+    OverlapRule.addModel(in, "--model", o.model());
+    return in;
   }
 
   private static Map<String, Object> settings(Options o) {
@@ -114,30 +113,27 @@ public final class ExtractLoraJob {
     return s;
   }
 
-  /** One Spark task per module, results in plan order. */
-  private static List<LoraExtraction.ModuleResult> factor(SparkSession spark, InputModel base, InputModel model, ExtractionPlan plan,
-      Options o, String staging, String runId) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+  /** One Spark task per module (part files in {@code scratch}), results in plan order. */
+  private static List<LoraExtraction.ModuleResult> factor(StageRunner runner, InputModel base, InputModel model, ExtractionPlan plan,
+      Options o, String scratch) {
     int n = plan.modules().size();
-    Broadcast<ExtractionPlan> planB = jsc.broadcast(plan);
-    HadoopConf hconf = new HadoopConf(jsc.hadoopConfiguration());
+    Broadcast<ExtractionPlan> planB = runner.broadcast(plan);
     LoraExtraction.Options eo = new LoraExtraction.Options(o.rank(), o.distribute(), o.seed());
     List<Integer> indices = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       indices.add(i);
     }
-    jsc.setJobGroup("sparkmerge-" + runId, String.format(Locale.ROOT, "sparkmerge extract-lora: %d modules, rank %d", n, o.rank()), true);
-    try {
-      List<LoraExtraction.ModuleResult> out = new ArrayList<>(jsc.parallelize(indices, n).map(i -> {
-        TaskContext tc = TaskContext.get();
-        NativeThreads.use(tc.cpus());
-        return LoraExtraction.run(base, model, planB.value().modules().get(i), i, eo, staging, tc.attemptNumber(), hconf.get());
-      }).collect());
-      out.sort((a, b) -> Integer.compare(a.index(), b.index()));
-      return out;
-    } finally {
-      jsc.clearJobGroup();
-    }
+    List<LoraExtraction.ModuleResult> out = runner.run("extract-lora",
+        String.format(Locale.ROOT, "sparkmerge extract-lora: %d modules, rank %d", n, o.rank()), indices, n, null, (it, task) -> {
+          List<LoraExtraction.ModuleResult> r = new ArrayList<>();
+          while (it.hasNext()) {
+            int i = it.next();
+            r.add(LoraExtraction.run(base, model, planB.value().modules().get(i), i, eo, scratch, task.attempt(), task.conf()));
+          }
+          return r;
+        });
+    out.sort((a, b) -> Integer.compare(a.index(), b.index()));
+    return out;
   }
 
   /** Copies every part's tensors into one file, keys sorted; returns its size. */

@@ -21,7 +21,7 @@ public final class LoraManifest {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   public static final String FILE = "extract_lora.json";
   public static final String TABLE = "lora_modules.csv";
-  static final Object[] COLUMNS = {"module", "kind", "rows", "cols", "rank", "algorithm", "relative_error", "tau_norm"};
+  static final List<String> COLUMNS = List.of("module", "kind", "rows", "cols", "rank", "algorithm", "relative_error", "tau_norm");
 
   private LoraManifest() {}
 
@@ -71,15 +71,15 @@ public final class LoraManifest {
 
   /** One row per factored module. */
   public static String csv(ExtractionPlan plan, List<LoraExtraction.ModuleResult> results) {
-    StringBuilder sb = new StringBuilder(Tables.csvLine(COLUMNS));
+    List<Object[]> rows = new java.util.ArrayList<>();
     for (int i = 0; i < plan.modules().size(); i++) {
       ExtractionPlan.Module m = plan.modules().get(i);
       LoraExtraction.ModuleResult r = results.get(i);
       if (m.kind() != ExtractionPlan.Kind.WHOLE) {
-        sb.append(Tables.csvLine(new Object[] {m.name(), m.kind().name().toLowerCase(java.util.Locale.ROOT), m.shape()[0],
-            m.shape()[1], r.rank(), r.algorithm(), r.relativeError(), r.tauNorm()}));
+        rows.add(new Object[] {m.name(), m.kind().name().toLowerCase(java.util.Locale.ROOT), m.shape()[0],
+            m.shape()[1], r.rank(), r.algorithm(), r.relativeError(), r.tauNorm()});
       }
     }
-    return sb.toString();
+    return io.sparkmerge.io.Csv.write(COLUMNS, rows);
   }
 }
