@@ -2,6 +2,7 @@ package io.sparkmerge.output;
 
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.lora.LoraReference;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Paths;
@@ -29,12 +30,16 @@ public final class OverlapRule {
   public static List<Input> inputsOf(MergeConfig cfg) {
     List<Input> in = new ArrayList<>();
     if (cfg.baseModel() != null) {
-      in.add(new Input("base_model", cfg.baseModel()));
+      addModel(in, "base_model", cfg.baseModel());
     }
     for (int i = 0; i < cfg.models().size(); i++) {
       MergeConfig.ModelEntry e = cfg.models().get(i);
       String role = "models[" + i + "]";
-      in.add(new Input(role + (e.taskVector() ? " (task vector)" : ""), e.path()));
+      if (e.taskVector()) {
+        in.add(new Input(role + " (task vector)", e.path()));
+      } else {
+        addModel(in, role, e.path());
+      }
       if (e.masks() != null) {
         in.add(new Input(role + ".masks", e.masks()));
       }
@@ -48,7 +53,7 @@ public final class OverlapRule {
     if (cfg.hasSlices()) {
       for (int s = 0; s < cfg.slices().size(); s++) {
         for (MergeConfig.SliceSource src : cfg.slices().get(s).sources()) {
-          in.add(new Input("slices[" + s + "] source", src.path()));
+          addModel(in, "slices[" + s + "] source", src.path());
         }
       }
     }
@@ -58,6 +63,18 @@ public final class OverlapRule {
       cfg.tokenizer().tokens().forEach((token, e) -> addPath(in, "tokenizer.tokens." + token + ".model", e.model()));
     }
     return in;
+  }
+
+  /**
+   * A model reference: MODEL, or {@code MODEL+ADAPTER} (mergekit's LoRA syntax), whose model directory and
+   * adapter directory are both inputs.
+   */
+  public static void addModel(List<Input> in, String kind, String ref) {
+    String adapter = LoraReference.adapterPath(ref, kind);
+    in.add(new Input(kind, LoraReference.modelPath(ref)));
+    if (adapter != null) {
+      in.add(new Input(kind + " adapter", adapter));
+    }
   }
 
   /** A tokenizer or embedding source that names a model path ("base" and "union" are not paths). */

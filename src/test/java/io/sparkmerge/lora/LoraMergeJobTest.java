@@ -8,6 +8,7 @@ import io.sparkmerge.ConfigException;
 import io.sparkmerge.InputDataException;
 import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.io.DType;
+import io.sparkmerge.job.ExtractLoraJob;
 import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.SmallCheckpoints;
@@ -184,6 +185,44 @@ class LoraMergeJobTest {
     InputDataException wrongModel = assertThrows(InputDataException.class,
         () -> merge(String.format(yaml, dir.resolve("wrong") + "+" + adapter), "c"));
     assertTrue(wrongModel.getMessage().contains("does not have"), wrongModel.getMessage());
+  }
+
+  /** The adapter of a MODEL+ADAPTER reference is an input: OUT may not equal it, lie inside it or contain it (exit 2). */
+  @Test
+  void anOutputOverlappingTheAdapterIsRefusedAndTheAdapterIsUntouched() throws Exception {
+    List<String> before;
+    try (var files = Files.list(Path.of(adapter))) {
+      before = files.map(p -> p.getFileName() + " " + p.toFile().length()).sorted().toList();
+    }
+    String yaml = "merge_method: passthrough\nmodels:\n  - model: " + base + "+" + adapter + "\n";
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    for (String[] c : new String[][] {{adapter, "is the same path as"}, {adapter + "/merged", "lies inside"}}) {
+      ConfigException e = assertThrows(ConfigException.class, () -> MergeJob.run(SparkTestSession.get(),
+          ConfigLoader.parse(yaml, "overlap.yml"), new MergeJob.Options(c[0], true, 3, quiet)), c[0]);
+      assertTrue(e.getMessage().contains(c[1]) && e.getMessage().contains("models[0] adapter " + adapter), e.getMessage());
+      ConfigException x = assertThrows(ConfigException.class, () -> ExtractLoraJob.run(SparkTestSession.get(),
+          new ExtractLoraJob.Options(base, base + "+" + adapter, c[0], 2, null, false, false, 1, true, quiet)), c[0]);
+      assertTrue(x.getMessage().contains(c[1]) && x.getMessage().contains("--model adapter " + adapter), x.getMessage());
+    }
+    // OUT containing an adapter (and not the model): a copy of the adapter in its own directory
+    Path holder = dir.resolve("holder");
+    Path inner = holder.resolve("adapter");
+    Files.createDirectories(inner);
+    try (var files = Files.list(Path.of(adapter))) {
+      for (Path f : files.toList()) {
+        Files.copy(f, inner.resolve(f.getFileName()));
+      }
+    }
+    ConfigException contains = assertThrows(ConfigException.class, () -> MergeJob.run(SparkTestSession.get(),
+        ConfigLoader.parse("merge_method: passthrough\nmodels:\n  - model: " + base + "+" + inner + "\n", "contains.yml"),
+        new MergeJob.Options(holder.toString(), true, 3, quiet)));
+    assertTrue(contains.getMessage().contains("contains the input models[0] adapter " + inner), contains.getMessage());
+    assertTrue(Files.exists(inner.resolve("adapter_config.json")), "--overwrite deleted nothing");
+    List<String> after;
+    try (var files = Files.list(Path.of(adapter))) {
+      after = files.map(p -> p.getFileName() + " " + p.toFile().length()).sorted().toList();
+    }
+    assertEquals(before, after, "the adapter directory is as it was");
   }
 
   @BeforeAll
