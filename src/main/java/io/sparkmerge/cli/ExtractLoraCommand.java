@@ -1,7 +1,9 @@
 package io.sparkmerge.cli;
 
 import io.sparkmerge.ConfigException;
+import io.sparkmerge.io.Storage;
 import io.sparkmerge.job.ExtractLoraJob;
+import io.sparkmerge.output.OutputLifecycle;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
@@ -63,9 +65,12 @@ final class ExtractLoraCommand implements Callable<Integer> {
         throw new ConfigException("--modules '" + modules + "' is not a regular expression: " + e.getDescription());
       }
     }
+    ExtractLoraJob.Options o = new ExtractLoraJob.Options(base, model, out, rank, modules, !noDistribute, embedLora, seed, overwrite,
+        System.out);
+    // the output lifecycle's check before a Spark session starts (SparkSessions.preflight for a config's inputs)
+    OutputLifecycle.directory(Storage.configuration(), out, overwrite, ExtractLoraJob.inputs(o), OutputLifecycle.Settings.DEFAULT);
     try (SparkSession spark = sparkOptions.create("sparkmerge extract-lora")) {
-      ExtractLoraJob.run(spark, new ExtractLoraJob.Options(base, model, out, rank, modules, !noDistribute, embedLora, seed, overwrite,
-          System.out));
+      ExtractLoraJob.run(spark, o);
       return 0;
     }
   }

@@ -96,7 +96,7 @@ public final class ExtractLoraJob {
   }
 
   /** What extract-lora reads, for the overlap rule: --base and --model, each with its adapter when given as MODEL+ADAPTER. */
-  static List<OverlapRule.Input> inputs(Options o) {
+  public static List<OverlapRule.Input> inputs(Options o) {
     List<OverlapRule.Input> in = new ArrayList<>();
     OverlapRule.addModel(in, "--base", o.base());
     OverlapRule.addModel(in, "--model", o.model());
