@@ -42,7 +42,7 @@ abstract class AnalysisCommand implements Callable<Integer> {
     try (SparkSession spark = sparkOptions.create("sparkmerge " + getClass().getAnnotation(Command.class).name())) {
       run(spark, cfg);
     }
-    reportOption.writeIfAsked(out, overwrite);
+    reportOption.writeIfAsked(sparkOptions.hadoop(), out, overwrite);
     return 0;
   }
 }

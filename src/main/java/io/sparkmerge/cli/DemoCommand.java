@@ -63,7 +63,7 @@ final class DemoCommand implements Callable<Integer> {
           o.plan().tensorCount(), o.plan().shards().size(), o.bytesWritten() / 1e6, o.timingsMs());
     }
     String report = work.resolve("report.html").toString();
-    ReportWriter.write(outDir, report, true);
+    ReportWriter.write(io.sparkmerge.io.Storage.configuration(), outDir, report, true);
     out.printf(Locale.ROOT, "3/4 report of the merge (inputs, method, parameters, timings): %s%n", report);
     out.printf(Locale.ROOT, "4/4 output in %s (config: %s); inspect it with: bin/sparkmerge inspect %s%n", outDir, cfgFile, outDir);
     out.printf(Locale.ROOT, "demo finished in %.1fs%n", (System.currentTimeMillis() - t0) / 1e3);

@@ -31,10 +31,12 @@ final class InspectCommand implements Callable<Integer> {
   @Option(names = "--summary", description = "only the per-model totals and the compatibility verdict")
   boolean summary;
 
+  @picocli.CommandLine.Mixin SparkSessions.HadoopOptions hadoopOptions;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
-    Configuration conf = io.sparkmerge.io.Storage.configuration();
+    Configuration conf = hadoopOptions.hadoop();
     List<ModelDirectory> dirs = new ArrayList<>();
     for (String m : models) {
       Path p = new Path(m);

@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
         CheckpointsCommand.class,
         StatsCommand.class,
         ReportCommand.class,
+        VerifyCommand.class,
         ScopesCommand.class,
         MasksCommand.class,
         TaskVectorsCommand.class,

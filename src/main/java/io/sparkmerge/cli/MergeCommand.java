@@ -58,7 +58,7 @@ final class MergeCommand implements Callable<Integer> {
     if (dryRun) {
       // Without a cluster to ask, assume local mode's parallelism (one task per core).
       int p = partitions > 0 ? partitions : Runtime.getRuntime().availableProcessors();
-      MergePlan plan = MergeJob.plan(io.sparkmerge.io.Storage.configuration(), cfg, p);
+      MergePlan plan = MergeJob.plan(sparkOptions.hadoop(), cfg, p);
       out.println(MergeJob.describe(plan));
       if (partitions == 0) {
         out.println("(no --partitions given: planned for " + p + " parallel tasks, as local mode on this machine would run)");

@@ -12,7 +12,8 @@ import picocli.CommandLine.Parameters;
         + "spectra, subspace overlap, mask density and overlap, whichever are present.",
     footer = {"", "Examples:", "  sparkmerge report /data/analysis/subspaces subspaces.html",
         "  sparkmerge report /data/merged merge-report.html --overwrite",
-        "  sparkmerge report hdfs:///analysis/stats /tmp/stats.html"})
+        "  sparkmerge report hdfs:///analysis/stats /tmp/stats.html",
+        "  sparkmerge report s3a://models/merged merged.html --conf spark.hadoop.fs.s3a.endpoint=http://minio:9000"})
 final class ReportCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "DIR", description = "a merge or analysis output directory")
   String dir;
@@ -23,9 +24,11 @@ final class ReportCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "replace an existing REPORT.html")
   boolean overwrite;
 
+  @picocli.CommandLine.Mixin SparkSessions.HadoopOptions hadoopOptions;
+
   @Override
   public Integer call() throws IOException {
-    long bytes = ReportWriter.write(dir, report, overwrite);
+    long bytes = ReportWriter.write(hadoopOptions.hadoop(), dir, report, overwrite);
     System.out.printf("wrote %s (%.1f KB)%n", report, bytes / 1024.0);
     return 0;
   }

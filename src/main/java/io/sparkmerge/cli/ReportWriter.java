@@ -29,17 +29,16 @@ final class ReportWriter {
     String report;
 
     /** After the job: writes the report of {@code out} when --report was given. */
-    void writeIfAsked(String out, boolean overwrite) throws IOException {
+    void writeIfAsked(Configuration conf, String out, boolean overwrite) throws IOException {
       if (report != null) {
-        write(out, report, overwrite);
+        write(conf, out, report, overwrite);
         System.out.println("report: " + report);
       }
     }
   }
 
   /** Writes the report of {@code dir} to {@code report}; returns the number of bytes written. */
-  static long write(String dir, String report, boolean overwrite) throws IOException {
-    Configuration conf = Storage.configuration();
+  static long write(Configuration conf, String dir, String report, boolean overwrite) throws IOException {
     Path in = new Path(dir);
     FileSystem fs = in.getFileSystem(conf);
     if (!fs.exists(in)) {

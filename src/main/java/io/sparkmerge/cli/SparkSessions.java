@@ -1,6 +1,8 @@
 package io.sparkmerge.cli;
 
 import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -19,6 +21,36 @@ final class SparkSessions {
     SparkSession create(String appName) {
       return SparkSessions.create(appName, master, confs);
     }
+
+    /** The Hadoop configuration of this command's work done without Spark (e.g. a dry run's plan). */
+    Configuration hadoop() {
+      return io.sparkmerge.io.Storage.configuration(settings(confs));
+    }
+  }
+
+  /** {@code --conf spark.hadoop.K=V} for the commands that run without Spark: S3A endpoint, credentials, ... (a picocli mixin). */
+  static final class HadoopOptions {
+    @picocli.CommandLine.Option(names = "--conf", paramLabel = "spark.hadoop.K=V",
+        description = "Hadoop setting for the file systems read and written, as Spark commands take it (repeatable), "
+            + "e.g. spark.hadoop.fs.s3a.endpoint=http://minio:9000")
+    List<String> confs = new java.util.ArrayList<>();
+
+    Configuration hadoop() {
+      return io.sparkmerge.io.Storage.configuration(settings(confs));
+    }
+  }
+
+  /** Parses {@code key=value} arguments of --conf; a malformed one is a usage error (exit 2). */
+  static List<Map.Entry<String, String>> settings(List<String> confs) {
+    List<Map.Entry<String, String>> l = new java.util.ArrayList<>();
+    for (String kv : confs) {
+      int i = kv.indexOf('=');
+      if (i <= 0) {
+        throw new io.sparkmerge.ConfigException("--conf '" + kv + "' must be key=value");
+      }
+      l.add(Map.entry(kv.substring(0, i), kv.substring(i + 1)));
+    }
+    return l;
   }
 
   /**
@@ -43,13 +75,16 @@ final class SparkSessions {
     }
     // One shard = one task; Spark's own retries and speculation are safe because attempts never share files.
     conf.setIfMissing("spark.task.maxFailures", "4");
-    for (String kv : confs) {
-      int i = kv.indexOf('=');
-      if (i <= 0) {
-        throw new io.sparkmerge.ConfigException("--conf '" + kv + "' must be key=value");
-      }
-      conf.set(kv.substring(0, i), kv.substring(i + 1));
+    for (Map.Entry<String, String> kv : settings(confs)) {
+      conf.set(kv.getKey(), kv.getValue());
     }
-    return SparkSession.builder().appName(appName).config(conf).getOrCreate();
+    SparkSession spark = SparkSession.builder().appName(appName).config(conf).getOrCreate();
+    // A session that already existed (an embedding application, the tests) keeps its Hadoop configuration; the
+    // spark.hadoop.* settings of this command (e.g. an S3A endpoint) must reach the FileSystems it opens all the same.
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    for (scala.Tuple2<String, String> kv : conf.getAllWithPrefix("spark.hadoop.")) {
+      hadoop.set(kv._1(), kv._2());
+    }
+    return spark;
   }
 }

@@ -1,5 +1,7 @@
 package io.sparkmerge.io;
 
+import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.RawLocalFileSystem;
 
@@ -14,16 +16,38 @@ public final class Storage {
   public static final String[][] SPARK_SETTINGS = {
       {"spark.hadoop.fs.file.impl", RawLocalFileSystem.class.getName()},
       {"spark.hadoop.fs.file.impl.disable.cache", "true"}};
+  private static final String SPARK_HADOOP = "spark.hadoop.";
 
   private Storage() {}
 
   public static Configuration configuration() {
-    return apply(new Configuration());
+    return configuration(List.of());
+  }
+
+  /**
+   * The configuration of a command that runs without Spark (report, verify, inspect, a dry run): Hadoop's
+   * defaults and site files, the settings above, then every {@code spark.hadoop.K=V} as {@code K=V}, first
+   * from the system properties (spark-submit passes --conf and spark-defaults.conf that way), then from
+   * {@code settings} (the command's own --conf), exactly as a Spark job's Hadoop configuration gets them.
+   */
+  public static Configuration configuration(List<Map.Entry<String, String>> settings) {
+    Configuration conf = apply(new Configuration());
+    for (String key : System.getProperties().stringPropertyNames()) {
+      if (key.startsWith(SPARK_HADOOP)) {
+        conf.set(key.substring(SPARK_HADOOP.length()), System.getProperty(key));
+      }
+    }
+    for (Map.Entry<String, String> kv : settings) {
+      if (kv.getKey().startsWith(SPARK_HADOOP)) {
+        conf.set(kv.getKey().substring(SPARK_HADOOP.length()), kv.getValue());
+      }
+    }
+    return conf;
   }
 
   public static Configuration apply(Configuration conf) {
     for (String[] kv : SPARK_SETTINGS) {
-      conf.setIfUnset(kv[0].substring("spark.hadoop.".length()), kv[1]);
+      conf.setIfUnset(kv[0].substring(SPARK_HADOOP.length()), kv[1]);
     }
     return conf;
   }

@@ -29,6 +29,23 @@ public final class TensorReader implements AutoCloseable {
     }
   }
 
+  /** SHA-256 (lower-case hex) of {@code length} bytes at {@code position}, streamed through {@code buf}. */
+  public String sha256(long position, long length, byte[] buf) throws IOException {
+    java.security.MessageDigest md;
+    try {
+      md = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    for (long pos = 0; pos < length; ) {
+      int n = (int) Math.min(buf.length, length - pos);
+      readFully(position + pos, buf, 0, n);
+      md.update(buf, 0, n);
+      pos += n;
+    }
+    return java.util.HexFormat.of().formatHex(md.digest());
+  }
+
   @Override
   public void close() throws IOException {
     in.close();

@@ -8,6 +8,7 @@ import io.sparkmerge.output.Manifest;
 import io.sparkmerge.output.MethodSummary;
 import io.sparkmerge.output.ModelCard;
 import io.sparkmerge.output.ModelFiles;
+import io.sparkmerge.output.OutputFiles;
 import io.sparkmerge.output.OutputLifecycle;
 import io.sparkmerge.output.OverlapRule;
 import io.sparkmerge.output.Staging;
@@ -159,6 +160,7 @@ public final class MergeJob {
     Map<String, TensorResult> byName = new TreeMap<>();
     Map<String, String> weightMap = new TreeMap<>();
     List<String> warnings = new ArrayList<>();
+    List<String> staged = new ArrayList<>(); // what the manifest's files section describes, in staging order
     long bytes = 0;
     if (results.size() != plan.shards().size()) {
       throw new IllegalStateException("expected " + plan.shards().size() + " shard results, got " + results.size());
@@ -177,6 +179,7 @@ public final class MergeJob {
         weightMap.put(got.name(), s.fileName());
       }
       staging.promote(r.attemptFile(), s.fileName());
+      staged.add(s.fileName());
       bytes += r.fileBytes();
       warnings.addAll(r.warnings());
     }
@@ -189,9 +192,11 @@ public final class MergeJob {
     }
     if (plan.shards().size() > 1) {
       staging.writeStaged("model.safetensors.index.json", HfIndex.json(tensorBytes, weightMap));
+      staged.add("model.safetensors.index.json");
     }
-    ModelFiles.stage(conf, cfg, plan, staging, warnings);
+    staged.addAll(ModelFiles.stage(conf, cfg, plan, staging, warnings));
     staging.writeStaged("README.md", ModelCard.build(cfg, plan));
+    staged.add("README.md");
     timings.put("commit", System.currentTimeMillis() - t2);
     Map<String, Object> sections = new java.util.LinkedHashMap<>(manifestSections);
     Map<String, Object> summary = MethodSummary.of(plan, byName.values());
@@ -200,6 +205,7 @@ public final class MergeJob {
     if (!summary.isEmpty()) {
       sections.put("method_summary", summary);
     }
+    sections.put("files", OutputFiles.describe(staging.fs(), staging.dir(), staged));
     staging.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings, sections));
     return new Outcome(plan, out.toString(), bytes, timings, warnings);
   }

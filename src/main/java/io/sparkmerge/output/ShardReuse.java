@@ -183,14 +183,7 @@ public final class ShardReuse {
             || !Arrays.equals(info.shape(), planned.shape()) || got.sha256() == null) {
           return "tensor " + planned.name() + " is not the planned one";
         }
-        MessageDigest md = sha256();
-        for (long pos = 0; pos < info.byteLength(); ) {
-          int n = (int) Math.min(buf.length, info.byteLength() - pos);
-          reader.readFully(info.fileOffset() + pos, buf, 0, n);
-          md.update(buf, 0, n);
-          pos += n;
-        }
-        if (!HexFormat.of().formatHex(md.digest()).equals(got.sha256())) {
+        if (!reader.sha256(info.fileOffset(), info.byteLength(), buf).equals(got.sha256())) {
           return "tensor " + planned.name() + " has changed since it was written (SHA-256 differs)";
         }
       }
