@@ -29,5 +29,8 @@ class S3SmokeTest {
     assertEquals(true, fs.rename(p, q));
     assertEquals(8, fs.getFileStatus(q).getLen());
     assertEquals(1, fs.listStatus(new Path(S3.uri("c"))).length);
+    // a directory S3A made is a directory when read back (S3Proxy's filesystem stores get this wrong)
+    fs.mkdirs(new Path(S3.uri("e/f")));
+    assertEquals(true, fs.getFileStatus(new Path(S3.uri("e/f"))).isDirectory());
   }
 }

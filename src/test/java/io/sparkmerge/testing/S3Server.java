@@ -2,32 +2,29 @@ package io.sparkmerge.testing;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobProviderMetadata;
 import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStore;
 import org.jclouds.blobstore.BlobStoreContext;
+import org.jclouds.blobstore.TransientApiMetadata;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real S3 endpoint for the tests: S3Proxy (an S3 API server) in the test JVM on 127.0.0.1, backed by
- * a temporary directory, with AWS signature v4 checked against a fixed test key pair. S3A reaches it
+ * an in-memory blob store, with AWS signatures checked against a fixed test key pair. S3A reaches it
  * with path-style access; no credential, region or endpoint comes from the environment. Register it as
  * {@code @RegisterExtension static final S3Server S3 = new S3Server();}: it starts once before the class's
- * tests and stops (closing its S3A clients, deleting its directory) after them. Each instance gets its own
+ * tests and stops (closing its S3A clients, dropping its objects) after them. Each instance gets its own
  * bucket name, so a FileSystem cached for one server is never reused for another.
  */
 public final class S3Server implements BeforeAllCallback, AfterAllCallback {
@@ -36,7 +33,6 @@ public final class S3Server implements BeforeAllCallback, AfterAllCallback {
   private static final AtomicInteger BUCKETS = new AtomicInteger();
 
   private final String bucket = "sparkmerge-" + ProcessHandle.current().pid() + "-" + BUCKETS.incrementAndGet();
-  private Path dir;
   private BlobStoreContext context;
   private S3Proxy proxy;
 
@@ -51,19 +47,17 @@ public final class S3Server implements BeforeAllCallback, AfterAllCallback {
   }
 
   public void start() throws Exception {
-    dir = Files.createTempDirectory("s3proxy-");
-    // the provider named directly: looking it up by id loads every provider S3Proxy registers, and its Azure
-    // ones need the Azure SDK, which the build leaves out
-    Properties props = new Properties();
-    props.setProperty("jclouds.filesystem.basedir", dir.toString());
-    context = ContextBuilder.newBuilder(new FilesystemNio2BlobProviderMetadata()).credentials("unused", "unused").overrides(props)
-        .buildView(BlobStoreContext.class);
+    // jclouds' in-memory "transient" store, named directly (looking a provider up by id loads every provider
+    // S3Proxy registers, and its Azure ones need the Azure SDK, which the build leaves out). Not S3Proxy's
+    // filesystem stores: they answer a HEAD of "a/b" with 200 when only the directory marker "a/b/" exists,
+    // so S3A takes every directory it made with mkdirs for a file; the transient store behaves like S3.
+    context = ContextBuilder.newBuilder(new TransientApiMetadata()).credentials("unused", "unused").buildView(BlobStoreContext.class);
     BlobStore store = context.getBlobStore();
     store.createContainerInLocation(null, bucket);
     proxy = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:0"))
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
     proxy.start();
-    long deadline = System.currentTimeMillis() + 30_000;
+    long deadline = System.currentTimeMillis() + 60_000;
     while (!proxy.getState().equals("STARTED")) {
       if (System.currentTimeMillis() > deadline) {
         throw new IllegalStateException("S3Proxy did not start: " + proxy.getState());
@@ -77,7 +71,6 @@ public final class S3Server implements BeforeAllCallback, AfterAllCallback {
       FileSystem.get(URI.create("s3a://" + bucket + "/"), configuration()).close();
       proxy.stop();
       context.close();
-      deleteTree(dir);
       proxy = null;
     }
   }
@@ -130,16 +123,5 @@ public final class S3Server implements BeforeAllCallback, AfterAllCallback {
 
   public FileSystem fs() throws IOException {
     return FileSystem.get(URI.create("s3a://" + bucket + "/"), configuration());
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    if (p == null || !Files.exists(p)) {
-      return;
-    }
-    try (var s = Files.walk(p)) {
-      for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(q);
-      }
-    }
   }
 }

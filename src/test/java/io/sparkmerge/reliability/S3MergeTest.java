@@ -1,0 +1,246 @@
+package io.sparkmerge.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkmerge.cli.Main;
+import io.sparkmerge.config.ConfigLoader;
+import io.sparkmerge.config.MergeConfig;
+import io.sparkmerge.job.MergeJob;
+import io.sparkmerge.testing.Checkpoints;
+import io.sparkmerge.testing.S3Server;
+import io.sparkmerge.testing.SparkTestSession;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Merges on S3 through S3A against a real S3 API server (S3Proxy on 127.0.0.1, {@link S3Server}):
+ * inputs and OUT on S3, and mixed local/S3, through the CLI with the S3A settings as --conf; the
+ * commit protocol and --resume on S3; `sparkmerge verify` on S3. Every output's tensors equal the
+ * local-disk run's bit for bit.
+ */
+@Timeout(value = 900, unit = TimeUnit.SECONDS)
+class S3MergeTest {
+  @RegisterExtension static final S3Server S3 = new S3Server();
+  @TempDir static Path local;
+  static List<String> localDirs;
+  static List<String> s3Dirs = new ArrayList<>();
+  static String localOut;
+  static FileSystem s3;
+
+  static final String TIES = """
+      merge_method: ties
+      base_model: BASE
+      models:
+        - model: FT1
+          parameters: {weight: 0.7, density: 0.4}
+        - model: FT2
+          parameters: {weight: 0.5, density: 0.6}
+      seed: 11
+      """;
+
+  @BeforeAll
+  static void uploadAndMergeLocally() throws IOException {
+    s3 = S3.fs();
+    localDirs = Checkpoints.tinyFamily(local.resolve("family"), 23, 2).stream().map(org.apache.hadoop.fs.Path::toString).toList();
+    for (String d : localDirs) {
+      org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(S3.uri("models/" + new org.apache.hadoop.fs.Path(d).getName()));
+      FileUtil.copy(Checkpoints.localFs(), new org.apache.hadoop.fs.Path(d), s3, dst, false, s3.getConf());
+      s3Dirs.add(dst.toString());
+    }
+    localOut = local.resolve("local-out").toString();
+    assertEquals(0, cli("merge", config(localDirs), localOut, "--partitions", "3").code());
+  }
+
+  @AfterEach
+  void clearFaults() {
+    SparkTestSession.get().conf().unset("spark.sparkmerge.test.failPartition");
+    SparkTestSession.get().conf().unset("spark.sparkmerge.test.failAttempts");
+  }
+
+  record Run(int code, String out, String err) {}
+
+  /** A sparkmerge command line, in-process, with the S3A settings of the test server as --conf. */
+  static Run cli(String... args) {
+    List<String> a = new ArrayList<>(List.of(args));
+    a.addAll(S3.confArgs());
+    if (List.of("merge", "stats", "masks", "subspaces", "checkpoints").contains(args[0])) {
+      a.addAll(List.of("--master", "local[2]"));
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = Main.execute(a.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /** A config file (local) naming base, FT1, FT2 by the given paths. */
+  static String config(List<String> dirs) throws IOException {
+    Path p = Files.createTempFile(local, "ties", ".yml");
+    Files.writeString(p, TIES.replace("BASE", dirs.get(0)).replace("FT1", dirs.get(1)).replace("FT2", dirs.get(2)));
+    return p.toString();
+  }
+
+  /** The shared test session, pointed at the S3 server (the API-level runs below use it directly). */
+  static SparkSession session() {
+    SparkSession spark = SparkTestSession.get();
+    S3.applyTo(spark.sparkContext().hadoopConfiguration());
+    return spark;
+  }
+
+  static List<String> names(FileSystem fs, String dir) throws IOException {
+    List<String> l = new ArrayList<>();
+    for (FileStatus st : fs.listStatus(new org.apache.hadoop.fs.Path(dir))) {
+      l.add(st.getPath().getName());
+    }
+    l.sort(null);
+    return l;
+  }
+
+  static byte[] bytes(FileSystem fs, String file) throws IOException {
+    try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(file))) {
+      return in.readAllBytes();
+    }
+  }
+
+  /** Same files, the shards and the index byte for byte, every tensor bit for bit (manifests differ in run id and timings). */
+  static void assertSameOutput(FileSystem fs, String out) throws IOException {
+    FileSystem lfs = Checkpoints.localFs();
+    assertEquals(names(lfs, localOut), names(fs, out), "same files as the local run");
+    for (String n : names(lfs, localOut)) {
+      if (n.endsWith(".safetensors") || n.endsWith(".index.json")) {
+        assertArrayEquals(bytes(lfs, localOut + "/" + n), bytes(fs, out + "/" + n), n + " differs from the local run's");
+      }
+    }
+    Map<String, byte[]> a = Checkpoints.rawBytes(lfs, localOut);
+    Map<String, byte[]> b = Checkpoints.rawBytes(fs, out);
+    assertEquals(a.keySet(), b.keySet());
+    for (String t : a.keySet()) {
+      assertArrayEquals(a.get(t), b.get(t), t);
+    }
+  }
+
+  @Test
+  void mergeWithInputsAndOutOnS3EqualsTheLocalRunAndVerifies() throws IOException {
+    String out = S3.uri("out/ties");
+    Run r = cli("merge", config(s3Dirs), out, "--partitions", "3");
+    assertEquals(0, r.code(), r.err());
+    assertSameOutput(s3, out);
+    assertTrue(names(s3, out).contains("_SUCCESS"));
+    assertTrue(names(s3, out).stream().noneMatch(n -> n.startsWith("_staging") || n.startsWith("_sparkmerge.lock")));
+
+    Run v = cli("verify", out);
+    assertEquals(0, v.code(), v.out() + v.err());
+    assertTrue(v.out().startsWith(out + ": ok: "), v.out());
+
+    // one flipped byte in a shard on S3: verify names it and exits 3
+    String shard = out + "/model-00002-of-00003.safetensors";
+    byte[] b = bytes(s3, shard);
+    b[b.length - 3] ^= 0x01;
+    try (OutputStream os = s3.create(new org.apache.hadoop.fs.Path(shard), true)) {
+      os.write(b);
+    }
+    v = cli("verify", out);
+    assertEquals(3, v.code(), v.out() + v.err());
+    assertTrue(v.out().contains("model-00002-of-00003.safetensors: tensor ") && v.out().contains("SHA-256 differs"), v.out());
+  }
+
+  @Test
+  void mixedLocalAndS3InputsAndOutputsEqualTheLocalRun() throws IOException {
+    // base on local disk, fine-tunes on S3, OUT local
+    String out1 = local.resolve("mixed-out").toString();
+    Run r = cli("merge", config(List.of(localDirs.get(0), s3Dirs.get(1), s3Dirs.get(2))), out1, "--partitions", "3");
+    assertEquals(0, r.code(), r.err());
+    assertSameOutput(Checkpoints.localFs(), out1);
+    // every input local, OUT on S3
+    String out2 = S3.uri("out/from-local");
+    r = cli("merge", config(localDirs), out2, "--partitions", "3");
+    assertEquals(0, r.code(), r.err());
+    assertSameOutput(s3, out2);
+  }
+
+  @Test
+  void commitProtocolHoldsOnS3() throws IOException {
+    List<String> dirs = s3Dirs;
+    String fresh = S3.uri("out/never");
+    SparkSession spark = session();
+    spark.conf().set("spark.sparkmerge.test.failPartition", "1");
+    spark.conf().set("spark.sparkmerge.test.failAttempts", "100");
+    assertThrows(Exception.class, () -> run(dirs, fresh, true, false));
+    assertFalse(s3.exists(new org.apache.hadoop.fs.Path(fresh)), "a failed run leaves no OUT on S3");
+
+    // an existing OUT survives a failed --overwrite run untouched
+    String old = S3.uri("out/old");
+    write(old + "/model.safetensors", "old model");
+    write(old + "/_SUCCESS", "");
+    assertThrows(Exception.class, () -> run(dirs, old, true, false));
+    assertEquals("old model", new String(bytes(s3, old + "/model.safetensors"), StandardCharsets.UTF_8));
+    assertEquals(List.of("_SUCCESS", "model.safetensors"), names(s3, old), "no staging or lock left behind");
+
+    // a retried task (its first attempt fails after writing part of its shard) commits cleanly over the old OUT
+    spark.conf().set("spark.sparkmerge.test.failAttempts", "1");
+    run(dirs, old, true, false);
+    assertSameOutput(s3, old);
+    // a second run into an existing OUT without --overwrite: exit 4, nothing touched
+    Run again = cli("merge", config(dirs), old, "--partitions", "3");
+    assertEquals(4, again.code(), again.err());
+    assertSameOutput(s3, old);
+  }
+
+  @Test
+  void resumeOnS3ReusesVerifiedShardsAndEqualsTheLocalRun() throws IOException {
+    String out = S3.uri("out/resumed");
+    SparkSession spark = session();
+    spark.conf().set("spark.sparkmerge.test.failPartition", "2");
+    spark.conf().set("spark.sparkmerge.test.failAttempts", "100");
+    assertThrows(Exception.class, () -> run(s3Dirs, out, false, true));
+    String staging = names(s3, out).stream().filter(n -> n.startsWith("_staging-")).findFirst().map(n -> out + "/" + n).orElseThrow();
+    List<String> kept = names(s3, staging).stream().filter(n -> n.endsWith(".safetensors.result")).toList();
+    assertTrue(!kept.isEmpty() && kept.size() < 3, "the failed run kept its finished shards on S3: " + kept);
+
+    // a kept shard gets a fault: it must be reused, not computed again (or the job fails)
+    int reusedPartition = Integer.parseInt(kept.get(0).substring("part-".length(), "part-".length() + 5));
+    spark.conf().set("spark.sparkmerge.test.failPartition", String.valueOf(reusedPartition));
+    String log = run(s3Dirs, out, false, true);
+    assertTrue(log.contains("reusing " + kept.size() + " of 3 shards"), log);
+    assertSameOutput(s3, out);
+    assertTrue(names(s3, out).stream().noneMatch(n -> n.startsWith("_staging")), "staging gone after commit");
+  }
+
+  /** The merge through the job API on the shared session (its console captured); returns the console text. */
+  static String run(List<String> dirs, String out, boolean overwrite, boolean resume) throws IOException {
+    MergeConfig cfg = ConfigLoader.parse(Files.readString(Path.of(config(dirs))), "s3.yml");
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    MergeJob.run(session(), cfg, new MergeJob.Options(out, overwrite, 3, new PrintStream(console, true, StandardCharsets.UTF_8), resume));
+    return console.toString(StandardCharsets.UTF_8);
+  }
+
+  static void write(String path, String text) throws IOException {
+    try (OutputStream os = s3.create(new org.apache.hadoop.fs.Path(path), true)) {
+      os.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+  }
+}
