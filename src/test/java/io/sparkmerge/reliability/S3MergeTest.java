@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkmerge.cli.Main;
 import io.sparkmerge.config.ConfigLoader;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.job.MergeJob;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.S3Server;
+import io.sparkmerge.testing.S3Server.Run;
 import io.sparkmerge.testing.SparkTestSession;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -81,20 +81,8 @@ class S3MergeTest {
     SparkTestSession.get().conf().unset("spark.sparkmerge.test.failAttempts");
   }
 
-  record Run(int code, String out, String err) {}
-
-  /** A sparkmerge command line, in-process, with the S3A settings of the test server as --conf. */
   static Run cli(String... args) {
-    List<String> a = new ArrayList<>(List.of(args));
-    a.addAll(S3.confArgs());
-    if (List.of("merge", "stats", "masks", "subspaces", "checkpoints").contains(args[0])) {
-      a.addAll(List.of("--master", "local[2]"));
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.execute(a.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return S3.sparkmerge(args);
   }
 
   /** A config file (local) naming base, FT1, FT2 by the given paths. */

@@ -111,6 +111,26 @@ public final class S3Server implements BeforeAllCallback, AfterAllCallback {
     return l;
   }
 
+  /** What an in-process command line printed and returned. */
+  public record Run(int code, String out, String err) {}
+
+  /**
+   * Runs a sparkmerge command line in-process ({@code Main.execute}) with this server's S3A settings as --conf
+   * (and {@code --master local[2]} for the commands that start Spark).
+   */
+  public Run sparkmerge(String... args) {
+    List<String> a = new ArrayList<>(List.of(args));
+    a.addAll(confArgs());
+    if (List.of("merge", "stats", "masks", "subspaces", "checkpoints").contains(args[0])) {
+      a.addAll(List.of("--master", "local[2]"));
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = io.sparkmerge.cli.Main.execute(a.toArray(String[]::new), new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8),
+        new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    return new Run(code, out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   /** Sets this server's S3A settings on a Hadoop configuration (e.g. a Spark session's). */
   public Configuration applyTo(Configuration conf) {
     settings().forEach(conf::set);
