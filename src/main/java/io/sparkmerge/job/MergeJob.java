@@ -91,7 +91,8 @@ public final class MergeJob {
 
     String fingerprint = ShardReuse.fingerprint(plan, conf);
     StageRunner runner = new StageRunner(spark, plan.runId(), opts.console());
-    return output.runResumable(plan.runId(), ShardReuse.PLAN_FILE, fingerprint, opts.resume(), opts.resume(), runner::cancelAll,
+    long[] stagedAt = new long[1];
+    Outcome outcome = output.runResumable(plan.runId(), ShardReuse.PLAN_FILE, fingerprint, opts.resume(), opts.resume(), runner::cancelAll,
         staging -> {
           Map<Integer, ShardResult> reused = new TreeMap<>();
           if (staging.adoptedRun() != null) {
@@ -103,8 +104,10 @@ public final class MergeJob {
             long t1 = System.currentTimeMillis();
             List<ShardResult> results = runShards(runner, plan, staging.scratch().toString(), reused);
             timings.put("merge", System.currentTimeMillis() - t1);
-            return commit(conf, cfg, plan, staging, output.out(), results, timings, System.currentTimeMillis(), opts.console(),
-                manifestSections, sides.report());
+            Outcome staged = commit(conf, cfg, plan, staging, output.out(), results, timings, System.currentTimeMillis(),
+                opts.console(), manifestSections, sides.report());
+            stagedAt[0] = System.currentTimeMillis();
+            return staged;
           } catch (IOException | RuntimeException e) {
             if (opts.resume()) {
               opts.console().println("the run failed; its finished shards stay in " + staging.scratch()
@@ -113,6 +116,9 @@ public final class MergeJob {
             throw e;
           }
         });
+    // the lifecycle publishes once the work returns (the manifest is written by then): console and Outcome only
+    timings.put("publish", System.currentTimeMillis() - stagedAt[0]);
+    return outcome;
   }
 
   private static List<ShardResult> runShards(StageRunner runner, MergePlan plan, String scratch, Map<Integer, ShardResult> reused) {
