@@ -36,6 +36,12 @@ public final class S3Bench {
     try {
       FileSystem fs = s3.fs();
       FileSystem local = FileSystem.getLocal(new Configuration());
+      // warm-up (class loading, JIT, connection pool): one model up and back, not timed
+      for (FileStatus st : local.listStatus(new Path(family, models.get(0)))) {
+        copy(local, st.getPath(), fs, new Path(s3.uri("warmup/" + st.getPath().getName())));
+      }
+      readTensors(fs, new Path(s3.uri("warmup")));
+      fs.delete(new Path(s3.uri("warmup")), true);
       long bytes = 0;
       long t0 = System.nanoTime();
       for (String m : models) {
