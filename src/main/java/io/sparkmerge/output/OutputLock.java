@@ -48,6 +48,7 @@ public final class OutputLock implements AutoCloseable {
   private long generation;
   private Thread heartbeat;
   private volatile String lost;
+  private volatile boolean rewrite; // set once setTimes is seen to do nothing (S3A)
   private volatile Runnable onLost = () -> {};
 
   /** @param target the output the lock guards (for messages) */
@@ -152,9 +153,13 @@ public final class OutputLock implements AutoCloseable {
     return new Path(dir, String.format(Locale.ROOT, "%s%010d%s", PREFIX, g, released ? RELEASED : ""));
   }
 
-  private boolean tryCreate(Path path) throws IOException {
-    byte[] content = ("runId=" + runId + "\nhost=" + hostName() + "\npid=" + ProcessHandle.current().pid() + "\n")
+  private byte[] content() {
+    return ("runId=" + runId + "\nhost=" + hostName() + "\npid=" + ProcessHandle.current().pid() + "\n")
         .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private boolean tryCreate(Path path) throws IOException {
+    byte[] content = content();
     if ("file".equals(fs.getUri().getScheme())) {
       // Hadoop's local create(overwrite=false) checks and then opens: not atomic. O_EXCL is.
       try {
@@ -194,7 +199,7 @@ public final class OutputLock implements AutoCloseable {
       while (!Thread.currentThread().isInterrupted() && lost == null) {
         try {
           Thread.sleep(period);
-          fs.setTimes(mine, System.currentTimeMillis(), -1);
+          refresh(mine);
           if (highest() != generation) {
             lost = "a later run took its lock over (it was silent for longer than " + timeoutMs / 1000 + " s)";
           }
@@ -213,6 +218,26 @@ public final class OutputLock implements AutoCloseable {
     }, "sparkmerge-lock-heartbeat");
     heartbeat.setDaemon(true);
     heartbeat.start();
+  }
+
+  /**
+   * Moves the lock's modification time to now. Object stores (S3A) accept setTimes and ignore it (an
+   * object's time is its upload time), which would let another host take a live run's lock after the
+   * timeout: there, once the time is seen not to move, the file is written again instead. A removed
+   * file is not written again (FileNotFoundException: the lock was taken over or removed).
+   */
+  private void refresh(Path mine) throws IOException {
+    long now = System.currentTimeMillis();
+    if (!rewrite) {
+      fs.setTimes(mine, now, -1);
+      rewrite = fs.getFileStatus(mine).getModificationTime() < now - 1000;
+    }
+    if (rewrite) {
+      fs.getFileStatus(mine);
+      try (OutputStream os = fs.create(mine, true)) {
+        os.write(content());
+      }
+    }
   }
 
   /** Releases the lock (idempotent): marks this generation released, unless another run has taken it over. */
