@@ -66,15 +66,11 @@ class S3AnalysisTest {
   }
 
   static String upload(String localDir, String key) throws IOException {
-    org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(S3.uri(key));
-    FileUtil.copy(Checkpoints.localFs(), new org.apache.hadoop.fs.Path(localDir), s3, dst, false, s3.getConf());
-    return dst.toString();
+    return S3.upload(localDir, key);
   }
 
   static String config(List<String> dirs) throws IOException {
-    Path p = Files.createTempFile(local, "ties", ".yml");
-    Files.writeString(p, TIES.replace("BASE", dirs.get(0)).replace("FT1", dirs.get(1)).replace("FT2", dirs.get(2)));
-    return p.toString();
+    return S3MergeTest.config(local, TIES, dirs);
   }
 
   /**

@@ -25,9 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.FileUtil;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,25 +49,13 @@ class S3MergeTest {
   static String localOut;
   static FileSystem s3;
 
-  static final String TIES = """
-      merge_method: ties
-      base_model: BASE
-      models:
-        - model: FT1
-          parameters: {weight: 0.7, density: 0.4}
-        - model: FT2
-          parameters: {weight: 0.5, density: 0.6}
-      seed: 11
-      """;
 
   @BeforeAll
   static void uploadAndMergeLocally() throws IOException {
     s3 = S3.fs();
     localDirs = Checkpoints.tinyFamily(local.resolve("family"), 23, 2).stream().map(org.apache.hadoop.fs.Path::toString).toList();
     for (String d : localDirs) {
-      org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(S3.uri("models/" + new org.apache.hadoop.fs.Path(d).getName()));
-      FileUtil.copy(Checkpoints.localFs(), new org.apache.hadoop.fs.Path(d), s3, dst, false, s3.getConf());
-      s3Dirs.add(dst.toString());
+      s3Dirs.add(S3.upload(d, "models/" + new org.apache.hadoop.fs.Path(d).getName()));
     }
     localOut = local.resolve("local-out").toString();
     assertEquals(0, cli("merge", config(localDirs), localOut, "--partitions", "3").code());
@@ -85,10 +71,14 @@ class S3MergeTest {
     return S3.sparkmerge(args);
   }
 
-  /** A config file (local) naming base, FT1, FT2 by the given paths. */
   static String config(List<String> dirs) throws IOException {
-    Path p = Files.createTempFile(local, "ties", ".yml");
-    Files.writeString(p, TIES.replace("BASE", dirs.get(0)).replace("FT1", dirs.get(1)).replace("FT2", dirs.get(2)));
+    return config(local, HdfsMergeTest.TIES, dirs);
+  }
+
+  /** A config file in {@code dir}: the template with BASE, FT1, FT2 replaced by the given paths. */
+  static String config(Path dir, String template, List<String> dirs) throws IOException {
+    Path p = Files.createTempFile(dir, "config", ".yml");
+    Files.writeString(p, template.replace("BASE", dirs.get(0)).replace("FT1", dirs.get(1)).replace("FT2", dirs.get(2)));
     return p.toString();
   }
 
@@ -100,13 +90,9 @@ class S3MergeTest {
   }
 
   static List<String> names(FileSystem fs, String dir) throws IOException {
-    List<String> l = new ArrayList<>();
-    for (FileStatus st : fs.listStatus(new org.apache.hadoop.fs.Path(dir))) {
-      l.add(st.getPath().getName());
-    }
-    l.sort(null);
-    return l;
+    return HdfsMergeTest.names(fs, dir);
   }
+
 
   static byte[] bytes(FileSystem fs, String file) throws IOException {
     try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(file))) {

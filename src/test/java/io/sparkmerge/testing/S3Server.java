@@ -141,6 +141,15 @@ public final class S3Server implements BeforeAllCallback, AfterAllCallback {
     return applyTo(new Configuration());
   }
 
+  /** Copies a local directory to {@code s3a://BUCKET/key}; returns that URI. */
+  public String upload(String localDir, String key) throws IOException {
+    org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(uri(key));
+    FileSystem s3 = fs();
+    org.apache.hadoop.fs.FileUtil.copy(FileSystem.getLocal(new Configuration()), new org.apache.hadoop.fs.Path(localDir), s3, dst, false,
+        s3.getConf());
+    return dst.toString();
+  }
+
   public FileSystem fs() throws IOException {
     return FileSystem.get(URI.create("s3a://" + bucket + "/"), configuration());
   }
