@@ -92,8 +92,8 @@ public final class MergeJob {
     String fingerprint = ShardReuse.fingerprint(plan, conf);
     StageRunner runner = new StageRunner(spark, plan.runId(), opts.console());
     long[] stagedAt = new long[1];
-    Outcome outcome = output.runResumable(plan.runId(), ShardReuse.PLAN_FILE, fingerprint, opts.resume(), opts.resume(), runner::cancelAll,
-        staging -> {
+    Outcome outcome = output.runResumable(plan.runId(), ShardReuse.PLAN_FILE, fingerprint, opts.resume(), opts.resume(),
+        runner::cancelAll, staging -> {
           Map<Integer, ShardResult> reused = new TreeMap<>();
           if (staging.adoptedRun() != null) {
             reused.putAll(ShardReuse.verified(staging.fs(), staging.scratch(), plan));

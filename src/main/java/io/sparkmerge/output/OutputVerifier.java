@@ -34,8 +34,8 @@ import org.apache.hadoop.fs.Path;
  */
 public final class OutputVerifier {
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** Names in OUT that belong to the tool's own protocol, not to the output (a run may be under way). */
-  private static final Set<String> PROTOCOL = Set.of(OutputCommitter.SUCCESS, "sparkmerge.json");
+  /** Names in OUT that the manifest does not list (the lock and staging live beside OUT, in its work directory). */
+  private static final Set<String> PROTOCOL = Set.of(OutputLifecycle.SUCCESS, "sparkmerge.json");
 
   /** What was checked, and every difference found (empty when OUT matches its manifest). */
   public record Result(String runId, int files, int tensors, long bytes, List<String> problems) {}
@@ -47,7 +47,7 @@ public final class OutputVerifier {
       throw new InputDataException(out + ": no such directory; give a merge output directory");
     }
     List<String> problems = new ArrayList<>();
-    if (!fs.exists(new Path(out, OutputCommitter.SUCCESS))) {
+    if (!fs.exists(new Path(out, OutputLifecycle.SUCCESS))) {
       problems.add("_SUCCESS: missing: the run that wrote OUT did not finish (or is still running)");
     }
     JsonNode manifest;
@@ -127,8 +127,7 @@ public final class OutputVerifier {
     }
     if (files.isObject()) {
       for (String name : present.keySet()) {
-        if (!expected.contains(name) && !PROTOCOL.contains(name) && !name.startsWith(OutputCommitter.STAGING_PREFIX)
-            && !name.startsWith(OutputLock.NAME)) {
+        if (!expected.contains(name) && !PROTOCOL.contains(name)) {
           problems.add(name + ": not part of the output sparkmerge.json describes");
         }
       }
