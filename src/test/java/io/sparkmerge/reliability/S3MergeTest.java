@@ -124,7 +124,8 @@ class S3MergeTest {
     assertEquals(0, r.code(), r.err());
     assertSameOutput(s3, out);
     assertTrue(names(s3, out).contains("_SUCCESS"));
-    assertTrue(names(s3, out).stream().noneMatch(n -> n.startsWith("_staging") || n.startsWith("_sparkmerge.lock")));
+    assertEquals(List.of(), leftovers(out), "nothing but the released lock left in OUT's work directory");
+    assertTrue(names(s3, workDir(out)).stream().anyMatch(n -> n.matches("lock-\\d+\\.released")), "the lock is released");
 
     Run v = cli("verify", out);
     assertEquals(0, v.code(), v.out() + v.err());
@@ -172,7 +173,8 @@ class S3MergeTest {
     write(old + "/_SUCCESS", "");
     assertThrows(Exception.class, () -> run(dirs, old, true, false));
     assertEquals("old model", new String(bytes(s3, old + "/model.safetensors"), StandardCharsets.UTF_8));
-    assertEquals(List.of("_SUCCESS", "model.safetensors"), names(s3, old), "no staging or lock left behind");
+    assertEquals(List.of("_SUCCESS", "model.safetensors"), names(s3, old), "OUT untouched");
+    assertEquals(List.of(), leftovers(old), "no run directory left behind");
 
     // a retried task (its first attempt fails after writing part of its shard) commits cleanly over the old OUT
     spark.conf().set("spark.sparkmerge.test.failAttempts", "1");
@@ -191,7 +193,9 @@ class S3MergeTest {
     spark.conf().set("spark.sparkmerge.test.failPartition", "2");
     spark.conf().set("spark.sparkmerge.test.failAttempts", "100");
     assertThrows(Exception.class, () -> run(s3Dirs, out, false, true));
-    String staging = names(s3, out).stream().filter(n -> n.startsWith("_staging-")).findFirst().map(n -> out + "/" + n).orElseThrow();
+    List<String> runs = leftovers(out).stream().filter(n -> n.startsWith("run-")).toList();
+    assertEquals(1, runs.size(), "the failed run is kept for --resume: " + leftovers(out));
+    String staging = workDir(out) + "/" + runs.get(0) + "/scratch";
     List<String> kept = names(s3, staging).stream().filter(n -> n.endsWith(".safetensors.result")).toList();
     assertTrue(!kept.isEmpty() && kept.size() < 3, "the failed run kept its finished shards on S3: " + kept);
 
@@ -201,7 +205,19 @@ class S3MergeTest {
     String log = run(s3Dirs, out, false, true);
     assertTrue(log.contains("reusing " + kept.size() + " of 3 shards"), log);
     assertSameOutput(s3, out);
-    assertTrue(names(s3, out).stream().noneMatch(n -> n.startsWith("_staging")), "staging gone after commit");
+    assertEquals(List.of(), leftovers(out), "the run's directory gone after the publish");
+  }
+
+  /** OUT's work directory on S3 (lock generations, runs): the hidden sibling {@code .<name>.sparkmerge}. */
+  static String workDir(String out) {
+    int slash = out.lastIndexOf('/');
+    return out.substring(0, slash + 1) + "." + out.substring(slash + 1) + ".sparkmerge";
+  }
+
+  /** What OUT's work directory holds besides lock generations (run directories, a journal, an old output). */
+  static List<String> leftovers(String out) throws IOException {
+    org.apache.hadoop.fs.Path w = new org.apache.hadoop.fs.Path(workDir(out));
+    return s3.exists(w) ? names(s3, workDir(out)).stream().filter(n -> !n.startsWith("lock-")).toList() : List.of();
   }
 
   /** The merge through the job API on the shared session (its console captured); returns the console text. */
