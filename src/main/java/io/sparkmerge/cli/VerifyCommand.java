@@ -17,6 +17,10 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {"Check a merge output against its manifest (sparkmerge.json): _SUCCESS, every file's presence, size and "
         + "digest, every shard's header and every tensor's SHA-256, the index. Reads all of OUT, writes nothing.",
         "Exit 0 with a one-line summary when OUT matches; exit 3 listing what is missing or different otherwise."},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:OUT matches its manifest", "1:anything else, e.g. a read error (--verbose prints the stack trace)",
+        "2:bad usage (--threads below 1)", "3:OUT is missing, is not a merge output, or differs from its manifest (each "
+        + "difference on its own line)"},
     footer = {"", "Examples:", "  sparkmerge verify /data/merged", "  sparkmerge verify hdfs:///out/merged --threads 8",
         "  sparkmerge verify s3a://models/merged --conf spark.hadoop.fs.s3a.endpoint=http://minio:9000"})
 final class VerifyCommand implements Callable<Integer> {
