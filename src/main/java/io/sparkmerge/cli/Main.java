@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
         "  sparkmerge merge --help      # every command's --help ends with examples of it"},
     subcommands = {MergeCommand.class, SubspacesCommand.class, InspectCommand.class, SynthCommand.class, DemoCommand.class,
         CheckpointsCommand.class,
+        SweepCommand.class,
         StatsCommand.class,
         ReportCommand.class,
         VerifyCommand.class,

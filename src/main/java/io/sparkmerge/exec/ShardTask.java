@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -61,37 +60,53 @@ public final class ShardTask implements AutoCloseable {
 
   public ShardResult run(String stagingDir, int attempt, FaultInjection faults, Progress progress) throws IOException {
     long start = System.currentTimeMillis();
-    Path file = new Path(stagingDir, String.format("part-%05d-attempt-%d.safetensors", shard.index(), attempt));
-    FileSystem fs = file.getFileSystem(conf);
-    List<SafetensorsWriter.TensorSpec> specs = new ArrayList<>();
-    for (TensorTask t : shard.tensors()) {
-      specs.add(new SafetensorsWriter.TensorSpec(t.name(), t.outDtype(), t.shape()));
-    }
+    Path file = attemptFile(stagingDir, shard, attempt);
     List<TensorResult> results = new ArrayList<>();
-    try (SafetensorsWriter writer = new SafetensorsWriter(fs, file, specs, Map.of("format", "pt"))) {
+    try (SafetensorsWriter writer = writer(shard, file)) {
       int done = 0;
       for (TensorTask t : shard.tensors()) {
         if (done++ == shard.tensors().size() / 2) {
           faults.maybeFail(shard.index(), attempt);
         }
         long before = loader.bytesRead();
-        results.add(t.isRawCopy() ? copyRaw(t, writer) : merge(t, writer, null));
+        results.add(t.isRawCopy() ? copyRaw(t, List.of(writer)) : merge(t, writer, null));
         progress.tensorDone(loader.bytesRead() - before);
       }
       faults.maybeFail(shard.index(), attempt);
       writer.close();
-      Map<String, String> digests = writer.tensorSha256();
-      List<TensorResult> withDigests = new ArrayList<>();
-      for (TensorResult r : results) {
-        withDigests.add(new TensorResult(r.name(), r.dtype(), r.shape(), r.bytes(), digests.get(r.name()), r.min(), r.max(),
-            r.nanCount(), r.infCount(), r.counters()));
-      }
-      return new ShardResult(shard.index(), attempt, file.toString(), writer.fileSize(), withDigests, loader.bytesRead(),
-          System.currentTimeMillis() - start, warnings);
+      return finished(shard, attempt, file, writer, results, loader.bytesRead(), System.currentTimeMillis() - start, warnings);
     }
   }
 
-  private TensorResult copyRaw(TensorTask t, SafetensorsWriter writer) throws IOException {
+  /** {@code stagingDir/part-<p>-attempt-<a>.safetensors}: attempts never share a file. */
+  static Path attemptFile(String stagingDir, ShardPlan shard, int attempt) {
+    return new Path(stagingDir, String.format("part-%05d-attempt-%d.safetensors", shard.index(), attempt));
+  }
+
+  /** A writer of the shard's tensors, in plan order, into {@code file}. */
+  SafetensorsWriter writer(ShardPlan s, Path file) throws IOException {
+    List<SafetensorsWriter.TensorSpec> specs = new ArrayList<>();
+    for (TensorTask t : s.tensors()) {
+      specs.add(new SafetensorsWriter.TensorSpec(t.name(), t.outDtype(), t.shape()));
+    }
+    return new SafetensorsWriter(file.getFileSystem(conf), file, specs, Map.of("format", "pt"));
+  }
+
+  /** The result of a shard whose (closed) writer holds every tensor: the results with their digests. */
+  static ShardResult finished(ShardPlan s, int attempt, Path file, SafetensorsWriter writer, List<TensorResult> results,
+      long bytesRead, long millis, List<String> warnings) {
+    Map<String, String> digests = writer.tensorSha256();
+    List<TensorResult> withDigests = new ArrayList<>();
+    for (TensorResult r : results) {
+      withDigests.add(new TensorResult(r.name(), r.dtype(), r.shape(), r.bytes(), digests.get(r.name()), r.min(), r.max(),
+          r.nanCount(), r.infCount(), r.counters()));
+    }
+    return new ShardResult(s.index(), attempt, file.toString(), writer.fileSize(), withDigests, bytesRead, millis,
+        List.copyOf(warnings));
+  }
+
+  /** Copies t's bytes, read once, into every writer (a sweep's candidates share integer tensors). */
+  TensorResult copyRaw(TensorTask t, List<SafetensorsWriter> writers) throws IOException {
     // the base's tensor when there is a base and it is read, else the first model's (slices rename sources)
     boolean fromBase = plan.base() != null && t.baseSource() != null;
     InputModel src = fromBase ? plan.base() : plan.models().get(t.modelIndex(0));
@@ -101,7 +116,10 @@ public final class ShardTask implements AutoCloseable {
     long pos = info.fileOffset();
     while (remaining > 0) {
       int n = (int) Math.min(remaining, 16 << 20);
-      writer.write(loader.raw(src.dir().fileOf(srcName), pos, n));
+      ByteBuffer bytes = loader.raw(src.dir().fileOf(srcName), pos, n);
+      for (SafetensorsWriter writer : writers) {
+        writer.write(bytes.duplicate());
+      }
       pos += n;
       remaining -= n;
     }
@@ -123,75 +141,113 @@ public final class ShardTask implements AutoCloseable {
 
   private TensorResult merge(TensorTask t, SafetensorsWriter writer, TensorMerge.MaskObserver observer) throws IOException {
     MergeMethod method = MethodRegistry.get(t.method());
-    TensorMergeContext ctx = new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(),
-        t.global(), t.perModel(), t.sides(), t.rounding());
+    ValueStats outStats = new ValueStats();
+    Map<String, Double> counters;
+    try (TensorMerge m = method.begin(context(t))) {
+      if (observer != null && !m.observeMasks(observer)) {
+        throw new IllegalStateException("tensor " + t.name() + ": method " + t.method() + " reports no masks");
+      }
+      drive(t, method.chunking(), List.of(m), chunk -> emit(t, m.merge(chunk), outStats, writer));
+      counters = new java.util.TreeMap<>(m.counters());
+    }
+    return result(t, outStats, counters, warnings);
+  }
+
+  /** What t's method knows of it (a sweep's candidates: each its own task's parameters). */
+  TensorMergeContext context(TensorTask t) {
+    return new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(), t.global(), t.perModel(),
+        t.sides(), t.rounding());
+  }
+
+  /** The merge pass's work on one chunk (the runner closes the chunk afterwards). */
+  interface ChunkWork {
+    void accept(TensorChunk chunk) throws IOException;
+  }
+
+  /**
+   * Drives merges of tensor t over its chunks: each merge's preparation passes, then one merge pass
+   * handing every chunk to {@code mergePass}. Every chunk is read once per pass and shared by the merges
+   * (a sweep's candidates); a tensor that is one chunk is read once for all passes.
+   */
+  void drive(TensorTask t, Chunking methodChunking, List<? extends TensorMerge> merges, ChunkWork mergePass) throws IOException {
     TensorInfo shapeInfo = plan.models().get(t.modelIndex(0)).dir().tensors().get(t.modelSource(0));
     boolean permuted = permuted(t);
     long rows = permuted ? t.shape()[0] : shapeInfo.rows();
     long rowLength = permuted ? t.shape()[1] : shapeInfo.rowLength();
-    int elem = computeType == DataType.DOUBLE ? 8 : 4;
     // an embedding read in another vocabulary's row order is read by whole rows
-    Chunking chunking = permuted && method.chunking() == Chunking.ELEMENTS ? Chunking.ROWS : method.chunking();
-    ChunkLayout layout = ChunkLayout.of(rows, rowLength, chunking, plan.chunkBytes(), elem);
-    ValueStats outStats = new ValueStats();
-    Map<String, Double> counters;
-    try (TensorMerge m = method.begin(ctx)) {
-      if (observer != null && !m.observeMasks(observer)) {
-        throw new IllegalStateException("tensor " + t.name() + ": method " + t.method() + " reports no masks");
-      }
-      // A tensor that is one chunk is read once: the preparation passes and the merge share it.
-      TensorChunk whole = layout.single() && m.preparationPasses() > 0 ? load(t, layout, 0, true) : null;
-      try {
-        for (int pass = 0; pass < m.preparationPasses(); pass++) {
-          for (long c = 0; c < layout.count(); c++) {
-            TensorChunk chunk = whole != null ? whole : load(t, layout, c, false);
-            try {
-              m.prepare(pass, chunk);
-            } finally {
-              if (chunk != whole) {
-                close(chunk);
+    Chunking chunking = permuted && methodChunking == Chunking.ELEMENTS ? Chunking.ROWS : methodChunking;
+    ChunkLayout layout = ChunkLayout.of(rows, rowLength, chunking, plan.chunkBytes(), elementSize());
+    int passes = 0;
+    for (TensorMerge m : merges) {
+      passes = Math.max(passes, m.preparationPasses());
+    }
+    TensorChunk whole = layout.single() && passes > 0 ? load(t, layout, 0, true) : null;
+    try {
+      for (int pass = 0; pass < passes; pass++) {
+        for (long c = 0; c < layout.count(); c++) {
+          TensorChunk chunk = whole != null ? whole : load(t, layout, c, false);
+          try {
+            for (TensorMerge m : merges) {
+              if (pass < m.preparationPasses()) {
+                m.prepare(pass, chunk);
               }
+            }
+          } finally {
+            if (chunk != whole) {
+              close(chunk);
             }
           }
         }
-      } catch (RuntimeException | IOException e) {
-        if (whole != null) {
-          close(whole);
-        }
-        throw e;
       }
-      for (long c = 0; c < layout.count(); c++) {
-        TensorChunk chunk = whole != null ? whole : load(t, layout, c, true);
-        INDArray out = null;
-        try {
-          out = m.merge(chunk);
-          if (out.dataType() != computeType || out.isView() || out.offset() != 0 || out.ordering() != 'c') {
-            INDArray dense = out.castTo(computeType).dup('c');
-            loader.release(out); // frees it, unless it is a view of the chunk's arrays (released with them)
-            out = dense;
-          }
-          if (writer == null) {
-            outStats.add(out);
-            continue;
-          }
-          ByteBuffer enc = outBuffer.get(Math.toIntExact(out.length() * t.outDtype().size()));
-          TensorCodec.encode(out, t.outDtype(), enc);
-          enc.flip();
-          if (t.outDtype().size() < elem) {
-            outStats.addEncoded(enc, t.outDtype()); // narrowing can round to ±Inf: check what is written
-          } else {
-            outStats.add(out);
-          }
-          writer.write(enc);
-        } finally {
-          if (out != null) {
-            loader.release(out);
-          }
-          close(chunk);
-        }
+    } catch (RuntimeException | IOException e) {
+      if (whole != null) {
+        close(whole);
       }
-      counters = new java.util.TreeMap<>(m.counters());
+      throw e;
     }
+    for (long c = 0; c < layout.count(); c++) {
+      TensorChunk chunk = whole != null ? whole : load(t, layout, c, true);
+      try {
+        mergePass.accept(chunk);
+      } finally {
+        close(chunk);
+      }
+    }
+  }
+
+  private int elementSize() {
+    return computeType == DataType.DOUBLE ? 8 : 4;
+  }
+
+  /** Adds a merged chunk to t's statistics and encodes it into the writer (none: dropped); the array is released. */
+  void emit(TensorTask t, INDArray merged, ValueStats stats, SafetensorsWriter writer) throws IOException {
+    INDArray out = merged;
+    try {
+      if (out.dataType() != computeType || out.isView() || out.offset() != 0 || out.ordering() != 'c') {
+        INDArray dense = out.castTo(computeType).dup('c');
+        loader.release(out); // frees it, unless it is a view of the chunk's arrays (released with them)
+        out = dense;
+      }
+      if (writer == null) {
+        stats.add(out);
+        return;
+      }
+      ByteBuffer enc = outBuffer.get(Math.toIntExact(out.length() * t.outDtype().size()));
+      TensorCodec.encode(out, t.outDtype(), enc);
+      enc.flip();
+      if (t.outDtype().size() < elementSize()) {
+        stats.addEncoded(enc, t.outDtype()); // narrowing can round to ±Inf: check what is written
+      } else {
+        stats.add(out);
+      }
+      writer.write(enc);
+    } finally {
+      loader.release(out);
+    }
+  }
+
+  /** t's result from its statistics: NaN/Inf fail the task unless allow_nonfinite (then a warning in {@code warnings}). */
+  TensorResult result(TensorTask t, ValueStats outStats, Map<String, Double> counters, List<String> warnings) {
     if (outStats.hasNonFinite()) {
       String msg = "tensor " + t.name() + ": the merged values contain " + outStats.nan + " NaN and " + outStats.inf
           + " Inf (method " + t.method() + ")";
@@ -253,7 +309,7 @@ public final class ShardTask implements AutoCloseable {
   }
 
   /** The chunk's arrays go back to the loader's pool (the method is done with them). */
-  private void close(TensorChunk c) {
+  void close(TensorChunk c) {
     loader.release(c.base());
     for (INDArray a : c.models()) {
       loader.release(a);

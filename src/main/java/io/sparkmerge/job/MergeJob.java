@@ -60,9 +60,13 @@ public final class MergeJob {
 
   /** Plans a merge from headers alone (also what --dry-run prints). */
   public static MergePlan plan(Configuration conf, MergeConfig cfg, int partitions) {
-    String runId = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").format(java.time.LocalDateTime.now())
+    return new Planner(conf).plan(cfg, partitions, newRunId());
+  }
+
+  /** A run id: the start time and a random suffix. */
+  static String newRunId() {
+    return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").format(java.time.LocalDateTime.now())
         + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-    return new Planner(conf).plan(cfg, partitions, runId);
   }
 
   public static Outcome run(SparkSession spark, MergeConfig cfg, Options opts) throws IOException {
@@ -159,7 +163,7 @@ public final class MergeJob {
     return all;
   }
 
-  private static Outcome commit(Configuration conf, MergeConfig cfg, MergePlan plan, Staging staging, Path out,
+  static Outcome commit(Configuration conf, MergeConfig cfg, MergePlan plan, Staging staging, Path out,
       List<ShardResult> results, Map<String, Long> timings, long t2, PrintStream console, Map<String, Object> manifestSections,
       Map<String, Object> sideInputs) throws IOException {
     // Every planned tensor must have come back exactly once, from the shard it was planned in.

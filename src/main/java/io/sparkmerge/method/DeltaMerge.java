@@ -12,7 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * (a sweep) calls {@link #deltas} once per chunk and {@link #combine} once per candidate, and gets,
  * bit for bit, what a single merge with that λ computes, because {@link #merge} is exactly that.
  */
-public interface DeltaMerge extends TensorMerge {
+public interface DeltaMerge extends ScaledMerge {
 
   /** Receives Δ of a chunk block by block: entries {@code from .. from + n − 1} of the chunk (flat). */
   interface DeltaSink {
@@ -45,6 +45,29 @@ public interface DeltaMerge extends TensorMerge {
     }
     for (int i = 0; i < n; i++) {
       out[i] = base[i] + lambda * delta[i];
+    }
+  }
+
+  /** Δ of the chunk is computed once (kept in float64, one value per entry), then θ₀ + λ_k·Δ per candidate. */
+  @Override
+  default void mergeScaled(TensorChunk chunk, double[] lambdas, CandidateSink sink) {
+    int len = Math.toIntExact(chunk.length());
+    double[] delta = new double[len];
+    deltas(chunk, (from, n, base, d) -> System.arraycopy(d, 0, delta, (int) from, n));
+    InputRounding r = rounding();
+    double[] base = new double[Math.min(len, Blocks.BLOCK)];
+    double[] theta = new double[base.length];
+    double[] part = new double[base.length];
+    for (int k = 0; k < lambdas.length; k++) {
+      INDArray out = chunk.newOutput(computeType());
+      for (int from = 0; from < len; from += base.length) {
+        int n = Math.min(base.length, len - from);
+        Blocks.read(chunk.base(), from, base, n);
+        System.arraycopy(delta, from, part, 0, n);
+        combine(r, base, lambdas[k], part, n, theta);
+        Blocks.write(out, from, theta, n);
+      }
+      sink.accept(k, out);
     }
   }
 

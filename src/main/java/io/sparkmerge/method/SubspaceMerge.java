@@ -55,28 +55,48 @@ abstract class SubspaceMerge extends MethodBase {
     double lambda = ctx.global().getDouble("lambda");
     String filter = ctx.global().getString("filter");
     boolean svdPath = ctx.shape().length == 2 && (filter.isEmpty() || !NameFilter.matches(filter, ctx.tensorName()));
-    return chunk -> {
-      INDArray[] tau = new INDArray[chunk.models().length];
-      for (int t = 0; t < tau.length; t++) {
-        tau[t] = chunk.models()[t].sub(chunk.base());
+    return new ScaledMerge() {
+      @Override
+      public INDArray merge(TensorChunk chunk) {
+        INDArray[] out = new INDArray[1];
+        mergeScaled(chunk, new double[] {lambda}, (k, merged) -> out[0] = merged);
+        return out[0];
       }
-      INDArray m;
-      if (svdPath) {
-        m = update(tau, ctx, LinearAlgebra.forLoadedBackend());
-      } else {
-        m = tau[0].dup();
-        for (int t = 1; t < tau.length; t++) {
-          m.addi(tau[t]);
+
+      /** M (the SVDs) once, then θ₀ + λ_k·M per candidate, with the single merge's operations. */
+      @Override
+      public void mergeScaled(TensorChunk chunk, double[] lambdas, CandidateSink sink) {
+        try (INDArray m = update(chunk, ctx, svdPath)) {
+          for (int k = 0; k < lambdas.length; k++) {
+            try (INDArray scaled = m.mul(lambdas[k])) {
+              sink.accept(k, chunk.base().add(scaled));
+            }
+          }
         }
-        m.divi(tau.length);
       }
-      for (INDArray t : tau) {
-        t.close();
-      }
-      INDArray out = chunk.base().add(m.muli(lambda));
-      m.close();
-      return out;
     };
+  }
+
+  /** M of a whole tensor: from the SVDs on the SVD path, else mean_t τ_t. */
+  private INDArray update(TensorChunk chunk, TensorMergeContext ctx, boolean svdPath) {
+    INDArray[] tau = new INDArray[chunk.models().length];
+    for (int t = 0; t < tau.length; t++) {
+      tau[t] = chunk.models()[t].sub(chunk.base());
+    }
+    INDArray m;
+    if (svdPath) {
+      m = update(tau, ctx, LinearAlgebra.forLoadedBackend());
+    } else {
+      m = tau[0].dup();
+      for (int t = 1; t < tau.length; t++) {
+        m.addi(tau[t]);
+      }
+      m.divi(tau.length);
+    }
+    for (INDArray t : tau) {
+      t.close();
+    }
+    return m;
   }
 
   /** Σ_t τ_t as a new array. */
