@@ -125,7 +125,7 @@ public final class SweepPlan {
   /**
    * One refinement round around {@code best}: per axis (the others held at best's values), the log (or
    * arithmetic) midpoints between best's value and its neighbours, or, when best's value is the axis'
-   * smallest or largest, one more step outwards. Returns the new axes and the candidates not yet tried.
+   * smallest or largest, one more step outwards (a positive linear axis is halved rather than stepped to ≤ 0). Returns the new axes and the candidates not yet tried.
    */
   public static Refinement refine(List<Axis> axes, Map<String, Double> best, java.util.Set<String> tried) {
     List<Axis> newAxes = new ArrayList<>(axes);
@@ -139,7 +139,9 @@ public final class SweepPlan {
       }
       List<Double> add = new ArrayList<>();
       if (at == 0) {
-        add.add(a.log() ? v.get(0) * v.get(0) / v.get(1) : 2 * v.get(0) - v.get(1));
+        double step = 2 * v.get(0) - v.get(1);
+        // a positive linear axis (a density) is not stepped to zero or below: halve instead
+        add.add(a.log() ? v.get(0) * v.get(0) / v.get(1) : step <= 0 && v.get(0) > 0 ? v.get(0) / 2 : step);
       } else {
         add.add(mid(a, v.get(at - 1), v.get(at)));
       }
