@@ -177,18 +177,8 @@ class ConcurrencyAndKillTest {
     Process driver = ChildJvm.start("1g", "io.sparkmerge.cli.Main", List.of("merge", config.toString(), out.toString(),
         "--overwrite", "--master", "local[2]", "--partitions", "2",
         "--conf", "spark.sparkmerge.test.slowPartition=1", "--conf", "spark.sparkmerge.test.slowMs=600000"), log);
-    try {
-      // wait until the slow task has written its shard into staging, then kill the driver JVM
-      long deadline = System.currentTimeMillis() + 150_000;
-      while (!stagedAttempt(out) && driver.isAlive() && System.currentTimeMillis() < deadline) {
-        Thread.sleep(100);
-      }
-      assertTrue(driver.isAlive(), "the driver ended before it could be killed: " + Files.readString(log.toPath()));
-      assertTrue(stagedAttempt(out), "no staged shard within the time limit: " + Files.readString(log.toPath()));
-    } finally {
-      driver.destroyForcibly();
-      assertTrue(driver.waitFor(30, TimeUnit.SECONDS), "killed driver exited");
-    }
+    // once the slow task has written its shard into staging, kill the driver JVM
+    ChildJvm.killWhenReady(driver, () -> stagedAttempt(out), log);
     assertEquals(before.keySet(), snapshot(out).keySet(), "OUT's files unchanged by the killed run");
     snapshot(out).forEach((n, b) -> assertArrayEquals(before.get(n), b, n + " unchanged"));
     assertEquals(1, WorkDirs.runs(out).size(), "the killed run left its staging beside OUT: " + WorkDirs.leftovers(out));

@@ -17,7 +17,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,17 +40,7 @@ class SweepKillTest {
     Process driver = ChildJvm.start("1g", "io.sparkmerge.cli.Main", List.of("sweep", config.toString(), out.toString(),
         "--grid", "lambda=0.5,1,2", "--master", "local[2]", "--partitions", "2",
         "--conf", "spark.sparkmerge.test.slowPartition=1", "--conf", "spark.sparkmerge.test.slowMs=600000"), log);
-    try {
-      long deadline = System.currentTimeMillis() + 150_000;
-      while (!stagedAttempt(out) && driver.isAlive() && System.currentTimeMillis() < deadline) {
-        Thread.sleep(100);
-      }
-      assertTrue(driver.isAlive(), "the driver ended before it could be killed: " + Files.readString(log.toPath()));
-      assertTrue(stagedAttempt(out), "no staged shard within the time limit: " + Files.readString(log.toPath()));
-    } finally {
-      driver.destroyForcibly();
-      assertTrue(driver.waitFor(30, TimeUnit.SECONDS), "killed driver exited");
-    }
+    ChildJvm.killWhenReady(driver, () -> stagedAttempt(out), log);
     assertFalse(Files.exists(out.resolve("candidates")), "no candidate published by the killed sweep");
     assertFalse(Files.exists(out.resolve("_SUCCESS")));
 

@@ -46,4 +46,29 @@ public final class ChildJvm {
     return new ProcessBuilder(command(heap, jvmOptions, mainClass, args)).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.to(log)).start();
   }
+
+  /** A condition on files a child process writes. */
+  public interface Ready {
+    boolean get() throws IOException;
+  }
+
+  /**
+   * Waits (up to 150 s) until {@code ready} holds while the child is alive, then kills it (SIGKILL) and
+   * waits for it to exit; fails, with the child's log, when it ended first or never got ready.
+   */
+  public static void killWhenReady(Process child, Ready ready, File log) throws IOException, InterruptedException {
+    try {
+      long deadline = System.currentTimeMillis() + 150_000;
+      while (!ready.get() && child.isAlive() && System.currentTimeMillis() < deadline) {
+        Thread.sleep(100);
+      }
+      org.junit.jupiter.api.Assertions.assertTrue(child.isAlive(),
+          "the child ended before it could be killed: " + java.nio.file.Files.readString(log.toPath()));
+      org.junit.jupiter.api.Assertions.assertTrue(ready.get(),
+          "not ready within the time limit: " + java.nio.file.Files.readString(log.toPath()));
+    } finally {
+      child.destroyForcibly();
+      org.junit.jupiter.api.Assertions.assertTrue(child.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "killed child exited");
+    }
+  }
 }
