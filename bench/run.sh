@@ -31,22 +31,9 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 SM="$HOME_DIR/bin/sparkmerge"
-FAM="$DIR/family-$FAMILY-$FT"
-mkdir -p "$DIR"
-if [[ ! -f "$FAM/.complete" ]]; then
-  rm -rf "$FAM"
-  echo "generating the $FAMILY family (base + $FT fine-tunes) in $FAM ..." >&2
-  # 1 GB input shards, the layout of a downloaded multi-GB checkpoint (synth's default writes one file up to 5GB)
-  "$SM" synth "$FAM" --family "$FAMILY" --fine-tunes "$FT" --shard-size 1GB >&2
-  touch "$FAM/.complete"
-fi
-MODELS=()
-for i in $(seq 1 "$FT"); do MODELS+=("$FAM"/ft-"$i"/*.safetensors); done
-INPUTS=("$FAM"/base/*.safetensors "${MODELS[@]}")
-IN_BYTES=$(cat "${INPUTS[@]}" | wc -c)
+# shellcheck source=bench/family.sh
+source "$HOME_DIR/bench/family.sh"
 MODEL_BYTES=$(cat "${MODELS[@]}" | wc -c)
-# what every method writes: the base's tensor bytes (same dtype out)
-OUT_BYTES=$(cat "$FAM"/base/*.safetensors | wc -c)
 
 now() { date +%s.%N; }
 # Build before anything is timed (bin/sparkmerge compiles when the sources are newer than its classes).

@@ -28,18 +28,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 SM="$HOME_DIR/bin/sparkmerge"
-FAM="$DIR/family-$FAMILY-$FT"
-mkdir -p "$DIR"
-if [[ ! -f "$FAM/.complete" ]]; then
-  rm -rf "$FAM"
-  echo "generating the $FAMILY family (base + $FT fine-tunes) in $FAM ..." >&2
-  "$SM" synth "$FAM" --family "$FAMILY" --fine-tunes "$FT" --shard-size 1GB >&2
-  touch "$FAM/.complete"
-fi
-INPUTS=("$FAM"/base/*.safetensors)
-for i in $(seq 1 "$FT"); do INPUTS+=("$FAM"/ft-"$i"/*.safetensors); done
-IN_BYTES=$(cat "${INPUTS[@]}" | wc -c)
-OUT_BYTES=$(cat "$FAM"/base/*.safetensors | wc -c)
+# shellcheck source=bench/family.sh
+source "$HOME_DIR/bench/family.sh"
 now() { date +%s.%N; }
 "$SM" --version > /dev/null
 cat "${INPUTS[@]}" > /dev/null

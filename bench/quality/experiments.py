@@ -18,6 +18,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import activation_stats  # noqa: E402
 import data  # noqa: E402
+import eval_server  # noqa: E402
 import methods_table  # noqa: E402
 import sparkmerge_cli  # noqa: E402
 import tool_experiments  # noqa: E402
@@ -33,6 +34,7 @@ CALIBRATION = 512            # images per task for LEWIS's activation statistics
 WSM_STEPS = 1600             # constant-LR run length (≈ 3.7 epochs of 55k images, batch 128)
 WSM_EVERY = 50               # checkpoint interval
 WSM_KS = (2, 4, 8)
+QUICK = False
 WSM_SCHEDULES = ("linear", "cosine", "1-sqrt")   # merge weights; the decayed runs use cosine and 1-sqrt
 
 
@@ -131,6 +133,14 @@ def merge_row(row, lam, seed, work, dirs, lewis):
     return out, secs
 
 
+def sweep_job(row, seed, work, dirs, lewis, eval_cmd):
+    """(config text, config path, OUT, sweep arguments) of one row's λ sweep: the grid's λ overrides the config's."""
+    text, config, out = row_job(row, None, seed, work, dirs, lewis)
+    grid, refine = (methods_table.QUICK_GRID, methods_table.QUICK_REFINE) if QUICK else (row.lambdas, methods_table.REFINE)
+    args = ["--grid", grid, "--refine", str(refine), "--eval", eval_cmd, "--eval-timeout", "600", "--keep", "best"]
+    return text, config, out + "-sweep", args
+
+
 def experiment1(seed, work, splits, available, res):
     key = f"seed{seed}"
     dirs = build_zoo(seed, work, splits)
@@ -146,36 +156,55 @@ def experiment1(seed, work, splits, available, res):
         need = methods_table.ONLY_WITH.get(row.label)
         return row.method in available and not (need and need not in available)
 
-    # every λ of every row in one `sparkmerge batch` (one JVM); the loop below evaluates them
-    jobs = [row_job(row, lam, seed, work, dirs, lewis) for row in methods_table.ROWS
-            if runnable(row) and res.get("exp1", key, "rows", row.label, "status") != "ok" for lam in (row.lambdas or [None])]
-    t = time.time()
-    n = sparkmerge_cli.run_batch(jobs, os.path.join(work, "configs", "exp1-batch.txt"), os.path.join(work, "logs", "exp1-batch.log"))
-    if n:
-        log(f"seed {seed}: {n} Experiment 1 merges in one sparkmerge batch in {time.time() - t:.0f}s")
+    todo = [row for row in methods_table.ROWS if runnable(row) and res.get("exp1", key, "rows", row.label, "status") != "ok"]
+    # rows without λ: plain merges in one `sparkmerge batch`; rows with λ: one `sparkmerge sweep` each (one pass per
+    # round, validation scores from eval_server), all in a second batch — two JVMs per seed
+    plain = [row_job(row, None, seed, work, dirs, lewis) for row in todo if not row.lambdas]
+    sparkmerge_cli.run_batch(plain, os.path.join(work, "configs", "exp1-batch.txt"), os.path.join(work, "logs", "exp1-batch.log"))
+    with eval_server.ValidationServer(splits, data.TASKS) as server:
+        sweeps = {row.label: sweep_job(row, seed, work, dirs, lewis, server.command()) for row in todo if row.lambdas}
+        t = time.time()
+        ran = sparkmerge_cli.run_sweeps(list(sweeps.values()), os.path.join(work, "configs", "exp1-sweeps.txt"),
+                                        os.path.join(work, "logs", "exp1-sweeps.log"))
+        if ran:
+            log(f"seed {seed}: {len(ran)} Experiment 1 sweeps in one sparkmerge batch in {time.time() - t:.0f}s")
     for row in methods_table.ROWS:
         if not runnable(row):
             res.put({"status": "not yet available", "method": row.method}, "exp1", key, "rows", row.label)
             continue
         if res.get("exp1", key, "rows", row.label, "status") == "ok":
             continue
-        val, secs = {}, []
         try:
-            for lam in (row.lambdas or [None]):
-                out, s = merge_row(row, lam, seed, work, dirs, lewis)
-                secs.append(s)
-                val[str(lam)] = eval_tasks(zoo.load(out), splits, data.TASKS, "val")
+            if row.lambdas:
+                out = sweeps[row.label][2]
+                if not os.path.exists(os.path.join(out, "_SUCCESS")):
+                    code, secs = ran.get(out, ("?", 0))
+                    raise sparkmerge_cli.MergeFailed(f"sweep exit {code} (log {os.path.join(work, 'logs', 'exp1-sweeps.log')})")
+                board, best = sparkmerge_cli.leaderboard(out)
+                ok = [r for r in board if r["status"] == "ok"]
+                if best is None:
+                    raise sparkmerge_cli.MergeFailed(f"sweep scored no candidate ({len(board)} rows, see {out}/leaderboard.csv)")
+                val = {r["lambda"]: {k: v for k, v in json.loads(r["metrics"]).items()} for r in ok}
+                tried = sorted(float(r["lambda"]) for r in ok)
+                lam = float(next(r["lambda"] for r in board if r["id"] == best))
+                edge = lam in (tried[0], tried[-1])
+                test = eval_tasks(zoo.load(os.path.join(out, "candidates", best)), splits, data.TASKS, "test")
+                secs = [ran.get(out, (0, 0.0))[1]]
+                res.put({"status": "ok", "method": row.method, "lambda": lam, "edge": edge, "grid": tried, "val": val,
+                         "rounds": 1 + max(int(r["round"]) for r in board), "test": test, "merge_seconds": secs},
+                        "exp1", key, "rows", row.label)
+            else:
+                out, s = merge_row(row, None, seed, work, dirs, lewis)
+                secs, lam, edge = [s], None, False
+                test = eval_tasks(zoo.load(out), splits, data.TASKS, "test")
+                res.put({"status": "ok", "method": row.method, "lambda": None, "val": {}, "test": test, "merge_seconds": secs},
+                        "exp1", key, "rows", row.label)
         except sparkmerge_cli.MergeFailed as e:
             res.put({"status": "failed", "method": row.method, "error": str(e)}, "exp1", key, "rows", row.label)
             log(f"seed {seed}: {row.label} FAILED {e}")
             continue
-        best = max(val, key=lambda lam: (np.mean(list(val[lam].values())), -abs(float(lam) - 1) if lam != "None" else 0))
-        out, _ = merge_row(row, None if best == "None" else float(best), seed, work, dirs, lewis)
-        test = eval_tasks(zoo.load(out), splits, data.TASKS, "test")
-        res.put({"status": "ok", "method": row.method, "lambda": None if best == "None" else float(best),
-                 "val": val, "test": test, "merge_seconds": secs}, "exp1", key, "rows", row.label)
-        log(f"seed {seed}: {row.label} λ={best} test avg {np.mean(list(test.values())):.4f} "
-            f"(merges {', '.join(f'{s:.0f}s' for s in secs)})")
+        log(f"seed {seed}: {row.label} λ={lam}{' (at the edge of the values tried)' if edge else ''} "
+            f"test avg {np.mean(list(test.values())):.4f} ({secs[0]:.0f}s)")
 
 
 # ---------------------------------------------------------------- Experiment 2: WSM
@@ -262,18 +291,17 @@ def experiment2(seed, work, splits, res):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--work", required=True, help="working directory (models, merges, logs, results.json)")
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--experiments", default="1,2,3,4,5,6",
                     help="1 multi-task merges, 2 WSM, 3 WSA two clients, 4 learned L&S masks, 5 WSM duration/interval, "
                          "6 federated WSA (default %(default)s)")
     ap.add_argument("--quick", action="store_true",
-                    help="smoke run: a fraction of the training steps and one λ per method (numbers meaningless)")
+                    help="smoke run: a fraction of the training steps and a 3-value λ grid refined once (numbers meaningless)")
     ap.add_argument("--rows", help="comma-separated labels of the Experiment 1 rows to run (default: all)")
     args = ap.parse_args()
     if args.quick:
-        global BASE_EPOCHS, FT_EPOCHS, WSM_STEPS, WSM_EVERY
-        BASE_EPOCHS, FT_EPOCHS, WSM_STEPS, WSM_EVERY = 0.1, 0.05, 160, 10
-        methods_table.ROWS = [r._replace(lambdas=r.lambdas[1:2] if r.lambdas else None) for r in methods_table.ROWS]
+        global BASE_EPOCHS, FT_EPOCHS, WSM_STEPS, WSM_EVERY, QUICK
+        BASE_EPOCHS, FT_EPOCHS, WSM_STEPS, WSM_EVERY, QUICK = 0.1, 0.05, 160, 10, True
     if args.rows:
         keep = set(args.rows.split(","))
         methods_table.ROWS = [r for r in methods_table.ROWS if r.label in keep]

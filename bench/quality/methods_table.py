@@ -3,20 +3,24 @@
 To add a method, add a line. A row runs only if `bin/sparkmerge merge` knows its merge_method
 (asked once per run); otherwise the table says "not yet available" for it — never a made-up number.
 
-Fields: label, merge_method, per-model parameters, method-wide parameters, λ grid (None: no λ),
+Fields: label, merge_method, per-model parameters, method-wide parameters, λ sweep grid (None: no λ),
 extra keys of each `models:` entry (e.g. LEWIS's importance table; "{importance}" is replaced by
 the path of that fine-tune's table, "{importance_sequential}" by its table from the sequential pass), whether the base takes part (False for plain averaging).
-λ is always chosen the same way: the grid value with the best mean validation accuracy over tasks.
+λ is always chosen the same way: `sparkmerge sweep --refine`, scored by the mean validation accuracy over tasks.
 """
 from collections import namedtuple
 
 Row = namedtuple("Row", "label method model_params params lambdas model_keys uses_base note")
 
-# Methods that sum task vectors (normalize false). 0.8 was dropped after the 2-seed run of 2026-11-25:
-# task_arithmetic, dare_ties and breadcrumbs all chose 0.3 on both seeds with 0.8 never best (one merge
-# less per row). An optimum at 0.5 would now show as an edge (*) in the table.
-TA_GRID = [0.15, 0.3, 0.5]
-MEAN_GRID = [0.7, 1.0, 1.4]  # methods that average or re-spread them (ties normalises; subspace methods)
+# Every row with a λ is a `sparkmerge sweep` over one wide log grid with refinement (issue 18): no
+# hand-made split of the methods into "summing" and "averaging" scales. λ is chosen on the validation split
+# (mean accuracy over the tasks); refinement zooms in around the best value and extends the grid when the
+# best is at an edge, so a row whose optimum still lies at the edge of what was tried is flagged (*).
+LAMBDA_GRID = "lambda=0.03:30:log:7"
+REFINE = 3
+QUICK_GRID = "lambda=0.3:3:log:3"
+QUICK_REFINE = 1
+TA_GRID = MEAN_GRID = LAMBDA_GRID
 
 ROWS = [
     Row("averaging", "linear", {"weight": 1.0}, {"normalize": True}, None, {}, False,

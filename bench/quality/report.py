@@ -74,16 +74,16 @@ def exp1_summary(res):
         rows = {s: res["exp1"][s].get("rows", {}).get(row.label) for s in seeds}
         ok = {s: r for s, r in rows.items() if r and r.get("status") == "ok"}
         if ok:
-            # The grid each seed really ran (its validation keys): results kept by --resume may predate a grid change.
-            grid = sorted({float(k) for r in ok.values() for k in r["val"] if k != "None"}) or None
             note = row.note
             if len(ok) < len(seeds):
                 note = (note + "; " if note else "") + f"{len(ok)} of {len(seeds)} seeds ({', '.join(ok)}): run stopped"
-            if grid != (sorted(row.lambdas) if row.lambdas else None):
-                note = (note + "; " if note else "") + f"λ grid run: {grid}"
+            if row.lambdas:
+                tried = [len(r.get("grid", r["val"])) for r in ok.values()]
+                note = (note + "; " if note else "") + f"λ from {min(tried)}–{max(tried)} values tried (sweep --refine)"
             add(row.label, {s: r["test"] for s, r in ok.items()}, lambdas=[r["lambda"] for r in ok.values()], note=note)
             out[row.label]["seeds"] = list(ok)
-            out[row.label]["grid"] = grid
+            # an optimum at the edge of the values a seed tried (after refinement): the row says nothing there
+            out[row.label]["edge"] = [bool(r.get("edge")) for r in ok.values()]
         else:
             bad = [r for r in rows.values() if r and r.get("status") != "ok"]
             status = bad[0]["status"] if bad else "not run"
@@ -101,12 +101,30 @@ def exp1_table(summary):
             lines.append(f"| {label} | " + " | ".join("–" for _ in TASKS) + f" | – | – | – | {e['status']}"
                          + (f"; {e['note']}" if e.get("note") else "") + " |")
             continue
-        grid = e.get("grid") or []
-        lam = ", ".join("–" if x is None else f"{x:g}" + ("*" if grid and x in (grid[0], grid[-1]) else "")
-                        for x in e["lambda"]) or "–"
+        edge = e.get("edge") or [False] * len(e["lambda"])
+        lam = ", ".join("–" if x is None else f"{x:.3g}" + ("*" if at else "") for x, at in zip(e["lambda"], edge)) or "–"
         lines.append(f"| {label} | " + " | ".join(ms(e["test"][t]) for t in TASKS)
                      + f" | **{ms(e['avg'])}** | {ms(e['norm'])} | {lam} | {e['note']} |")
     return "\n".join(lines)
+
+
+def paired_interval(diffs, level=0.95):
+    """Mean of paired differences and its t interval over seeds (None when fewer than 2 seeds)."""
+    n = len(diffs)
+    m = statistics.mean(diffs)
+    if n < 2:
+        return m, None
+    from scipy import stats
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * statistics.stdev(diffs) / n ** 0.5
+    return m, (m - half, m + half)
+
+
+def verdict(diffs):
+    """held / reversed / inconclusive: whether the paired 95 % interval of better − worse excludes 0."""
+    m, ci = paired_interval(diffs)
+    if ci is None:
+        return "inconclusive", m, ci
+    return ("held" if ci[0] > 0 else "reversed" if ci[1] < 0 else "inconclusive"), m, ci
 
 
 def claims(summary):
@@ -118,14 +136,15 @@ def claims(summary):
                        if not e or e["status"] != "ok"]
             out.append(f"- {source}: {better} > {worse} — **not checked** ({'; '.join(missing)}).")
             continue
-        common = [s for s in a["avg_by_seed"] if s in b["avg_by_seed"]]   # compare on the seeds both rows have
-        xa, xb = [a["avg_by_seed"][s] for s in common], [b["avg_by_seed"][s] for s in common]
-        ma, mb = statistics.mean(xa), statistics.mean(xb)
-        wins = sum(x > y for x, y in zip(xa, xb))
-        n = len(common)
-        verdict = "holds" if ma > mb else "does not hold"
-        out.append(f"- {source}: {better} > {worse} **{verdict}** here: average accuracy {100 * ma:.1f} % vs "
-                   f"{100 * mb:.1f} % ({100 * (ma - mb):+.1f} points; {better} ahead on {wins} of {n} seeds).")
+        common = [s for s in a["avg_by_seed"] if s in b["avg_by_seed"]]   # paired: the seeds both rows have
+        diffs = [a["avg_by_seed"][s] - b["avg_by_seed"][s] for s in common]
+        v, m, ci = verdict(diffs)
+        edges = [x for x, e in ((better, a), (worse, b)) if any(e.get("edge") or [])]
+        interval = f"95 % interval [{100 * ci[0]:+.2f}, {100 * ci[1]:+.2f}]" if ci else "no interval (one seed)"
+        out.append(f"- {source}: {better} > {worse} **{v}**: paired difference of the average test accuracy "
+                   f"{100 * m:+.2f} points, {interval} over {len(common)} seeds"
+                   + (f"; λ optimum at the edge of the values tried for {', '.join(edges)} on some seed" if edges else "")
+                   + ".")
     return "\n".join(out)
 
 
@@ -257,7 +276,7 @@ def main():
         lr=st.get("lr"), ft_lr=st.get("ft_lr"), base_epochs=st.get("base_epochs"), ft_epochs=st.get("ft_epochs"),
         wsm_steps=st.get("wsm_steps"), wsm_every=st.get("wsm_every"), validation=st.get("validation"),
         available=", ".join(res.get("available_methods", [])), table1=exp1_table(summary), claims=claims(summary),
-        table2=t2, table3=exp3_table(res), table3b=exp3_table(res, "exp3b"), statements2=s2 or "(not run)", ta_grid=methods_table.TA_GRID, mean_grid=methods_table.MEAN_GRID,
+        table2=t2, table3=exp3_table(res), table3b=exp3_table(res, "exp3b"), statements2=s2 or "(not run)", ta_grid=methods_table.LAMBDA_GRID, refine=methods_table.REFINE,
         missing=", ".join(missing) or "none", tools_section=tool_experiments.render(res) or "(not run)",
         quick="\n**This was a --quick smoke run: the numbers are meaningless.**\n" if run.get("quick") else "")
     with open(args.out, "w") as f:

@@ -2,13 +2,13 @@
 # Quality benchmark (not a test): trains the Fashion-MNIST model zoo, runs every merge through
 # bin/sparkmerge merge, evaluates the merged checkpoints and writes docs/quality.md.
 #
-# Usage: bench/quality/run.sh [--seeds 3] [--work DIR] [--resume] [--quick] [--out docs/quality.md]
+# Usage: bench/quality/run.sh [--seeds 5] [--work DIR] [--resume] [--quick] [--out docs/quality.md]
 #   --resume  keep DIR's finished models, merges and results (default: start from scratch)
-#   --quick   smoke run (a fraction of the training, one λ per method; numbers meaningless)
+#   --quick   smoke run (a fraction of the training, a 3-value λ grid refined once; numbers meaningless)
 # Needs Debian's python3-torch, python3-numpy, dataset-fashion-mnist (see bench/quality/README.md).
 set -euo pipefail
 HOME_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-SEEDS=3; WORK="$HOME_DIR/target/quality"; RESUME=0; QUICK=(); OUT="$HOME_DIR/docs/quality.md"
+SEEDS=5; WORK="$HOME_DIR/target/quality"; RESUME=0; QUICK=(); OUT="$HOME_DIR/docs/quality.md"
 CMDLINE="$(echo "bench/quality/run.sh $*" | sed "s/ *$//")"
 while [[ $# -gt 0 ]]; do
   case "$1" in

@@ -110,6 +110,45 @@ def run_batch(jobs, batch_path, log_path):
     return len(todo)
 
 
+def run_sweeps(jobs, batch_path, log_path):
+    """Runs `sparkmerge sweep` lines jobs = [(config_text, config_path, out_dir, sweep_args)] whose OUT has no
+    _SUCCESS in one JVM (`bin/sparkmerge batch`); a partial OUT of an interrupted run is removed first.
+    Returns {out_dir: (exit code, seconds)} of the lines run."""
+    import shutil
+    todo = [j for j in jobs if not os.path.exists(os.path.join(j[2], "_SUCCESS"))]
+    if not todo:
+        return {}
+    os.makedirs(os.path.dirname(batch_path), exist_ok=True)
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    lines = []
+    for text, config_path, out, args in todo:
+        os.makedirs(os.path.dirname(config_path), exist_ok=True)
+        with open(config_path, "w") as f:
+            f.write(text)
+        shutil.rmtree(out, ignore_errors=True)
+        lines.append(" ".join(json.dumps(w) for w in ["sweep", config_path, out] + list(args) + MERGE_FLAGS))
+    with open(batch_path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(log_path, "w") as log:
+        subprocess.run([SPARKMERGE, "batch", batch_path, "--keep-going"], stdout=log, stderr=subprocess.STDOUT, env=_env())
+    done = {}
+    with open(log_path) as f:
+        for m in re.finditer(r"^\[batch (\d+)/\d+\] line \d+: exit (\d+) in ([0-9.]+) s", f.read(), re.M):
+            done[todo[int(m.group(1)) - 1][2]] = (int(m.group(2)), float(m.group(3)))
+    return done
+
+
+def leaderboard(out_dir):
+    """A finished sweep's rows (leaderboard.csv) and its best candidate's id (OUT/best), or None."""
+    import csv
+    with open(os.path.join(out_dir, "leaderboard.csv")) as f:
+        rows = list(csv.DictReader(f))
+    best = None
+    if os.path.exists(os.path.join(out_dir, "best")):
+        best = open(os.path.join(out_dir, "best")).read().strip().split("/", 1)[1]
+    return rows, best
+
+
 def scopes(config_text, config_path, out_json, log_path):
     """Runs `bin/sparkmerge scopes CONFIG OUT.json` (WSA's fused target scopes); returns wall seconds."""
     if os.path.exists(out_json):

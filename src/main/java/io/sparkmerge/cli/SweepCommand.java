@@ -60,6 +60,9 @@ final class SweepCommand implements Callable<Integer> {
     if (!keep.equals("all") && !keep.equals("best")) {
       throw new ConfigException("--keep " + keep + ": use best or all");
     }
+    if (eval == null && (refine > 0 || keep.equals("best"))) {
+      throw new ConfigException("--refine and --keep best need --eval (a score to compare candidates by)");
+    }
     if (refine < 0 || partitions < 0 || !(evalTimeout > 0)) {
       throw new ConfigException("--refine and --partitions must be ≥ 0 and --eval-timeout > 0");
     }
