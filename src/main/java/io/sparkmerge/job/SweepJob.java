@@ -57,9 +57,12 @@ public final class SweepJob {
     Configuration conf = io.sparkmerge.io.Storage.apply(spark.sparkContext().hadoopConfiguration());
     List<OverlapRule.Input> inputs = OverlapRule.inputsOf(cfg);
     OutputLifecycle.Settings settings = OutputLifecycle.Settings.of(spark.conf());
-    // the check (exit 4 on a non-empty OUT, exit 2 on one that overlaps an input) before anything is read
-    Path out = OutputLifecycle.directory(conf, o.out(), false, inputs, settings).out();
-    FileSystem fs = out.getFileSystem(conf);
+    // the check (exit 2 on an OUT that overlaps an input, exit 4 on a non-empty one) before anything is read
+    Path given = OutputLifecycle.path(o.out());
+    FileSystem fs = given.getFileSystem(conf);
+    Path out = fs.makeQualified(given);
+    OverlapRule.check(conf, List.of(out), inputs);
+    checkEmpty(fs, out);
     int partitions = o.partitions() > 0 ? o.partitions() : spark.sparkContext().defaultParallelism();
     String runId = MergeJob.newRunId();
     StageRunner runner = new StageRunner(spark, runId, o.console());
@@ -93,6 +96,27 @@ public final class SweepJob {
       String best = board.best().map(Leaderboard.Row::id).orElse(null);
       o.console().println("sweep done: " + board.rows().size() + " candidate(s), best " + (best == null ? "(no scores)" : best));
       return new Outcome(out.toString(), board.rows(), best, round + 1);
+    }
+  }
+
+  /**
+   * Exit 4 unless OUT is absent, empty, or holds only what a killed sweep left: {@code candidates/} with
+   * no published candidate (only hidden lifecycle work directories, taken over by this run).
+   */
+  private static void checkEmpty(FileSystem fs, Path out) throws IOException {
+    if (!fs.exists(out)) {
+      return;
+    }
+    if (!fs.getFileStatus(out).isDirectory()) {
+      throw new io.sparkmerge.OutputExistsException(out + " exists and is a file; choose another output path");
+    }
+    for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(out)) {
+      boolean leftover = st.getPath().getName().equals(Leaderboard.CANDIDATES) && st.isDirectory()
+          && java.util.Arrays.stream(fs.listStatus(st.getPath())).allMatch(c -> c.getPath().getName().startsWith("."));
+      if (!leftover) {
+        throw new io.sparkmerge.OutputExistsException(out + " exists and is not empty (" + st.getPath().getName()
+            + "); a sweep writes into a new or empty directory: choose another output path or remove it");
+      }
     }
   }
 

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * failing and hanging evals mark their candidates failed and the sweep goes on; refine finds the peak
  * of a known score curve beyond the grid's edge; --keep best leaves the best only.
  */
-class SweepJobTest {
+public class SweepJobTest {
   @TempDir static Path family;
   @TempDir Path work;
   static List<org.apache.hadoop.fs.Path> dirs;
@@ -188,7 +188,7 @@ class SweepJobTest {
   }
 
   /** The published candidates (not the hidden lifecycle work directories beside them). */
-  static List<String> published(Path out) throws IOException {
+  public static List<String> published(Path out) throws IOException {
     if (!Files.isDirectory(out.resolve("candidates"))) {
       return List.of();
     }

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A sweep driver killed while its tasks have written candidates' shards leaves no candidate under
- * OUT/candidates (a candidate appears there only by one rename of its committed directory), and the
- * next sweep into the same OUT takes the dead driver's lock over, removes its staging and finishes.
+ * OUT/candidates (a candidate appears there only when its lifecycle publishes it whole), and the next
+ * sweep into the same OUT takes the dead driver's locks over, removes its staging and finishes.
  */
 class SweepKillTest {
   @TempDir Path work;
@@ -41,7 +41,7 @@ class SweepKillTest {
         "--grid", "lambda=0.5,1,2", "--master", "local[2]", "--partitions", "2",
         "--conf", "spark.sparkmerge.test.slowPartition=1", "--conf", "spark.sparkmerge.test.slowMs=600000"), log);
     ChildJvm.killWhenReady(driver, () -> stagedAttempt(out), log);
-    assertFalse(Files.exists(out.resolve("candidates")), "no candidate published by the killed sweep");
+    assertEquals(List.of(), io.sparkmerge.job.SweepJobTest.published(out), "no candidate published by the killed sweep");
     assertFalse(Files.exists(out.resolve("_SUCCESS")));
 
     SweepJob.Outcome o = SweepJob.run(SparkTestSession.get(), Configs.parse(Configs.twoFineTunes("ties", 0.6, 0.5, 0.4, 0.5, 3), dirs),
