@@ -94,11 +94,15 @@ public class SweepJobTest {
         Map.of("models-1-weight=0.2", String.format(t, "0.2"), "models-1-weight=0.9", String.format(t, "0.9")));
   }
 
+  /** Candidates λ = 0.5 and 1.7 of a template with %s for λ, against the single merges. */
+  private void assertLambdaCandidates(String name, String template) throws IOException {
+    assertCandidatesEqualSingleMerges(name, String.format(template, "1"), List.of("lambda=0.5,1.7"),
+        Map.of("lambda=0.5", String.format(template, "0.5"), "lambda=1.7", String.format(template, "1.7")));
+  }
+
   @Test
   void taskArithmeticCandidatesEqualSingleMerges() throws IOException {
-    String t = config("task_arithmetic", "weight: 0.6", "weight: 0.4", "lambda: %s");
-    assertCandidatesEqualSingleMerges("ta", String.format(t, "1"), List.of("lambda=0.5,1.7"),
-        Map.of("lambda=0.5", String.format(t, "0.5"), "lambda=1.7", String.format(t, "1.7")));
+    assertLambdaCandidates("ta", config("task_arithmetic", "weight: 0.6", "weight: 0.4", "lambda: %s"));
   }
 
   @Test
@@ -115,16 +119,12 @@ public class SweepJobTest {
 
   @Test
   void dareTiesCandidatesEqualSingleMerges() throws IOException {
-    String t = config("dare_ties", "weight: 0.6, density: 0.5", "weight: 0.4, density: 0.5", "lambda: %s");
-    assertCandidatesEqualSingleMerges("dare", String.format(t, "1"), List.of("lambda=0.5,1.7"),
-        Map.of("lambda=0.5", String.format(t, "0.5"), "lambda=1.7", String.format(t, "1.7")));
+    assertLambdaCandidates("dare", config("dare_ties", "weight: 0.6, density: 0.5", "weight: 0.4, density: 0.5", "lambda: %s"));
   }
 
   @Test
   void isoCCandidatesEqualSingleMerges() throws IOException {
-    String t = config("iso_c", "weight: 1", "weight: 1", "lambda: %s");
-    assertCandidatesEqualSingleMerges("iso_c", String.format(t, "1"), List.of("lambda=0.5,1.7"),
-        Map.of("lambda=0.5", String.format(t, "0.5"), "lambda=1.7", String.format(t, "1.7")));
+    assertLambdaCandidates("iso_c", config("iso_c", "weight: 1", "weight: 1", "lambda: %s"));
   }
 
   /** A fake eval: score −(ln(λ/peak))², exit 3 at λ = fail, hang at λ = hang. */
