@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
         + " BASE and MODEL may be MODEL+ADAPTER references.",
     footer = {"", "Examples:", "  sparkmerge extract-lora --base /models/base --model /models/ft /data/lora-ft --rank 32",
         "  sparkmerge extract-lora --base /models/base --model /models/ft /data/lora-attn --rank 64 --modules 'self_attn\\.'",
-        "  sparkmerge merge merge-with-lora.yml /data/merged      (models: - model: /models/base+/data/lora-ft)"})
+        "  sparkmerge merge merge-with-lora.yml /data/merged-lora   # its models: - model: /models/base+/data/lora-ft"})
 final class ExtractLoraCommand implements Callable<Integer> {
   @Option(names = "--base", required = true, description = "the base model directory")
   String base;

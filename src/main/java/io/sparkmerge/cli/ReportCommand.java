@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
     footer = {"", "Examples:", "  sparkmerge report /data/analysis/subspaces subspaces.html",
         "  sparkmerge report /data/merged merge-report.html --overwrite",
         "  sparkmerge report hdfs:///analysis/stats /tmp/stats.html",
-        "  sparkmerge report s3a://models/merged merged.html --conf spark.hadoop.fs.s3a.endpoint=http://minio:9000"})
+        "  sparkmerge report s3a://models/merged merged-s3.html --conf spark.hadoop.fs.s3a.endpoint=http://minio:9000"})
 final class ReportCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "DIR", description = "a merge or analysis output directory")
   String dir;

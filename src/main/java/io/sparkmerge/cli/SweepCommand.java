@@ -19,8 +19,8 @@ import picocli.CommandLine.Model.CommandSpec;
     description = "Merge many candidates of CONFIG (a grid of parameter values) in one pass over the inputs, "
         + "score them with --eval and keep the best: OUT/candidates/<id>/, OUT/leaderboard.csv and .parquet, OUT/best.",
     footer = {"", "Examples:", "  sparkmerge sweep jobs/ties.yml out --grid lambda=0.1:10:log:9 --eval 'python score.py {model}' --refine 3",
-        "  sparkmerge sweep jobs/ties.yml out --grid lambda=0.5,1,2 --grid density=0.1,0.2,0.5",
-        "  sparkmerge sweep jobs/linear.yml out --grid models.1.weight=0.2:0.8:lin:4 --eval ./score.sh --keep best"})
+        "  sparkmerge sweep jobs/ties.yml out-ties --grid lambda=0.5,1,2 --grid density=0.1,0.2,0.5",
+        "  sparkmerge sweep jobs/linear.yml out-linear --grid models.1.weight=0.2:0.8:lin:4 --eval ./score.sh --keep best"})
 final class SweepCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -25,10 +25,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Every example of every command's --help and every {@code bin/sparkmerge} line of the README runs as
  * written, on a synth tiny family standing in for the models they name. The only changes: absolute
- * paths move under a sandbox W ({@code /data/x} → {@code W/data/x}, {@code hdfs:///x} → {@code W/hdfs/x}),
+ * paths move under a sandbox W ({@code /data/x} → {@code W/data/x}, {@code hdfs:///x} → {@code W/hdfs/x},
+ * {@code s3a://models/x} → {@code W/data/x}: the S3 tests run the same commands against S3Proxy),
  * the shipped jobs/ configs are copied into W/jobs with their model paths moved the same way, the 1b
  * family of the synth example is generated tiny, and {@code --watch} stops after one poll. The user
- * files the examples name (merge.yml, clients.yml, sweep.txt, ties-0.5.yml) are jobs/ configs.
+ * files the examples name (merge.yml, ties.yml, clients.yml, ties-0.5.yml) are jobs/ configs; sweep.txt,
+ * merge-with-lora.yml and score.sh are written here.
  * All examples run, in one child JVM with W as its working directory, through
  * {@code generate-lines | sparkmerge batch - --keep-going} (itself an example); the batch-file example
  * runs in a second one.
@@ -46,11 +48,20 @@ class ExamplesTest {
       CliHelpTest.examples(h).forEach(l -> out.add(l.strip()));
     }
     boolean bash = false;
+    StringBuilder cont = null;
     for (String l : Files.readAllLines(Path.of("README.md"))) {
       if (l.startsWith("```")) {
         bash = l.equals("```bash");
       } else if (bash && l.startsWith("bin/sparkmerge ")) {
-        out.add(l.substring("bin/".length()));
+        cont = new StringBuilder(l.substring("bin/".length()));
+      } else if (bash && cont != null) { // a continuation line of the command above
+        cont.append(' ').append(l.strip());
+      }
+      if (cont != null && !cont.toString().endsWith("\\")) {
+        out.add(cont.toString());
+        cont = null;
+      } else if (cont != null) {
+        cont.setLength(cont.length() - 1);
       }
     }
     List<String> lines = new ArrayList<>();
@@ -63,7 +74,7 @@ class ExamplesTest {
 
   /** Absolute paths into the sandbox; the one size and watch changes the class comment names. */
   String localize(String line) {
-    String s = line.replace("hdfs:///", "/hdfs/").replace("--family 1b", "--family tiny");
+    String s = line.replace("hdfs:///", "/hdfs/").replace("s3a://models/", "/data/").replace("--family 1b", "--family tiny");
     Matcher m = Pattern.compile("(^|[\\s=:])(/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.()|-]*)*)").matcher(s);
     StringBuilder sb = new StringBuilder();
     while (m.find()) {
@@ -79,7 +90,7 @@ class ExamplesTest {
     Path base = Path.of(gen.get(0).toString());
     Path[] ft = {Path.of(gen.get(1).toString()), Path.of(gen.get(2).toString()), Path.of(gen.get(3).toString())};
     copy(base, "data/models/base", "models/base", "hdfs/models/base");
-    copy(ft[0], "data/models/ft-math", "data/models/ft-1", "data/models/model-a", "data/clients/client-a", "models/ft-math",
+    copy(ft[0], "models/ft", "data/models/ft-math", "data/models/ft-1", "data/models/model-a", "data/clients/client-a", "models/ft-math",
         "hdfs/models/ft-math");
     copy(ft[1], "data/models/ft-code", "data/models/ft-2", "data/models/model-b", "data/clients/client-b");
     copy(ft[2], "data/models/ft-chat", "data/models/ft-3", "data/clients/client-c");
@@ -98,9 +109,15 @@ class ExamplesTest {
         }
       }
     }
-    for (String[] user : new String[][] {{"merge.yml", "ties.yml"}, {"ties-0.5.yml", "ties.yml"}, {"clients.yml", "wsa.yml"}}) {
+    for (String[] user : new String[][] {{"merge.yml", "ties.yml"}, {"ties.yml", "ties.yml"}, {"ties-0.5.yml", "ties.yml"}, {"clients.yml", "wsa.yml"}}) {
       Files.copy(w.resolve("jobs").resolve(user[1]), w.resolve(user[0]));
     }
+    Files.writeString(w.resolve("merge-with-lora.yml"), "merge_method: linear\nmodels:\n"
+        + "  - model: " + w + "/models/base+" + w + "/data/lora-ft\n    parameters: {weight: 0.5}\n"
+        + "  - model: " + w + "/data/models/ft-code\n    parameters: {weight: 0.5}\n");
+    Path score = w.resolve("score.sh"); // the sweep example's --eval: one JSON object with a score
+    Files.writeString(score, "#!/bin/sh\necho '{\"score\": 1.0}'\n");
+    score.toFile().setExecutable(true);
     Files.writeString(w.resolve("sweep.txt"), localize("merge ties-0.5.yml /data/m-0.5 --overwrite") + "\n");
     Files.createDirectories(w.resolve("tmp"));
   }
