@@ -1,8 +1,8 @@
 package io.sparkmerge.math;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -19,60 +19,97 @@ public final class WeightedSum {
 
   /** Σ_t w[t]·x[t] into {@code out} (contiguous, of x[0]'s dtype and length), which it returns. */
   public static INDArray into(INDArray[] x, double[] w, INDArray out) {
-    DataType type = x[0].dataType();
     int len = (int) x[0].length();
-    if (type == DataType.FLOAT) {
-      FloatBuffer[] in = new FloatBuffer[x.length];
+    Lanes lanes = x[0].dataType() == DataType.FLOAT ? new FloatLanes(Math.min(BLOCK, len)) : new DoubleLanes(Math.min(BLOCK, len));
+    ByteBuffer[] in = new ByteBuffer[x.length];
+    for (int t = 0; t < x.length; t++) {
+      in[t] = nio(x[t]);
+    }
+    ByteBuffer o = nio(out);
+    for (int from = 0; from < len; from += BLOCK) {
+      int n = Math.min(BLOCK, len - from);
+      lanes.clear(n);
       for (int t = 0; t < x.length; t++) {
-        in[t] = x[t].data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        lanes.add(in[t], (int) x[t].offset() + from, n, w[t]);
       }
-      FloatBuffer o = out.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-      float[] acc = new float[Math.min(BLOCK, len)];
-      float[] blk = new float[acc.length];
-      for (int from = 0; from < len; from += BLOCK) {
-        int n = Math.min(BLOCK, len - from);
-        for (int t = 0; t < x.length; t++) {
-          in[t].get((int) x[t].offset() + from, blk, 0, n);
-          float wt = (float) w[t];
-          if (t == 0) {
-            for (int i = 0; i < n; i++) {
-              acc[i] = wt * blk[i];
-            }
-          } else {
-            for (int i = 0; i < n; i++) {
-              acc[i] += wt * blk[i];
-            }
-          }
-        }
-        o.put(from, acc, 0, n);
-      }
-    } else {
-      DoubleBuffer[] in = new DoubleBuffer[x.length];
-      for (int t = 0; t < x.length; t++) {
-        in[t] = x[t].data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
-      }
-      DoubleBuffer o = out.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
-      double[] acc = new double[Math.min(BLOCK, len)];
-      double[] blk = new double[acc.length];
-      for (int from = 0; from < len; from += BLOCK) {
-        int n = Math.min(BLOCK, len - from);
-        for (int t = 0; t < x.length; t++) {
-          in[t].get((int) x[t].offset() + from, blk, 0, n);
-          double wt = w[t];
-          if (t == 0) {
-            for (int i = 0; i < n; i++) {
-              acc[i] = wt * blk[i];
-            }
-          } else {
-            for (int i = 0; i < n; i++) {
-              acc[i] += wt * blk[i];
-            }
-          }
-        }
-        o.put(from, acc, 0, n);
-      }
+      lanes.store(o, from, n);
     }
     Blocks.hostWritten(out);
     return out;
+  }
+
+  private static ByteBuffer nio(INDArray a) {
+    return a.data().asNio().order(ByteOrder.nativeOrder());
+  }
+
+  /**
+   * One block's accumulator in the compute dtype (Java has no generics over primitives: a float and a
+   * double twin, each only the typed copy and multiply-add). It starts at -0, the identity of + to the
+   * bit (x + -0 = x, also for x = ±0), so the first model's w·x goes in exactly as w·x.
+   */
+  private abstract static class Lanes {
+    abstract void clear(int n);
+
+    /** acc += w·src[at, at + n). */
+    abstract void add(ByteBuffer src, int at, int n, double w);
+
+    abstract void store(ByteBuffer dst, int at, int n);
+  }
+
+  private static final class FloatLanes extends Lanes {
+    private final float[] acc;
+    private final float[] blk;
+
+    FloatLanes(int size) {
+      acc = new float[size];
+      blk = new float[size];
+    }
+
+    @Override
+    void clear(int n) {
+      Arrays.fill(acc, 0, n, -0f);
+    }
+
+    @Override
+    void add(ByteBuffer src, int at, int n, double w) {
+      src.asFloatBuffer().get(at, blk, 0, n);
+      float wt = (float) w;
+      for (int i = 0; i < n; i++) {
+        acc[i] += wt * blk[i];
+      }
+    }
+
+    @Override
+    void store(ByteBuffer dst, int at, int n) {
+      dst.asFloatBuffer().put(at, acc, 0, n);
+    }
+  }
+
+  private static final class DoubleLanes extends Lanes {
+    private final double[] acc;
+    private final double[] blk;
+
+    DoubleLanes(int size) {
+      acc = new double[size];
+      blk = new double[size];
+    }
+
+    @Override
+    void clear(int n) {
+      Arrays.fill(acc, 0, n, -0d);
+    }
+
+    @Override
+    void add(ByteBuffer src, int at, int n, double w) {
+      src.asDoubleBuffer().get(at, blk, 0, n);
+      for (int i = 0; i < n; i++) {
+        acc[i] += w * blk[i];
+      }
+    }
+
+    @Override
+    void store(ByteBuffer dst, int at, int n) {
+      dst.asDoubleBuffer().put(at, acc, 0, n);
+    }
   }
 }
