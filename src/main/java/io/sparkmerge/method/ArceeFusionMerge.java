@@ -1,6 +1,5 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.ConfigException;
 import io.sparkmerge.math.Blocks;
 import io.sparkmerge.param.ParamSpec;
 import java.util.Arrays;
@@ -19,6 +18,8 @@ final class ArceeFusionMerge extends MethodBase {
 
   ArceeFusionMerge() {
     super("arcee_fusion", BaseUse.REQUIRED, ParamSpec.builder());
+    modelCount(1, 1, "merge_method 'arcee_fusion' fuses the base with exactly one other model, got ",
+        " besides the base; list one model under models:");
   }
 
   @Override
@@ -33,14 +34,6 @@ final class ArceeFusionMerge extends MethodBase {
       n *= d;
     }
     return new Cost(n * (2L * 8 + 8 + 8), n * 40.0); // a, b, s and its sorted copy in doubles
-  }
-
-  @Override
-  public void validate(TensorMergeContext ctx) {
-    if (ctx.modelCount() != 1) {
-      throw new ConfigException("merge_method 'arcee_fusion' fuses the base with exactly one other model, got "
-          + ctx.modelCount() + " besides the base; list one model under models:");
-    }
   }
 
   @Override

@@ -12,6 +12,7 @@ public abstract class MethodBase implements MergeMethod {
   private final BaseUse baseUse;
   private final ParamSpec params;
   private final Chunking chunking;
+  private ModelCount modelCount; // set by modelCount(...) in a subclass constructor; null: any count
 
   protected MethodBase(String name, BaseUse baseUse, ParamSpec params) {
     this(name, baseUse, params, Chunking.ELEMENTS);
@@ -45,15 +46,22 @@ public abstract class MethodBase implements MergeMethod {
   }
 
   /**
-   * The model-count check of the methods that merge a fixed number of models: a {@link ConfigException}
-   * reading {@code before + count + after} unless min ≤ count ≤ max.
+   * Declares, in a method's constructor, that it merges a fixed number of models: {@link #validate} then
+   * throws a {@link ConfigException} reading {@code before + count + after} unless min ≤ count ≤ max.
    */
-  protected static void requireModelCount(TensorMergeContext ctx, int min, int max, String before, String after) {
-    int modelCount = ctx.modelCount();
-    if (modelCount < min || modelCount > max) {
-      throw new ConfigException(before + modelCount + after);
+  protected final void modelCount(int min, int max, String before, String after) {
+    this.modelCount = new ModelCount(min, max, before, after);
+  }
+
+  /** The declared model count's check (none declared: any count); a method with more to check overrides this and calls it. */
+  @Override
+  public void validate(TensorMergeContext ctx) {
+    if (modelCount != null && (ctx.modelCount() < modelCount.min || ctx.modelCount() > modelCount.max)) {
+      throw new ConfigException(modelCount.before + ctx.modelCount() + modelCount.after);
     }
   }
+
+  private record ModelCount(int min, int max, String before, String after) {}
 
   @Override
   public String toString() {

@@ -19,11 +19,7 @@ final class ModelStockMerge extends MethodBase {
 
   ModelStockMerge() {
     super("model_stock", BaseUse.REQUIRED, PARAMS, Chunking.ROWS); // per-row vectors: a row is never split
-  }
-
-  @Override
-  public void validate(TensorMergeContext ctx) {
-    requireModelCount(ctx, 2, Integer.MAX_VALUE, "merge_method 'model_stock' needs a base and at least two other models, got ",
+    modelCount(2, Integer.MAX_VALUE, "merge_method 'model_stock' needs a base and at least two other models, got ",
         " besides the base");
   }
 

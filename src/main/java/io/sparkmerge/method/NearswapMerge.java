@@ -1,6 +1,5 @@
 package io.sparkmerge.method;
 
-import io.sparkmerge.ConfigException;
 import io.sparkmerge.math.Blocks;
 import io.sparkmerge.param.ParamSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,14 +19,8 @@ final class NearswapMerge extends MethodBase {
 
   NearswapMerge() {
     super("nearswap", BaseUse.REQUIRED, PARAMS);
-  }
-
-  @Override
-  public void validate(TensorMergeContext ctx) {
-    if (ctx.modelCount() != 1) {
-      throw new ConfigException("merge_method 'nearswap' swaps entries between the base and exactly one other model, got "
-          + ctx.modelCount() + " besides the base; list one model under models:");
-    }
+    modelCount(1, 1, "merge_method 'nearswap' swaps entries between the base and exactly one other model, got ",
+        " besides the base; list one model under models:");
   }
 
   @Override

@@ -23,11 +23,7 @@ final class NuslerpMerge extends MethodBase {
 
   NuslerpMerge() {
     super("nuslerp", BaseUse.OPTIONAL, PARAMS, Chunking.ROWS); // per-row vectors: a row is never split
-  }
-
-  @Override
-  public void validate(TensorMergeContext ctx) {
-    requireModelCount(ctx, 2, 2, "merge_method 'nuslerp' takes exactly two models (plus an optional base), got ", "");
+    modelCount(2, 2, "merge_method 'nuslerp' takes exactly two models (plus an optional base), got ", "");
   }
 
   @Override
@@ -38,33 +34,30 @@ final class NuslerpMerge extends MethodBase {
     boolean oneVector = ctx.global().getBoolean("nuslerp_flatten") || ctx.shape().length < 2;
     boolean columns = !oneVector && ctx.global().getBoolean("nuslerp_row_wise");
     long lastDim = ctx.shape().length < 2 ? 0 : ctx.shape()[ctx.shape().length - 1];
-    return new Tensor(t, oneVector, columns, lastDim);
+    return new Tensor(new Layout(t, oneVector, columns, lastDim));
   }
+
+  /** A tensor's settings: t, and which vectors are interpolated (the whole tensor, its columns, or its rows of lastDim). */
+  private record Layout(double t, boolean oneVector, boolean columns, long lastDim) {}
 
   /** One tensor's nuslerp in one of three vector layouts. */
   private static final class Tensor implements TensorMerge {
-    private final double t;
-    private final boolean oneVector;
-    private final boolean columns;
-    private final long lastDim;
+    private final Layout layout;
     private final double[][] gram = new double[2][2];
     private double[][] colSums; // per column: ⟨v0,v0⟩, ⟨v1,v1⟩, ⟨v0,v1⟩
 
-    Tensor(double t, boolean oneVector, boolean columns, long lastDim) {
-      this.t = t;
-      this.oneVector = oneVector;
-      this.columns = columns;
-      this.lastDim = lastDim;
+    Tensor(Layout layout) {
+      this.layout = layout;
     }
 
     @Override
     public int preparationPasses() {
-      return oneVector || columns ? 1 : 0;
+      return layout.oneVector() || layout.columns() ? 1 : 0;
     }
 
     @Override
     public void prepare(int pass, TensorChunk chunk) {
-      if (oneVector) {
+      if (layout.oneVector()) {
         BlockGram.add(chunk.models(), chunk.base(), gram);
         return;
       }
@@ -90,30 +83,30 @@ final class NuslerpMerge extends MethodBase {
       double[][] v = new double[2][cols];
       double[] base = new double[cols];
       double[] res = new double[cols];
-      double[] whole = oneVector ? Spherical.nuslerp(t, gram[0][0], gram[1][1], gram[0][1]) : null;
+      double[] whole = layout.oneVector() ? Spherical.nuslerp(layout.t(), gram[0][0], gram[1][1], gram[0][1]) : null;
       for (int r = 0; r < chunk.rows(); r++) {
         readRow(chunk, r, v);
         if (chunk.base() != null) {
           Blocks.read(chunk.base(), (long) r * cols, base, cols);
         }
-        if (oneVector) {
+        if (layout.oneVector()) {
           interpolate(whole, v, base, res, 0, cols);
-        } else if (columns) {
+        } else if (layout.columns()) {
           for (int j = 0; j < cols; j++) {
-            double[] c = Spherical.nuslerp(t, colSums[0][j], colSums[1][j], colSums[2][j]);
+            double[] c = Spherical.nuslerp(layout.t(), colSums[0][j], colSums[1][j], colSums[2][j]);
             interpolate(c, v, base, res, j, j + 1);
           }
         } else {
-          for (int s = 0; s < cols; s += (int) lastDim) {
+          for (int s = 0; s < cols; s += (int) layout.lastDim()) {
             double n00 = 0;
             double n11 = 0;
             double n01 = 0;
-            for (int j = s; j < s + lastDim; j++) {
+            for (int j = s; j < s + layout.lastDim(); j++) {
               n00 += v[0][j] * v[0][j];
               n11 += v[1][j] * v[1][j];
               n01 += v[0][j] * v[1][j];
             }
-            interpolate(Spherical.nuslerp(t, n00, n11, n01), v, base, res, s, (int) (s + lastDim));
+            interpolate(Spherical.nuslerp(layout.t(), n00, n11, n01), v, base, res, s, (int) (s + layout.lastDim()));
           }
         }
         Blocks.write(out, (long) r * cols, res, cols);

@@ -9,17 +9,13 @@ final class PassthroughMerge extends MethodBase {
 
   PassthroughMerge() {
     super("passthrough", BaseUse.NOT_USED, PARAMS);
+    modelCount(1, 1, "merge_method 'passthrough' takes exactly one model, got ",
+        "; list one model (use tensors: overrides to take tensors from elsewhere)");
   }
 
   @Override
   public boolean roundsLikeTorch() {
     return true;
-  }
-
-  @Override
-  public void validate(TensorMergeContext ctx) {
-    requireModelCount(ctx, 1, 1, "merge_method 'passthrough' takes exactly one model, got ",
-        "; list one model (use tensors: overrides to take tensors from elsewhere)");
   }
 
   @Override

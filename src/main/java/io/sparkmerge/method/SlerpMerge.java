@@ -16,6 +16,8 @@ final class SlerpMerge extends MethodBase {
 
   SlerpMerge() {
     super("slerp", BaseUse.REQUIRED, PARAMS);
+    modelCount(1, 1, "merge_method 'slerp' interpolates the base with exactly one other model, got ",
+        " besides the base; use nuslerp or karcher for other counts");
   }
 
   @Override
@@ -29,11 +31,5 @@ final class SlerpMerge extends MethodBase {
   @Override
   public boolean roundsLikeTorch() {
     return true;
-  }
-
-  @Override
-  public void validate(TensorMergeContext ctx) {
-    requireModelCount(ctx, 1, 1, "merge_method 'slerp' interpolates the base with exactly one other model, got ",
-        " besides the base; use nuslerp or karcher for other counts");
   }
 }

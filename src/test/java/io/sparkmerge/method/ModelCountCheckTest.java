@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.sparkmerge.ConfigException;
 import org.junit.jupiter.api.Test;
 
-/** The fixed-model-count methods' checks (MethodBase.requireModelCount): their bounds and their exact one-line messages. */
+/** The fixed-model-count methods' checks (declared with MethodBase.modelCount): their bounds and their exact one-line messages. */
 class ModelCountCheckTest {
   private static String rejected(String method, int models, boolean hasBase) {
     return assertThrows(ConfigException.class, () -> MethodHarness.validateModels(MethodRegistry.get(method), models, hasBase))
@@ -33,5 +33,11 @@ class ModelCountCheckTest {
     accepted("model_stock", 7, true);
     assertEquals("merge_method 'model_stock' needs a base and at least two other models, got 1 besides the base",
         rejected("model_stock", 1, true));
+    accepted("arcee_fusion", 1, true);
+    assertEquals("merge_method 'arcee_fusion' fuses the base with exactly one other model, got 2 besides the base; list one "
+        + "model under models:", rejected("arcee_fusion", 2, true));
+    accepted("nearswap", 1, true);
+    assertEquals("merge_method 'nearswap' swaps entries between the base and exactly one other model, got 0 besides the base; "
+        + "list one model under models:", rejected("nearswap", 0, true));
   }
 }
