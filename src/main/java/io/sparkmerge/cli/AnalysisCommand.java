@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -23,8 +22,7 @@ abstract class AnalysisCommand implements Callable<Integer> {
 
   @Mixin SparkSessions.Options sparkOptions;
 
-  @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
-  boolean overwrite;
+  @Mixin OverwriteOption output;
 
   @Mixin ReportWriter.Option reportOption;
 
@@ -38,11 +36,11 @@ abstract class AnalysisCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     checkOptions();
     MergeConfig cfg = MergeCommand.load(config);
-    SparkSessions.preflight(out, overwrite, cfg);
+    SparkSessions.preflight(out, output.overwrite, cfg);
     try (SparkSession spark = sparkOptions.create("sparkmerge " + getClass().getAnnotation(Command.class).name())) {
       run(spark, cfg);
     }
-    reportOption.writeIfAsked(sparkOptions.hadoop(), out, overwrite);
+    reportOption.writeIfAsked(sparkOptions.hadoop(), out, output.overwrite);
     return 0;
   }
 }

@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,11 +24,7 @@ import picocli.CommandLine.Parameters;
         "  sparkmerge extract-lora --base /models/base --model /models/ft /data/lora-attn --rank 64 --modules 'self_attn\\.'",
         "  sparkmerge merge merge-with-lora.yml /data/merged-lora   # its models: - model: /models/base+/data/lora-ft"})
 final class ExtractLoraCommand implements Callable<Integer> {
-  @Option(names = "--base", required = true, description = "the base model directory")
-  String base;
-
-  @Option(names = "--model", required = true, description = "the fine-tuned model directory")
-  String model;
+  @Mixin TaskVectorOptions models;
 
   @Parameters(index = "0", paramLabel = "OUT", description = "output directory (the adapter)")
   String out;
@@ -48,10 +45,9 @@ final class ExtractLoraCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "seed of the randomised SVD's test matrices (default 0)")
   long seed;
 
-  @picocli.CommandLine.Mixin SparkSessions.Options sparkOptions;
+  @Mixin SparkSessions.Options sparkOptions;
 
-  @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
-  boolean overwrite;
+  @Mixin OverwriteOption output;
 
   @Override
   public Integer call() throws IOException {
@@ -65,10 +61,10 @@ final class ExtractLoraCommand implements Callable<Integer> {
         throw new ConfigException("--modules '" + modules + "' is not a regular expression: " + e.getDescription());
       }
     }
-    ExtractLoraJob.Options o = new ExtractLoraJob.Options(base, model, out, rank, modules, !noDistribute, embedLora, seed, overwrite,
-        System.out);
+    ExtractLoraJob.Options o = new ExtractLoraJob.Options(models.base, models.model, out, rank, modules, !noDistribute, embedLora, seed,
+        output.overwrite, System.out);
     // the output lifecycle's check before a Spark session starts (SparkSessions.preflight for a config's inputs)
-    OutputLifecycle.directory(Storage.configuration(), out, overwrite, ExtractLoraJob.inputs(o), OutputLifecycle.Settings.DEFAULT);
+    OutputLifecycle.directory(Storage.configuration(), out, output.overwrite, ExtractLoraJob.inputs(o), OutputLifecycle.Settings.DEFAULT);
     try (SparkSession spark = sparkOptions.create("sparkmerge extract-lora")) {
       ExtractLoraJob.run(spark, o);
       return 0;

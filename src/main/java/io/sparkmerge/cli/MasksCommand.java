@@ -22,6 +22,6 @@ final class MasksCommand extends AnalysisCommand {
 
   @Override
   void run(SparkSession spark, MergeConfig cfg) throws IOException {
-    MasksJob.run(spark, cfg, new MasksJob.Options(out, overwrite, partitions, System.out));
+    MasksJob.run(spark, cfg, new MasksJob.Options(out, output.overwrite, partitions, System.out));
   }
 }

@@ -25,7 +25,7 @@ final class StatsCommand extends AnalysisCommand {
 
   @Override
   void run(SparkSession spark, MergeConfig cfg) throws IOException {
-    StatsJob.run(spark, cfg, new StatsJob.Options(out, overwrite, WeightScope.Fusion.parse(fusion), top, System.out));
+    StatsJob.run(spark, cfg, new StatsJob.Options(out, output.overwrite, WeightScope.Fusion.parse(fusion), top, System.out));
   }
 
   @Override

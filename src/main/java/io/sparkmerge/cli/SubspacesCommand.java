@@ -36,6 +36,6 @@ final class SubspacesCommand extends AnalysisCommand {
 
   @Override
   void run(SparkSession spark, MergeConfig cfg) throws IOException {
-    SubspacesJob.run(spark, cfg, new SubspacesJob.Options(out, overwrite, topK, k, plot, maxPlots, System.out));
+    SubspacesJob.run(spark, cfg, new SubspacesJob.Options(out, output.overwrite, topK, k, plot, maxPlots, System.out));
   }
 }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,11 +21,7 @@ import picocli.CommandLine.Parameters;
     footer = {"", "Examples:", "  sparkmerge task-vectors --base /models/base --model /models/ft-math /data/tv/math",
         "  sparkmerge task-vectors --base /models/base --model /models/ft-math /data/tv/math-1pct --density 0.01"})
 final class TaskVectorsCommand implements Callable<Integer> {
-  @Option(names = "--base", required = true, description = "the base model directory")
-  String base;
-
-  @Option(names = "--model", required = true, description = "the fine-tuned model directory")
-  String model;
+  @Mixin TaskVectorOptions models;
 
   @Parameters(index = "0", paramLabel = "OUT", description = "output directory")
   String out;
@@ -38,10 +35,9 @@ final class TaskVectorsCommand implements Callable<Integer> {
   @Option(names = "--partitions", description = "at least this many Spark tasks (default: Spark's default parallelism)")
   int partitions;
 
-  @picocli.CommandLine.Mixin SparkSessions.Options sparkOptions;
+  @Mixin SparkSessions.Options sparkOptions;
 
-  @Option(names = "--overwrite", description = "replace an existing, non-empty OUT")
-  boolean overwrite;
+  @Mixin OverwriteOption output;
 
   @Override
   public Integer call() throws IOException {
@@ -51,10 +47,10 @@ final class TaskVectorsCommand implements Callable<Integer> {
     if (!maskScope.equals("global") && !maskScope.equals("tensor")) {
       throw new ConfigException("--mask-scope must be global or tensor, got " + maskScope);
     }
-    MergeConfig cfg = config(base, model, density == null ? 1.0 : density, maskScope);
-    SparkSessions.preflight(out, overwrite, cfg);
+    MergeConfig cfg = config(models.base, models.model, density == null ? 1.0 : density, maskScope);
+    SparkSessions.preflight(out, output.overwrite, cfg);
     try (SparkSession spark = sparkOptions.create("sparkmerge task-vectors")) {
-      TaskVectorsJob.run(spark, cfg, new TaskVectorsJob.Options(out, overwrite, density, maskScope, partitions, System.out));
+      TaskVectorsJob.run(spark, cfg, new TaskVectorsJob.Options(out, output.overwrite, density, maskScope, partitions, System.out));
       return 0;
     }
   }
