@@ -12,12 +12,7 @@ final class MergeSection {
   private MergeSection() {}
 
   static void add(HtmlPage page, String manifestJson) {
-    JsonNode m;
-    try {
-      m = new ObjectMapper().readTree(manifestJson);
-    } catch (Exception e) {
-      throw new InputDataException("sparkmerge.json: not valid JSON (" + e.getMessage() + "); is this a sparkmerge merge output?");
-    }
+    JsonNode m = parse(manifestJson);
     JsonNode r = m.path("resolved");
     page.section("merge", "Merge", "Run " + m.path("run_id").asText() + " by sparkmerge " + m.path("version").asText()
         + ": merge_method " + r.path("merge_method").asText() + ", " + m.path("tensors").size() + " tensors in "
@@ -45,5 +40,18 @@ final class MergeSection {
       page.table(List.of("warning"), w);
     }
     page.pre(m.path("config_yaml").asText());
+  }
+
+  /** The manifest's merge_method. */
+  static String method(String manifestJson) {
+    return parse(manifestJson).path("resolved").path("merge_method").asText();
+  }
+
+  private static JsonNode parse(String manifestJson) {
+    try {
+      return new ObjectMapper().readTree(manifestJson);
+    } catch (Exception e) {
+      throw new InputDataException("sparkmerge.json: not valid JSON (" + e.getMessage() + "); is this a sparkmerge merge output?");
+    }
   }
 }

@@ -99,7 +99,7 @@ final class ReportCharts {
     return decimals == 0 ? "0" : "0." + "0".repeat(decimals);
   }
 
-  private static byte[] png(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart) {
+  static byte[] png(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart) {
     try {
       return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
     } catch (IOException e) {

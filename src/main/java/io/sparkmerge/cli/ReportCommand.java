@@ -9,13 +9,15 @@ import picocli.CommandLine.Parameters;
 @Command(mixinStandardHelpOptions = true, name = "report",
     description = "One self-contained HTML page (PNG plots embedded) from a merge output (sparkmerge.json) or an analysis "
         + "output (stats, masks, subspaces tables): task-vector norms, cosine heatmap, scope (μ, σ) per layer, singular-value "
-        + "spectra, subspace overlap, mask density and overlap, whichever are present.",
+        + "spectra, subspace overlap, mask density and overlap, whichever are present; or from a sweep output "
+        + "(leaderboard.csv): score vs each parameter, the best candidate, the rounds and the leaderboard.",
     footer = {"", "Examples:", "  sparkmerge report /data/analysis/subspaces subspaces.html",
         "  sparkmerge report /data/merged merge-report.html --overwrite",
+        "  sparkmerge report out sweep-report.html",
         "  sparkmerge report hdfs:///analysis/stats /tmp/stats.html",
         "  sparkmerge report s3a://models/merged merged-s3.html --conf spark.hadoop.fs.s3a.endpoint=http://minio:9000"})
 final class ReportCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "DIR", description = "a merge or analysis output directory")
+  @Parameters(index = "0", paramLabel = "DIR", description = "a merge, analysis or sweep output directory")
   String dir;
 
   @Parameters(index = "1", paramLabel = "REPORT.html", description = "the HTML file to write")

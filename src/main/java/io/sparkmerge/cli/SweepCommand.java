@@ -20,6 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
         + "score them with --eval and keep the best: OUT/candidates/<id>/, OUT/leaderboard.csv and .parquet, OUT/best.",
     footer = {"", "Examples:", "  sparkmerge sweep jobs/ties.yml out --grid lambda=0.1:10:log:9 --eval 'python score.py {model}' --refine 3",
         "  sparkmerge sweep jobs/ties.yml out-ties --grid lambda=0.5,1,2 --grid density=0.1,0.2,0.5",
+        "  sparkmerge sweep jobs/ties.yml /shared/out-ex --grid lambda=0.25:4:log:5 --eval ./score.sh --eval-on executors",
         "  sparkmerge sweep jobs/linear.yml out-linear --grid models.1.weight=0.2:0.8:lin:4 --eval ./score.sh --keep best"})
 final class SweepCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -37,9 +38,14 @@ final class SweepCommand implements Callable<Integer> {
           + "method-wide parameter (lambda, density, ...) or models.I.NAME for model I's; repeat for a product grid")
   List<String> grid = new ArrayList<>();
 
-  @Option(names = "--eval", paramLabel = "CMD", description = "scores a candidate: run with sh -c on the driver, {model} "
+  @Option(names = "--eval", paramLabel = "CMD", description = "scores a candidate: run with sh -c (see --eval-on), {model} "
       + "replaced by its path; its last stdout line is a JSON object with \"score\" (higher is better) and any other metrics")
   String eval;
+
+  @Option(names = "--eval-on", paramLabel = "driver|executors", description = "where --eval runs: on the driver, one "
+      + "candidate after the other (default), or as Spark tasks, one per candidate; with executors, {model} must be "
+      + "reachable from every executor (OUT on shared storage)")
+  String evalOn = "driver";
 
   @Option(names = "--eval-timeout", paramLabel = "S", description = "seconds an eval may run before it is killed and the "
       + "candidate marked failed (default ${DEFAULT-VALUE})")
@@ -60,6 +66,12 @@ final class SweepCommand implements Callable<Integer> {
     if (!keep.equals("all") && !keep.equals("best")) {
       throw new ConfigException("--keep " + keep + ": use best or all");
     }
+    if (!evalOn.equals("driver") && !evalOn.equals("executors")) {
+      throw new ConfigException("--eval-on " + evalOn + ": use driver or executors");
+    }
+    if (eval == null && evalOn.equals("executors")) {
+      throw new ConfigException("--eval-on executors needs --eval (the command to run there)");
+    }
     if (eval == null && (refine > 0 || keep.equals("best"))) {
       throw new ConfigException("--refine and --keep best need --eval (a score to compare candidates by)");
     }
@@ -77,7 +89,7 @@ final class SweepCommand implements Callable<Integer> {
     MergeConfig cfg = MergeCommand.load(config);
     try (SparkSession spark = sparkOptions.create("sparkmerge sweep " + cfg.mergeMethod())) {
       SweepJob.Outcome o = SweepJob.run(spark, cfg, new SweepJob.Options(out, axes, eval, evalTimeout, refine, keep.equals("all"),
-          partitions, System.out));
+          partitions, System.out, evalOn.equals("executors")));
       spec.commandLine().getOut().println("swept " + o.rows().size() + " candidate(s) in " + o.rounds() + " round(s) into " + o.out()
           + (o.best() == null ? "" : "; best: candidates/" + o.best()));
       return 0;

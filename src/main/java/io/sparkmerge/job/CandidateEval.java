@@ -12,17 +12,19 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs a sweep's {@code --eval} command for one candidate on the driver: {@code {model}} in the command
+ * Runs a sweep's {@code --eval} command for one candidate, on the driver ({@link #evaluate}) or as Spark tasks
+ * ({@link #onExecutors}, the same code in each task): {@code {model}} in the command
  * is replaced by the candidate's path (shell-quoted), the command runs under {@code sh -c}, and the last
  * line of its standard output that is a JSON object with a numeric {@code score} (higher is better) is
  * the result. A non-zero exit, no such line, or the timeout (the command and its children are killed)
  * mark the candidate failed; the sweep goes on.
  */
-final class CandidateEval {
+final class CandidateEval implements java.io.Serializable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** An evaluation's outcome: ok with a score and the other metrics, or failed with why. */
-  record Result(boolean ok, double score, Map<String, Object> metrics, String error, double seconds) {
+  record Result(boolean ok, double score, Map<String, Object> metrics, String error, double seconds)
+      implements java.io.Serializable {
     static Result failed(String error, double seconds) {
       return new Result(false, Double.NaN, Map.of(), error, seconds);
     }
@@ -34,6 +36,22 @@ final class CandidateEval {
   CandidateEval(String command, double timeoutSeconds) {
     this.command = command;
     this.timeoutSeconds = timeoutSeconds;
+  }
+
+  /**
+   * {@code --eval-on executors}: one Spark task per candidate, each running {@link #evaluate} on its executor
+   * (the path must be reachable there: OUT on shared storage); the results in the order of {@code paths}. An
+   * eval that fails or times out is a failed result, not a failed task, so Spark does not retry it.
+   */
+  List<Result> onExecutors(StageRunner runner, List<String> paths) {
+    CandidateEval eval = this;
+    List<List<Result>> perTask = runner.run("eval", "sparkmerge sweep: eval of " + paths.size() + " candidate(s), one task each",
+        paths, paths.size(), null, (it, task) -> {
+          List<Result> l = new java.util.ArrayList<>();
+          it.forEachRemaining(p -> l.add(eval.evaluate(p)));
+          return List.of(l);
+        });
+    return perTask.stream().flatMap(List::stream).toList();
   }
 
   Result evaluate(String modelPath) {

@@ -41,9 +41,15 @@ public final class SweepJob {
    * @param eval the evaluation command ({@code {model}}: the candidate's path), or null
    * @param refine refinement rounds after the grid (needs eval)
    * @param keepAll keep every candidate; false: only the best stays (needs eval)
+   * @param evalOnExecutors run each candidate's eval as a Spark task (one per candidate) instead of on the driver
    */
   public record Options(String out, List<SweepPlan.Axis> axes, String eval, double evalTimeoutSeconds, int refine,
-      boolean keepAll, int partitions, PrintStream console) {}
+      boolean keepAll, int partitions, PrintStream console, boolean evalOnExecutors) {
+    public Options(String out, List<SweepPlan.Axis> axes, String eval, double evalTimeoutSeconds, int refine, boolean keepAll,
+        int partitions, PrintStream console) {
+      this(out, axes, eval, evalTimeoutSeconds, refine, keepAll, partitions, console, false);
+    }
+  }
 
   /** What a finished sweep produced: its rows, the best candidate's id (null without scores), the rounds run. */
   public record Outcome(String out, List<Leaderboard.Row> rows, String best, int rounds) {}
@@ -154,7 +160,9 @@ public final class SweepJob {
       return;
     }
     if (round == 0) {
-      x.o().console().println(MergeJob.describe(plans.get(0).plan()));
+      boolean lambdas = axes.stream().anyMatch(a -> a.name().equals("lambda"));
+      x.o().console().println(MergeJob.describe(lambdas ? io.sparkmerge.plan.Planner.forLambdaSweep(plans.get(0).plan())
+          : plans.get(0).plan()));
     }
     Staging[] staged = new Staging[cands.size()];
     long[] stage = new long[2];
@@ -176,9 +184,7 @@ public final class SweepJob {
       MergeJob.commit(x.conf(), cfgs.get(c), plans.get(c).plan(), staging, outputs.get(c).out(), results.get(c), timings,
           System.currentTimeMillis(), x.o().console(), Map.of("sweep", sweep), plans.get(c).report());
     });
-    for (SweepPlan.Candidate c : cands) {
-      score(x, c, round);
-    }
+    score(x, cands, round);
   }
 
   /** The stage, run inside every candidate's lifecycle. */
@@ -209,30 +215,47 @@ public final class SweepJob {
     return new Path(new Path(out, Leaderboard.CANDIDATES), id);
   }
 
-  /** Evaluates a published candidate, records its row, moves OUT/best and, with --keep best, drops the loser. */
-  private static void score(Context x, SweepPlan.Candidate c, int round) throws IOException {
-    Leaderboard board = x.board();
-    CandidateEval eval = x.eval();
-    Options o = x.o();
-    FileSystem fs = x.fs();
-    Path dir = candidateDir(x.out(), c.id());
-    if (eval == null) {
-      board.add(new Leaderboard.Row(c.id(), round, c.values(), "merged", Double.NaN, Map.of(), null, 0));
+  /**
+   * Evaluates the round's published candidates (on the driver one after the other, or as one Spark task each
+   * with --eval-on executors), records their rows, moves OUT/best and, with --keep best, drops the losers.
+   */
+  private static void score(Context x, List<SweepPlan.Candidate> cands, int round) throws IOException {
+    if (x.eval() == null) {
+      for (SweepPlan.Candidate c : cands) {
+        x.board().add(new Leaderboard.Row(c.id(), round, c.values(), "merged", Double.NaN, Map.of(), null, 0));
+      }
       return;
     }
+    List<String> paths = cands.stream().map(c -> candidateDir(x.out(), c.id()).toUri().getPath()).toList();
+    if (x.o().evalOnExecutors()) {
+      List<CandidateEval.Result> results = x.eval().onExecutors(x.runner(), paths);
+      for (int i = 0; i < cands.size(); i++) {
+        record(x, cands.get(i), round, results.get(i));
+      }
+      return;
+    }
+    for (int i = 0; i < cands.size(); i++) {
+      record(x, cands.get(i), round, x.eval().evaluate(paths.get(i)));
+    }
+  }
+
+  private static void record(Context x, SweepPlan.Candidate c, int round, CandidateEval.Result r) throws IOException {
+    Leaderboard board = x.board();
     String before = board.best().map(Leaderboard.Row::id).orElse(null);
-    CandidateEval.Result r = eval.evaluate(dir.toUri().getPath());
     board.add(new Leaderboard.Row(c.id(), round, c.values(), r.ok() ? "ok" : "failed", r.score(), r.metrics(), r.error(),
         r.seconds()));
-    o.console().println(String.format(Locale.ROOT, "candidate %s: %s", c.id(), r.ok() ? "score " + r.score() : r.error()));
+    x.o().console().println(String.format(Locale.ROOT, "candidate %s: %s", c.id(), r.ok() ? "score " + r.score() : r.error()));
     String after = board.best().map(Leaderboard.Row::id).orElse(null);
     if (after != null && !after.equals(before)) {
       board.pointBestAt(after);
     }
-    if (!o.keepAll()) {
+    if (!x.o().keepAll()) {
       String loser = c.id().equals(after) ? before : c.id();
       if (loser != null) {
-        fs.delete(new Path(dir.getParent(), loser), true);
+        // the candidate and its lifecycle's hidden work directory (lock generations; its lock is released)
+        Path dir = candidateDir(x.out(), loser);
+        x.fs().delete(dir, true);
+        x.fs().delete(OutputLifecycle.workDirOf(dir), true);
       }
     }
   }

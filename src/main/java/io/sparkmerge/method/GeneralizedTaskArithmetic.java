@@ -104,6 +104,12 @@ final class GeneralizedTaskArithmetic extends MethodBase {
         : blocks + (selects ? modelCount * 3L * (1 << 18) : 0));
   }
 
+  /** The float64 Δ of a chunk that {@link DeltaMerge#mergeScaled} keeps across the λ candidates. */
+  @Override
+  public int sweepBytesPerElement() {
+    return 8;
+  }
+
   @Override
   public MethodReport report() {
     return sparsifier == Sparsifier.Kind.NONE ? MethodReport.NONE : MethodReport.MASKS;

@@ -59,6 +59,11 @@ public final class OutputLifecycle {
   private boolean publishing;
   private boolean published;
 
+  /** The hidden work directory of the output {@code out} ({@code .<name>.sparkmerge/} beside it). */
+  public static Path workDirOf(Path out) {
+    return new Path(out.getParent(), "." + out.getName() + WorkDir.SUFFIX);
+  }
+
   private OutputLifecycle(Configuration conf, Path parent, List<String> names, boolean directory, Settings settings)
       throws IOException {
     this.conf = conf;

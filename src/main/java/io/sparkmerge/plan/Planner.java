@@ -125,7 +125,7 @@ public final class Planner {
         out += t.outBytes();
         read += t.readBytes();
         cost += t.cost();
-        peak = Math.max(peak, taskMemory(t, inputs, elem));
+        peak = Math.max(peak, taskMemory(t, inputs, elem, false));
       }
       shards.add(new ShardPlan(i, HfIndex.shardName(i + 1, packed.size()), List.copyOf(ts), out, read, cost, peak));
     }
@@ -134,13 +134,33 @@ public final class Planner {
   }
 
   /** Executor memory for one tensor: raw + decoded chunk per input, the output chunk, and the method's working set. */
-  private static long taskMemory(TensorTask t, int inputs, int elem) {
+  private static long taskMemory(TensorTask t, int inputs, int elem, boolean sweep) {
     if (t.isRawCopy()) {
       return Math.min(t.readBytes(), DEFAULT_CHUNK_BYTES);
     }
     MergeMethod m = MethodRegistry.get(t.method());
     long chunkElems = m.chunking() == Chunking.WHOLE_TENSOR ? t.numel() : Math.min(t.numel(), DEFAULT_CHUNK_BYTES / elem);
-    return (long) (inputs + 1) * chunkElems * (elem + 2) + m.cost(t.shape(), t.perModel().size(), elem).workingBytes();
+    return (long) (inputs + 1) * chunkElems * (elem + 2) + m.cost(t.shape(), t.perModel().size(), elem).workingBytes()
+        + (sweep ? chunkElems * m.sweepBytesPerElement() : 0);
+  }
+
+  /**
+   * The plan with each shard's memory estimate for a sweep whose candidates differ by λ: a task writes them
+   * one after the other from one merge, which may hold more than a single merge ({@link MergeMethod#sweepBytesPerElement}).
+   */
+  public static MergePlan forLambdaSweep(MergePlan p) {
+    int inputs = p.models().size() + (p.baseInMerge() ? 1 : 0);
+    int elem = p.computeDouble() ? 8 : 4;
+    List<ShardPlan> shards = new ArrayList<>();
+    for (ShardPlan s : p.shards()) {
+      long peak = 0;
+      for (TensorTask t : s.tensors()) {
+        peak = Math.max(peak, taskMemory(t, inputs, elem, true));
+      }
+      shards.add(new ShardPlan(s.index(), s.fileName(), s.tensors(), s.outBytes(), s.readBytes(), s.cost(), peak));
+    }
+    return new MergePlan(p.runId(), p.method(), p.base(), p.baseInMerge(), p.models(), List.copyOf(shards), p.computeDouble(),
+        p.seed(), p.allowNonfinite(), p.chunkBytes(), p.globalDefaults(), p.embeddingRows());
   }
 
   /**

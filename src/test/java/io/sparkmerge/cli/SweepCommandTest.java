@@ -29,7 +29,9 @@ class SweepCommandTest {
     String out = work.resolve("out").toString();
     for (List<String> extra : List.<List<String>>of(List.of("--grid", "lambda=1:0.1:log:3"), List.of("--grid", "lambda=a,b"),
         List.of("--grid", "lambda=1,2", "--refine", "2"), List.of("--grid", "lambda=1,2", "--keep", "best"),
-        List.of("--grid", "lambda=1,2", "--keep", "some"), List.of("--grid", "lambda=1,2", "--grid", "lambda=3,4"), List.of())) {
+        List.of("--grid", "lambda=1,2", "--keep", "some"), List.of("--grid", "lambda=1,2", "--grid", "lambda=3,4"),
+        List.of("--grid", "lambda=1,2", "--eval-on", "executors"), List.of("--grid", "lambda=1,2", "--eval", "x", "--eval-on", "gpu"),
+        List.of())) {
       ByteArrayOutputStream err = new ByteArrayOutputStream();
       List<String> args = new java.util.ArrayList<>(List.of("sweep", cfg.toString(), out));
       args.addAll(extra);

@@ -127,6 +127,21 @@ public class SweepJobTest {
     assertLambdaCandidates("iso_c", config("iso_c", "weight: 1", "weight: 1", "lambda: %s"));
   }
 
+  /** A λ sweep of TIES plans one float64 Δ per chunk element more per task; Iso-C's (no DeltaMerge) plans what a merge does. */
+  @Test
+  void aLambdaSweepPlansTheDeltaMergesFloat64DeltaPerChunk() {
+    var conf = new org.apache.hadoop.conf.Configuration();
+    io.sparkmerge.plan.MergePlan ties = MergeJob.plan(conf, Configs.parse(config("ties", "weight: 0.6, density: 0.5",
+        "weight: 0.4, density: 0.5", "lambda: 1"), dirs), 2);
+    long largest = ties.shards().stream().flatMap(s -> s.tensors().stream()).filter(t -> !t.isRawCopy())
+        .mapToLong(io.sparkmerge.plan.TensorTask::numel).max().orElseThrow();
+    assertEquals(ties.peakMemoryBytes() + 8 * largest, io.sparkmerge.plan.Planner.forLambdaSweep(ties).peakMemoryBytes(),
+        "tiny tensors fit one chunk: Δ of the largest, 8 bytes an element");
+    io.sparkmerge.plan.MergePlan isoC = MergeJob.plan(conf, Configs.parse(config("iso_c", "weight: 1", "weight: 1", "lambda: 1"),
+        dirs), 2);
+    assertEquals(isoC.peakMemoryBytes(), io.sparkmerge.plan.Planner.forLambdaSweep(isoC).peakMemoryBytes());
+  }
+
   /** A fake eval: score −(ln(λ/peak))², exit 3 at λ = fail, hang at λ = hang. */
   private Path evalScript(double peak, double fail, double hang) throws IOException {
     Path py = work.resolve("score.py");
@@ -162,6 +177,46 @@ public class SweepJobTest {
     assertTrue(csv.contains("\"{\"\"lam\"\":1.0}\""), csv);
   }
 
+  /**
+   * --eval-on executors: the same statuses, scores and timeout as the driver's evals, and the evals ran as
+   * Spark tasks side by side (local[2]: the hanging eval of λ = 2 started before the eval of λ = 1 ended; on
+   * the driver they run one after the other).
+   */
+  @Test
+  void evalsOnExecutorsRunAsTasksWithTheDriversSemantics() throws IOException, InterruptedException {
+    String yaml = config("task_arithmetic", "weight: 0.5", "weight: 0.5", "lambda: 1");
+    Path marks = Files.createDirectories(work.resolve("marks"));
+    Path py = work.resolve("timed.py");
+    Files.writeString(py, String.format(Locale.ROOT, """
+        import json, math, sys, time
+        lam = json.load(open(sys.argv[1] + '/sparkmerge.json'))['sweep']['parameters']['lambda']
+        open('%1$s/start-%%s' %% lam, 'w').write(repr(time.time()))
+        if lam == 0.5: sys.exit(3)
+        if lam == 2: time.sleep(120)
+        time.sleep(1.5)
+        open('%1$s/end-%%s' %% lam, 'w').write(repr(time.time()))
+        print(json.dumps({'score': -math.log(lam / 0.9) ** 2}))
+        """, marks));
+    MergeConfig cfg = Configs.parse(yaml, dirs);
+    List<SweepPlan.Axis> axes = List.of(SweepPlan.Axis.parse("lambda=0.5,1,2"));
+    Path out = work.resolve("on-executors");
+    SweepJob.Outcome o = SweepJob.run(SparkTestSession.get(), cfg, new SweepJob.Options(out.toString(), axes,
+        "/usr/bin/python3 " + py + " {model}", 5, 0, true, 3, new PrintStream(new ByteArrayOutputStream()), true));
+    Map<String, Leaderboard.Row> rows = o.rows().stream().collect(Collectors.toMap(Leaderboard.Row::id, r -> r));
+    assertEquals(List.of("lambda=0.5", "lambda=1", "lambda=2"), o.rows().stream().map(Leaderboard.Row::id).toList(),
+        "rows in candidate order");
+    assertEquals("failed", rows.get("lambda=0.5").status());
+    assertTrue(rows.get("lambda=0.5").error().contains("status 3"), rows.get("lambda=0.5").error());
+    assertEquals("failed", rows.get("lambda=2").status());
+    assertTrue(rows.get("lambda=2").error().contains("timed out"), rows.get("lambda=2").error());
+    assertEquals("ok", rows.get("lambda=1").status());
+    assertEquals(-Math.pow(Math.log(1 / 0.9), 2), rows.get("lambda=1").score(), 1e-12);
+    assertEquals("lambda=1", o.best());
+    double start2 = Double.parseDouble(Files.readString(marks.resolve("start-2.0")));
+    double end1 = Double.parseDouble(Files.readString(marks.resolve("end-1.0")));
+    assertTrue(start2 < end1, "the evals of λ = 1 and λ = 2 overlapped (tasks side by side): " + start2 + " vs " + end1);
+  }
+
   @Test
   void refineZoomsInLogSpaceAndExtendsAGridWhoseBestIsAtItsEdge() throws IOException {
     double peak = 3.0;
@@ -176,10 +231,10 @@ public class SweepJobTest {
     // --keep best: only the best candidate stays, and OUT/best names it
     List<String> left = new ArrayList<>();
     try (var s = Files.list(out.resolve("candidates"))) {
-      // (hidden .<id>.sparkmerge/ entries are the candidates' lifecycle work directories)
-      s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).forEach(left::add);
+      s.map(p -> p.getFileName().toString()).forEach(left::add);
     }
-    assertEquals(List.of(o.best()), left);
+    // the losers' hidden lifecycle work directories (.<id>.sparkmerge/) are removed with them
+    assertEquals(List.of("." + o.best() + ".sparkmerge", o.best()), left.stream().sorted().toList());
     assertEquals(o.best(), Leaderboard.bestOf(Checkpoints.localFs(), new org.apache.hadoop.fs.Path(out.toString())));
     try (var s = Files.list(out)) {
       assertEquals(List.of("_SUCCESS", "best", "candidates", "leaderboard.csv", "leaderboard.parquet"),
