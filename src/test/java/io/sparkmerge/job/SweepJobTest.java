@@ -156,12 +156,8 @@ public class SweepJobTest {
     return py;
   }
 
-  @Test
-  void failingAndHangingEvalsMarkTheirCandidatesFailedAndTheSweepGoesOn() throws IOException {
-    String yaml = config("task_arithmetic", "weight: 0.5", "weight: 0.5", "lambda: 1");
-    Path py = evalScript(0.9, 0.5, 2.0);
-    long t0 = System.currentTimeMillis();
-    SweepJob.Outcome o = sweep(yaml, work.resolve("evals"), List.of("lambda=0.5,1,2"), "/usr/bin/python3 " + py + " {model}", 0, true);
+  /** λ = 0.5 failed (exit 3), λ = 1 scored −(ln(1/0.9))² and is the best, λ = 2 timed out. */
+  private static void assertFailedOkTimedOut(SweepJob.Outcome o) {
     Map<String, Leaderboard.Row> rows = o.rows().stream().collect(Collectors.toMap(Leaderboard.Row::id, r -> r));
     assertEquals("failed", rows.get("lambda=0.5").status());
     assertTrue(rows.get("lambda=0.5").error().contains("status 3"), rows.get("lambda=0.5").error());
@@ -170,6 +166,15 @@ public class SweepJobTest {
     assertEquals("ok", rows.get("lambda=1").status());
     assertEquals(-Math.pow(Math.log(1 / 0.9), 2), rows.get("lambda=1").score(), 1e-12);
     assertEquals("lambda=1", o.best());
+  }
+
+  @Test
+  void failingAndHangingEvalsMarkTheirCandidatesFailedAndTheSweepGoesOn() throws IOException {
+    String yaml = config("task_arithmetic", "weight: 0.5", "weight: 0.5", "lambda: 1");
+    Path py = evalScript(0.9, 0.5, 2.0);
+    long t0 = System.currentTimeMillis();
+    SweepJob.Outcome o = sweep(yaml, work.resolve("evals"), List.of("lambda=0.5,1,2"), "/usr/bin/python3 " + py + " {model}", 0, true);
+    assertFailedOkTimedOut(o);
     assertEquals("lambda=1", Leaderboard.bestOf(Checkpoints.localFs(), new org.apache.hadoop.fs.Path(work.resolve("evals").toString())));
     assertTrue(System.currentTimeMillis() - t0 < 60_000, "the hanging eval was killed at its timeout");
     String csv = Files.readString(work.resolve("evals/leaderboard.csv"));
@@ -202,16 +207,9 @@ public class SweepJobTest {
     Path out = work.resolve("on-executors");
     SweepJob.Outcome o = SweepJob.run(SparkTestSession.get(), cfg, new SweepJob.Options(out.toString(), axes,
         "/usr/bin/python3 " + py + " {model}", 5, 0, true, 3, new PrintStream(new ByteArrayOutputStream()), true));
-    Map<String, Leaderboard.Row> rows = o.rows().stream().collect(Collectors.toMap(Leaderboard.Row::id, r -> r));
     assertEquals(List.of("lambda=0.5", "lambda=1", "lambda=2"), o.rows().stream().map(Leaderboard.Row::id).toList(),
         "rows in candidate order");
-    assertEquals("failed", rows.get("lambda=0.5").status());
-    assertTrue(rows.get("lambda=0.5").error().contains("status 3"), rows.get("lambda=0.5").error());
-    assertEquals("failed", rows.get("lambda=2").status());
-    assertTrue(rows.get("lambda=2").error().contains("timed out"), rows.get("lambda=2").error());
-    assertEquals("ok", rows.get("lambda=1").status());
-    assertEquals(-Math.pow(Math.log(1 / 0.9), 2), rows.get("lambda=1").score(), 1e-12);
-    assertEquals("lambda=1", o.best());
+    assertFailedOkTimedOut(o);
     double start2 = Double.parseDouble(Files.readString(marks.resolve("start-2.0")));
     double end1 = Double.parseDouble(Files.readString(marks.resolve("end-1.0")));
     assertTrue(start2 < end1, "the evals of λ = 1 and λ = 2 overlapped (tasks side by side): " + start2 + " vs " + end1);
