@@ -81,7 +81,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
       err.println("Try 'sparkmerge " + (ex.getCommandLine().getCommandName().equals("sparkmerge") ? "" : ex.getCommandLine().getCommandName() + " ") + "--help' for usage.");
       return 2;
     });
-    return cl.execute(args);
+    ProgressRun run = new ProgressRun(out, err);
+    cl.setExecutionStrategy(run::execute);
+    int code = cl.execute(args);
+    run.finish(code);
+    return code;
   }
 
   static int exitCode(Throwable t) {

@@ -18,6 +18,11 @@ final class SparkSessions {
     @picocli.CommandLine.Option(names = "--conf", description = "Spark setting key=value (repeatable)")
     List<String> confs = new java.util.ArrayList<>();
 
+    @picocli.CommandLine.Option(names = "--progress", paramLabel = "text|json|none", converter = ProgressMode.class,
+        description = "progress of the Spark stages: a text line (default); json: one JSON event per line on stdout "
+            + "(shards, tensors, bytes, GB/s, ETA; a final event with status, exit code and OUT), all other output on stderr; none")
+    io.sparkmerge.job.ProgressOutput.Mode progress = io.sparkmerge.job.ProgressOutput.Mode.TEXT;
+
     SparkSession create(String appName) {
       return SparkSessions.create(appName, master, confs);
     }
@@ -25,6 +30,14 @@ final class SparkSessions {
     /** The Hadoop configuration of this command's work done without Spark (e.g. a dry run's plan). */
     Configuration hadoop() {
       return io.sparkmerge.io.Storage.configuration(settings(confs));
+    }
+  }
+
+  /** {@code --progress}'s value, any case. */
+  static final class ProgressMode implements picocli.CommandLine.ITypeConverter<io.sparkmerge.job.ProgressOutput.Mode> {
+    @Override
+    public io.sparkmerge.job.ProgressOutput.Mode convert(String s) {
+      return io.sparkmerge.job.ProgressOutput.Mode.parse(s);
     }
   }
 

@@ -123,8 +123,14 @@ public final class ExtractLoraJob {
     for (int i = 0; i < n; i++) {
       indices.add(i);
     }
+    long[] bytes = new long[n]; // what each task reads: the module's weight in the base and the model
+    for (int i = 0; i < n; i++) {
+      String w = plan.modules().get(i).weight();
+      bytes[i] = base.dir().tensors().get(w).byteLength() + model.dir().tensors().get(w).byteLength();
+    }
     List<LoraExtraction.ModuleResult> out = runner.run("extract-lora",
-        String.format(Locale.ROOT, "sparkmerge extract-lora: %d modules, rank %d", n, o.rank()), indices, n, null, (it, task) -> {
+        String.format(Locale.ROOT, "sparkmerge extract-lora: %d modules, rank %d", n, o.rank()), indices, n,
+        StageRunner.Progress.perItem(bytes), (it, task) -> {
           List<LoraExtraction.ModuleResult> r = new ArrayList<>();
           while (it.hasNext()) {
             int i = it.next();

@@ -139,17 +139,10 @@ public final class MergeJob {
       return new ArrayList<>(reused.values());
     }
     // Spark partition k computes shards.get(k); progress counts the shards this run computes.
-    int[] tensorsPerShard = new int[shards.size()];
-    long[] readPerShard = new long[shards.size()];
-    for (int k = 0; k < shards.size(); k++) {
-      ShardPlan s = plan.shards().get(shards.get(k));
-      tensorsPerShard[k] = s.tensors().size();
-      readPerShard[k] = s.readBytes();
-    }
     // One element per task: the shard index (not the partition index: a resumed run skips shards).
     List<ShardResult> all = new ArrayList<>(runner.run("merge " + plan.method(), String.format(Locale.ROOT,
         "sparkmerge merge (%s): %d tensors in %d shards, %.2f GB read", plan.method(), plan.tensorCount(), n,
-        plan.totalReadBytes() / 1e9), shards, shards.size(), new StageRunner.Progress(tensorsPerShard, readPerShard), (it, task) -> {
+        plan.totalReadBytes() / 1e9), shards, shards.size(), StageRunner.Progress.of(plan, shards), (it, task) -> {
           int p = it.next();
           try (ShardTask t = new ShardTask(planB.value(), p, task.conf())) {
             ShardResult r = t.run(scratch, task.attempt(), faults, task.progress());

@@ -2,8 +2,10 @@ package io.sparkmerge.job;
 
 import io.sparkmerge.exec.HadoopConf;
 import io.sparkmerge.exec.NativeThreads;
+import io.sparkmerge.exec.ShardResult;
 import io.sparkmerge.exec.ShardTask;
 import io.sparkmerge.plan.MergePlan;
+import io.sparkmerge.plan.TensorTask;
 import java.io.PrintStream;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -69,10 +71,14 @@ public final class StageRunner {
       Work<T, R> work) {
     String group = "sparkmerge-" + runId + "-" + name;
     HadoopConf hconf = hadoopConf;
-    ProgressListener listener = progress == null ? null
-        : new ProgressListener(name, progress.tensors(), progress.bytes(), console);
+    ProgressOutput output = ProgressOutput.current();
+    ProgressListener listener = progress == null || output.mode() == ProgressOutput.Mode.NONE ? null
+        : new ProgressListener(runId, name, progress, console, output, progressIntervalMillis());
     LongAccumulator tensorsAcc = spark.sparkContext().longAccumulator(ProgressListener.TENSORS_ACC);
     LongAccumulator bytesAcc = spark.sparkContext().longAccumulator(ProgressListener.BYTES_ACC);
+    LongAccumulator plannedAcc = spark.sparkContext().longAccumulator(ProgressListener.PLANNED_ACC);
+    LongAccumulator writtenAcc = spark.sparkContext().longAccumulator(ProgressListener.WRITTEN_ACC);
+    long[][] itemBytes = progress == null ? new long[0][] : progress.itemBytes();
     if (listener != null) {
       spark.sparkContext().addSparkListener(listener);
     }
@@ -83,12 +89,20 @@ public final class StageRunner {
       List<R> out = jsc.parallelize(items, Math.max(1, partitions)).mapPartitionsWithIndex((part, it) -> {
         TaskContext tc = TaskContext.get();
         NativeThreads.use(tc.cpus());
+        long[] planned = part < itemBytes.length ? itemBytes[part] : new long[0];
+        int[] next = {0};
         Task task = new Task(part, tc.attemptNumber(), hconf, bytes -> {
           tensorsAcc.add(1);
           bytesAcc.add(bytes);
+          plannedAcc.add(next[0] < planned.length ? planned[next[0]++] : 0); // the plan's size of the tensor just done
         });
-        return work.run(it, task).iterator();
+        List<R> r = work.run(it, task);
+        writtenAcc.add(bytesWritten(r));
+        return r.iterator();
       }, true).collect();
+      if (listener != null) {
+        listener.finish(bytesAcc.value(), writtenAcc.value());
+      }
       ok = true;
       return new ArrayList<>(out);
     } finally {
@@ -154,18 +168,88 @@ public final class StageRunner {
     List<R> run(Iterator<T> items, Task task) throws Exception;
   }
 
-  /** The planned tensors and bytes read of each partition, for the progress line. */
-  public record Progress(int[] tensors, long[] bytes) {
+  /** How often progress is reported: {@code spark.sparkmerge.progressIntervalMs}, 2000 by default. */
+  private long progressIntervalMillis() {
+    return Long.parseLong(spark.conf().get(PROGRESS_INTERVAL, "2000"));
+  }
+
+  public static final String PROGRESS_INTERVAL = "spark.sparkmerge.progressIntervalMs";
+
+  /** The bytes of the shard files among a task's results (a sweep's task returns a list per shard). */
+  static long bytesWritten(List<?> results) {
+    long n = 0;
+    for (Object r : results) {
+      if (r instanceof ShardResult s) {
+        n += s.fileBytes();
+      } else if (r instanceof List<?> l) {
+        n += bytesWritten(l);
+      }
+    }
+    return n;
+  }
+
+  /**
+   * The planned bytes read of each item (tensor) of each partition, in the order the task works
+   * through them: the progress report's totals and its ETA (bytes of the plan done, of all).
+   */
+  public record Progress(long[][] itemBytes) implements Serializable {
     /** One partition per planned shard. */
     public static Progress of(MergePlan plan) {
-      int n = plan.shards().size();
-      int[] tensors = new int[n];
-      long[] read = new long[n];
-      for (int k = 0; k < n; k++) {
-        tensors[k] = plan.shards().get(k).tensors().size();
-        read[k] = plan.shards().get(k).readBytes();
+      return of(plan, shards(plan));
+    }
+
+    /** Partition k computes shard {@code shards.get(k)}. */
+    public static Progress of(MergePlan plan, List<Integer> shards) {
+      long[][] b = new long[shards.size()][];
+      for (int k = 0; k < b.length; k++) {
+        List<TensorTask> ts = plan.shards().get(shards.get(k)).tensors();
+        b[k] = new long[ts.size()];
+        for (int i = 0; i < b[k].length; i++) {
+          b[k][i] = ts.get(i).readBytes();
+        }
       }
-      return new Progress(tensors, read);
+      return new Progress(b);
+    }
+
+    /** One item per partition, of the given bytes each. */
+    public static Progress perItem(long[] bytes) {
+      long[][] b = new long[bytes.length][];
+      for (int k = 0; k < b.length; k++) {
+        b[k] = new long[] {bytes[k]};
+      }
+      return new Progress(b);
+    }
+
+    int partitions() {
+      return itemBytes.length;
+    }
+
+    int items(int p) {
+      return itemBytes[p].length;
+    }
+
+    long bytes(int p) {
+      long n = 0;
+      for (long b : itemBytes[p]) {
+        n += b;
+      }
+      return n;
+    }
+
+    long totalItems() {
+      long n = 0;
+      for (long[] p : itemBytes) {
+        n += p.length;
+      }
+      return n;
+    }
+
+    long totalBytes() {
+      long n = 0;
+      for (int p = 0; p < itemBytes.length; p++) {
+        n += bytes(p);
+      }
+      return n;
     }
   }
 

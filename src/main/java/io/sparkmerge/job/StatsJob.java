@@ -84,9 +84,7 @@ public final class StatsJob {
       Map<String, double[]> weights, List<String> labels, boolean dbl, WeightScope.Fusion fusion, String stage) {
     Broadcast<Planner.AnalysisInputs> in = runner.broadcast(inputs);
     Broadcast<Map<String, double[]>> wB = runner.broadcast(weights);
-    int[] counts = new int[names.size()];
     long[] bytes = new long[names.size()];
-    java.util.Arrays.fill(counts, 1);
     for (int i = 0; i < names.size(); i++) {
       for (InputModel m : inputs.models()) {
         bytes[i] += m.dir().tensors().get(names.get(i)).byteLength();
@@ -95,7 +93,7 @@ public final class StatsJob {
     }
     return runner.run(stage, String.format(Locale.ROOT, "sparkmerge " + stage + ": %d tensors × %d models%s", names.size(),
         inputs.models().size(), inputs.base() != null ? " + base" : ""), names, names.size(),
-        new StageRunner.Progress(counts, bytes), (it, task) -> {
+        StageRunner.Progress.perItem(bytes), (it, task) -> {
           String name = it.next();
           Planner.AnalysisInputs ins = in.value();
           try (TensorLoader loader = new TensorLoader(task.conf(), dbl ? DataType.DOUBLE : DataType.FLOAT, false)) {

@@ -77,8 +77,15 @@ public final class SubspacesJob {
     Broadcast<Planner.AnalysisInputs> in = runner.broadcast(inputs);
     int topK = o.topK();
     int k = o.k();
+    long[] bytes = new long[names.size()];
+    for (int i = 0; i < bytes.length; i++) {
+      bytes[i] = inputs.base().dir().tensors().get(names.get(i)).byteLength();
+      for (var m : inputs.models()) {
+        bytes[i] += m.dir().tensors().get(names.get(i)).byteLength();
+      }
+    }
     return runner.run("subspaces", String.format(Locale.ROOT, "sparkmerge subspaces: SVDs of %d tensors × %d models",
-        names.size(), inputs.models().size()), names, names.size(), null, (it, task) -> {
+        names.size(), inputs.models().size()), names, names.size(), StageRunner.Progress.perItem(bytes), (it, task) -> {
           String name = it.next();
           Planner.AnalysisInputs ins = in.value();
           try (TensorLoader loader = new TensorLoader(task.conf(), dbl ? DataType.DOUBLE : DataType.FLOAT, true)) {
