@@ -31,6 +31,8 @@ public final class AnalysisReport {
   public static String render(String title, Map<String, CsvTable> tables, String manifestJson) {
     HtmlPage page = new HtmlPage("sparkmerge report: " + title);
     if (manifestJson != null) {
+      // a merge's report opens with what the merge did (its by-products), then how it was run
+      MergeStatsSection.add(page, MergeSection.parse(manifestJson));
       MergeSection.add(page, manifestJson);
     }
     CsvTable stats = tables.get("tensor_stats");

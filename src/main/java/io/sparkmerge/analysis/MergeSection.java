@@ -47,7 +47,7 @@ final class MergeSection {
     return parse(manifestJson).path("resolved").path("merge_method").asText();
   }
 
-  private static JsonNode parse(String manifestJson) {
+  static JsonNode parse(String manifestJson) {
     try {
       return new ObjectMapper().readTree(manifestJson);
     } catch (Exception e) {

@@ -64,7 +64,8 @@ final class DemoCommand implements Callable<Integer> {
     }
     String report = work.resolve("report.html").toString();
     ReportWriter.write(io.sparkmerge.io.Storage.configuration(), outDir, report, true);
-    out.printf(Locale.ROOT, "3/4 report of the merge (inputs, method, parameters, timings): %s%n", report);
+    out.printf(Locale.ROOT, "3/4 report of the merge (per layer: each model's task-vector norm against merged − base, their "
+        + "cosine and sign conflicts; then inputs, method, parameters, timings): %s%n", report);
     out.printf(Locale.ROOT, "4/4 output in %s (config: %s); inspect it with: bin/sparkmerge inspect %s%n", outDir, cfgFile, outDir);
     out.printf(Locale.ROOT, "demo finished in %.1fs%n", (System.currentTimeMillis() - t0) / 1e3);
     return 0;

@@ -147,8 +147,19 @@ public final class ShardTask implements AutoCloseable {
       if (observer != null && !m.observeMasks(observer)) {
         throw new IllegalStateException("tensor " + t.name() + ": method " + t.method() + " reports no masks");
       }
-      drive(t, method.chunking(), List.of(m), chunk -> emit(t, m.merge(chunk), outStats, writer));
+      // the report's by-products (MergeStatistics), on this chunk path only, of a merge that writes
+      MergeStatistics byProducts = writer != null && plan.baseInMerge() ? new MergeStatistics(t.modelCount(plan.models().size())) : null;
+      drive(t, method.chunking(), List.of(m), chunk -> {
+        INDArray merged = m.merge(chunk);
+        if (byProducts != null) {
+          byProducts.add(chunk, merged);
+        }
+        emit(t, merged, outStats, writer);
+      });
       counters = new java.util.TreeMap<>(m.counters());
+      if (byProducts != null) {
+        counters.putAll(byProducts.counters());
+      }
     }
     return result(t, outStats, counters, warnings);
   }

@@ -1,5 +1,6 @@
 package io.sparkmerge.output;
 
+import io.sparkmerge.exec.MergeStatistics;
 import io.sparkmerge.exec.TensorResult;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -73,7 +74,16 @@ public final class Manifest {
         t.put("inf", r.infCount());
       }
       if (r.counters() != null && !r.counters().isEmpty()) {
-        t.putPOJO("counters", r.counters());
+        Map<String, Double> counters = new java.util.TreeMap<>();
+        Map<String, Double> stats = new java.util.TreeMap<>();
+        r.counters().forEach((k, v) -> (k.startsWith(MergeStatistics.PREFIX) ? stats : counters)
+            .put(k.substring(k.startsWith(MergeStatistics.PREFIX) ? MergeStatistics.PREFIX.length() : 0), v));
+        if (!counters.isEmpty()) {
+          t.putPOJO("counters", counters);
+        }
+        if (!stats.isEmpty()) {
+          t.putPOJO("stats", stats); // MergeStatistics: the report's by-products (docs/reports.md)
+        }
       }
     });
     sections.forEach((k, v) -> root.set(k, JSON.valueToTree(v)));

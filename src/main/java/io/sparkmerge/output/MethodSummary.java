@@ -28,7 +28,11 @@ public final class MethodSummary {
       if (t == null || !plan.method().equals(t.method()) || r.counters() == null || r.counters().isEmpty()) {
         continue;
       }
-      r.counters().forEach((k, v) -> totals.merge(k, v, Double::sum));
+      r.counters().forEach((k, v) -> {
+        if (!k.startsWith(io.sparkmerge.exec.MergeStatistics.PREFIX)) { // the report's statistics, not the method's
+          totals.merge(k, v, Double::sum);
+        }
+      });
       // the first model's input tensor (under slices it may have another name and model)
       denseBytes += plan.models().get(t.modelIndex(0)).dir().tensors().get(t.modelSource(0)).byteLength();
       entries += t.numel();

@@ -126,6 +126,8 @@ class MainTest {
     assertTrue(Files.exists(demo.resolve("merged/sparkmerge.json")));
     String page = Files.readString(demo.resolve("report.html"));
     assertTrue(page.contains("<section id=\"merge\">") && page.contains("ties"), "the report shows the merge");
+    assertTrue(page.indexOf("<section id=\"") == page.indexOf("<section id=\"by-products\">"),
+        "the demo's page opens with what the merge did per layer");
     assertTrue(r.out().contains("4/4 output in"), r.out());
   }
 

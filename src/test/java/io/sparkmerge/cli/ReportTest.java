@@ -1,6 +1,7 @@
 package io.sparkmerge.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -116,7 +117,13 @@ class ReportTest {
     Path mergeHtml = work.resolve("merge.html");
     assertEquals(0, MainTest.run("report", merged, mergeHtml.toString()).code());
     String mp = Files.readString(mergeHtml);
-    sections(mp, "merge");
+    sections(mp, "merge", "by-products");
+    assertTrue(mp.indexOf("<section id=\"by-products\">") < mp.indexOf("<section id=\"merge\">"), "the page opens with the by-products");
+    String models = dirs.get(1).getName() + " × " + dirs.get(2).getName();
+    assertTrue(mp.contains(models), "pairs by short model names: " + models);
+    assertTrue(images(mp.substring(mp.indexOf("<section id=\"by-products\">"), mp.indexOf("<section id=\"merge\">"))).size() >= 5,
+        "norms, cosine, sign conflicts per layer and the two heatmaps");
+    assertFalse(mp.contains(">.") || mp.contains(" .0"), "numbers keep their leading zero");
     assertTrue(mp.contains("ties") && mp.contains(dirs.get(1).toString()) && mp.contains(dirs.get(2).toString())
         && mp.contains("density") && mp.contains("commit") && mp.contains("parameter lambda"), "method, inputs, parameters, timings");
 
