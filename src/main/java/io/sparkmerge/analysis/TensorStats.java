@@ -88,26 +88,11 @@ public final class TensorStats {
   private void pairs(int n) {
     for (int a = 0; a < tauBuf.length; a++) {
       for (int b = a + 1; b < tauBuf.length; b++) {
-        double[] x = tauBuf[a];
-        double[] y = tauBuf[b];
-        double d = 0;
-        long conflict = 0;
-        long both = 0;
-        for (int i = 0; i < n; i++) {
-          double p = x[i] * y[i];
-          if (Double.isFinite(p)) {
-            d += p;
-          }
-          if (x[i] != 0 && y[i] != 0) {
-            both++;
-            if (p < 0) {
-              conflict++;
-            }
-          }
-        }
-        dot[a][b] += d;
-        conflicts[a][b] += conflict;
-        bothNonZero[a][b] += both;
+        double[] sums = new double[3];
+        io.sparkmerge.math.TaskVectorPairs.add(tauBuf[a], tauBuf[b], n, sums);
+        dot[a][b] += sums[0];
+        bothNonZero[a][b] += (long) sums[1];
+        conflicts[a][b] += (long) sums[2];
       }
     }
   }

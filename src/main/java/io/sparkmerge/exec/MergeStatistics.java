@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import io.sparkmerge.math.TaskVectorPairs;
 import io.sparkmerge.method.TensorChunk;
 
 /**
@@ -22,9 +23,8 @@ public final class MergeStatistics {
 
   private final int m;
   private final double[] tauSq;
-  private final double[][] dot;
-  private final long[][] bothNonzero;
-  private final long[][] conflicts;
+  /** Per pair i < j: {Σ τ_iτ_j, both non-zero, opposite signs} (math.TaskVectorPairs). */
+  private final double[][][] pairs;
   private double deltaSq;
   private long n;
   private final double[][] tau;
@@ -34,9 +34,7 @@ public final class MergeStatistics {
   public MergeStatistics(int models) {
     this.m = models;
     this.tauSq = new double[models];
-    this.dot = new double[models][models];
-    this.bothNonzero = new long[models][models];
-    this.conflicts = new long[models][models];
+    this.pairs = new double[models][models][3];
     this.tau = new double[models][BLOCK];
   }
 
@@ -98,19 +96,7 @@ public final class MergeStatistics {
       }
       tauSq[i] += s;
       for (int j = i + 1; j < m; j++) {
-        double[] tj = tau[j];
-        double d = 0;
-        long both = 0;
-        long differ = 0;
-        for (int e = 0; e < k; e++) {
-          double p = ti[e] * tj[e];
-          d += p;
-          both += ti[e] != 0 && tj[e] != 0 ? 1 : 0;
-          differ += p < 0 ? 1 : 0;
-        }
-        dot[i][j] += d;
-        bothNonzero[i][j] += both;
-        conflicts[i][j] += differ;
+        TaskVectorPairs.add(ti, tau[j], k, pairs[i][j]);
       }
     }
     n += k;
@@ -140,9 +126,9 @@ public final class MergeStatistics {
     for (int i = 0; i < m; i++) {
       c.put(PREFIX + "tau_sq/" + i, tauSq[i]);
       for (int j = i + 1; j < m; j++) {
-        c.put(PREFIX + "dot/" + i + "/" + j, dot[i][j]);
-        c.put(PREFIX + "both_nonzero/" + i + "/" + j, (double) bothNonzero[i][j]);
-        c.put(PREFIX + "sign_conflicts/" + i + "/" + j, (double) conflicts[i][j]);
+        c.put(PREFIX + "dot/" + i + "/" + j, pairs[i][j][0]);
+        c.put(PREFIX + "both_nonzero/" + i + "/" + j, pairs[i][j][1]);
+        c.put(PREFIX + "sign_conflicts/" + i + "/" + j, pairs[i][j][2]);
       }
     }
     return c;
