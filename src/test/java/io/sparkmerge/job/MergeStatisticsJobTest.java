@@ -32,17 +32,8 @@ class MergeStatisticsJobTest {
   void manifestStatisticsMatchTheInputsAndOutput() throws IOException {
     List<org.apache.hadoop.fs.Path> dirs = Checkpoints.tinyFamily(work.resolve("family"), 11, 2);
     String out = work.resolve("out").toString();
-    MergeJob.run(SparkTestSession.get(), Configs.parse("""
-        merge_method: ties
-        base_model: BASE
-        models:
-          - model: FT1
-            parameters: {weight: 0.7, density: 0.3}
-          - model: FT2
-            parameters: {weight: 0.5, density: 0.6}
-        dtype: float32
-        seed: 5
-        """, dirs), new MergeJob.Options(out, false, 3, new PrintStream(new ByteArrayOutputStream())));
+    MergeJob.run(SparkTestSession.get(), Configs.parse(MergeJobTest.TIES.replace("COMPUTE", "float32"), dirs),
+        new MergeJob.Options(out, false, 3, new PrintStream(new ByteArrayOutputStream())));
     Map<String, double[]> base = Checkpoints.read(dirs.get(0).toString());
     Map<String, double[]> ft1 = Checkpoints.read(dirs.get(1).toString());
     Map<String, double[]> ft2 = Checkpoints.read(dirs.get(2).toString());
