@@ -36,7 +36,7 @@ abstract class AnalysisCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     checkOptions();
     MergeConfig cfg = MergeCommand.load(config);
-    SparkSessions.preflight(out, output.overwrite, cfg);
+    SparkSessions.preflight(out, output.overwrite, cfg, sparkOptions.confs);
     try (SparkSession spark = sparkOptions.create("sparkmerge " + getClass().getAnnotation(Command.class).name())) {
       run(spark, cfg);
     }

@@ -64,7 +64,8 @@ final class ExtractLoraCommand implements Callable<Integer> {
     ExtractLoraJob.Options o = new ExtractLoraJob.Options(models.base, models.model, out, rank, modules, !noDistribute, embedLora, seed,
         output.overwrite, System.out);
     // the output lifecycle's check before a Spark session starts (SparkSessions.preflight for a config's inputs)
-    OutputLifecycle.directory(Storage.configuration(), out, output.overwrite, ExtractLoraJob.inputs(o), OutputLifecycle.Settings.DEFAULT);
+    OutputLifecycle.directory(Storage.configuration(SparkSessions.settings(sparkOptions.confs)), out, output.overwrite,
+        ExtractLoraJob.inputs(o), OutputLifecycle.Settings.DEFAULT);
     try (SparkSession spark = sparkOptions.create("sparkmerge extract-lora")) {
       ExtractLoraJob.run(spark, o);
       return 0;

@@ -65,7 +65,7 @@ final class MergeCommand implements Callable<Integer> {
       }
       return 0;
     }
-    SparkSessions.preflight(this.out, overwrite, cfg);
+    SparkSessions.preflight(this.out, overwrite, cfg, sparkOptions.confs);
     try (SparkSession spark = sparkOptions.create("sparkmerge merge " + cfg.mergeMethod())) {
       MergeJob.Outcome o = MergeJob.run(spark, cfg, new MergeJob.Options(this.out, overwrite, partitions, System.out, resume));
       out.println(String.format(Locale.ROOT, "merged %d tensors (%s) into %s: %d shard(s), %.3f GB written; timings %s ms%s",

@@ -35,7 +35,7 @@ final class ScopesCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     WeightScope.Fusion f = WeightScope.Fusion.parse(fusion);
     MergeConfig cfg = MergeCommand.load(config);
-    ScopesJob.check(io.sparkmerge.io.Storage.configuration(), cfg, out, overwrite); // before Spark starts
+    ScopesJob.check(io.sparkmerge.io.Storage.configuration(SparkSessions.settings(sparkOptions.confs)), cfg, out, overwrite); // before Spark starts
     try (SparkSession spark = sparkOptions.create("sparkmerge scopes")) {
       ScopesJob.run(spark, cfg, new ScopesJob.Options(out, overwrite, f, System.out));
       return 0;

@@ -69,9 +69,11 @@ final class SparkSessions {
   /**
    * The output lifecycle's check (the overlap rule, an existing output needs --overwrite) before a Spark
    * session starts, so a mistaken path costs nothing; the job checks again, authoritatively, under its lock.
+   * The command's {@code --conf spark.hadoop.*} settings apply (an S3 endpoint and its credentials).
    */
-  static void preflight(String out, boolean overwrite, io.sparkmerge.config.MergeConfig cfg) throws java.io.IOException {
-    io.sparkmerge.output.OutputLifecycle.directory(io.sparkmerge.io.Storage.configuration(), out, overwrite,
+  static void preflight(String out, boolean overwrite, io.sparkmerge.config.MergeConfig cfg, List<String> confs)
+      throws java.io.IOException {
+    io.sparkmerge.output.OutputLifecycle.directory(io.sparkmerge.io.Storage.configuration(settings(confs)), out, overwrite,
         io.sparkmerge.output.OverlapRule.inputsOf(cfg), io.sparkmerge.output.OutputLifecycle.Settings.DEFAULT);
   }
 

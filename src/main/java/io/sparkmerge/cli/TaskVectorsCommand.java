@@ -48,7 +48,7 @@ final class TaskVectorsCommand implements Callable<Integer> {
       throw new ConfigException("--mask-scope must be global or tensor, got " + maskScope);
     }
     MergeConfig cfg = config(models.base, models.model, density == null ? 1.0 : density, maskScope);
-    SparkSessions.preflight(out, output.overwrite, cfg);
+    SparkSessions.preflight(out, output.overwrite, cfg, sparkOptions.confs);
     try (SparkSession spark = sparkOptions.create("sparkmerge task-vectors")) {
       TaskVectorsJob.run(spark, cfg, new TaskVectorsJob.Options(out, output.overwrite, density, maskScope, partitions, System.out));
       return 0;

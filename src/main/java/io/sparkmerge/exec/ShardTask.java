@@ -1,6 +1,8 @@
 package io.sparkmerge.exec;
 
 import io.sparkmerge.InputDataException;
+import io.sparkmerge.io.MultipartOutput;
+import io.sparkmerge.io.PendingUpload;
 import io.sparkmerge.io.SafetensorsWriter;
 import io.sparkmerge.io.TensorCodec;
 import io.sparkmerge.io.TensorInfo;
@@ -59,13 +61,27 @@ public final class ShardTask implements AutoCloseable {
   }
 
   public ShardResult run(String stagingDir, int attempt, FaultInjection faults, Progress progress) throws IOException {
+    return run(stagingDir, null, attempt, faults, progress);
+  }
+
+  /**
+   * With {@code uploadDir} set (an object store's output), the shard goes straight to its final key
+   * {@code uploadDir/<shard file>} as a multipart upload left pending for the driver, recorded in
+   * {@code stagingDir} as {@code part-<p>-attempt-<a>.safetensors.upload}; a failed task aborts it.
+   */
+  public ShardResult run(String stagingDir, String uploadDir, int attempt, FaultInjection faults, Progress progress)
+      throws IOException {
     long start = System.currentTimeMillis();
     Path file = attemptFile(stagingDir, shard, attempt);
     List<TensorResult> results = new ArrayList<>();
-    try (SafetensorsWriter writer = writer(shard, file)) {
-      int done = 0;
+    MultipartOutput upload = uploadDir == null ? null : MultipartOutput.start(file.getFileSystem(conf),
+        new Path(uploadDir, shard.fileName()), new Path(file + PendingUpload.RECORD_SUFFIX),
+        SafetensorsWriter.fileSize(specs(shard), METADATA), conf);
+    boolean done = false;
+    try (SafetensorsWriter writer = upload == null ? writer(shard, file) : new SafetensorsWriter(file, upload, specs(shard), METADATA)) {
+      int count = 0;
       for (TensorTask t : shard.tensors()) {
-        if (done++ == shard.tensors().size() / 2) {
+        if (count++ == shard.tensors().size() / 2) {
           faults.maybeFail(shard.index(), attempt);
         }
         long before = loader.bytesRead();
@@ -74,7 +90,14 @@ public final class ShardTask implements AutoCloseable {
       }
       faults.maybeFail(shard.index(), attempt);
       writer.close();
-      return finished(shard, attempt, file, writer, results, loader.bytesRead(), System.currentTimeMillis() - start, warnings);
+      ShardResult r = finished(shard, attempt, file, writer, results, loader.bytesRead(), System.currentTimeMillis() - start, warnings);
+      done = true;
+      return upload == null ? r : new ShardResult(r.partition(), r.attempt(), r.attemptFile(), r.fileBytes(), r.tensors(),
+          r.bytesRead(), r.millis(), r.warnings(), upload.pending());
+    } finally {
+      if (!done && upload != null) {
+        upload.abort();
+      }
     }
   }
 
@@ -85,11 +108,22 @@ public final class ShardTask implements AutoCloseable {
 
   /** A writer of the shard's tensors, in plan order, into {@code file}. */
   SafetensorsWriter writer(ShardPlan s, Path file) throws IOException {
+    return new SafetensorsWriter(file.getFileSystem(conf), file, specs(s), METADATA);
+  }
+
+  private static final Map<String, String> METADATA = Map.of("format", "pt");
+
+  /** SHA-256 of the header of shard s's file (known from the plan: the driver describes an uploaded shard it cannot read yet). */
+  public static String headerSha256(ShardPlan s) {
+    return SafetensorsWriter.headerSha256(specs(s), METADATA);
+  }
+
+  private static List<SafetensorsWriter.TensorSpec> specs(ShardPlan s) {
     List<SafetensorsWriter.TensorSpec> specs = new ArrayList<>();
     for (TensorTask t : s.tensors()) {
       specs.add(new SafetensorsWriter.TensorSpec(t.name(), t.outDtype(), t.shape()));
     }
-    return new SafetensorsWriter(file.getFileSystem(conf), file, specs, Map.of("format", "pt"));
+    return specs;
   }
 
   /** The result of a shard whose (closed) writer holds every tensor: the results with their digests. */

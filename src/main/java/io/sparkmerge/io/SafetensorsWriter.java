@@ -61,6 +61,23 @@ public final class SafetensorsWriter implements AutoCloseable {
   private byte[] scratch = new byte[0];
 
   public SafetensorsWriter(FileSystem fs, Path path, List<TensorSpec> specs, Map<String, String> metadata) throws IOException {
+    // Non-recursive: a task that outlives its failed job must not re-create a staging directory the
+    // driver has already removed.
+    this(fs, path, new java.io.BufferedOutputStream(fs.createNonRecursive(path, true, 1 << 16,
+        fs.getDefaultReplication(path), fs.getDefaultBlockSize(path), null), 1 << 20), specs, metadata);
+  }
+
+  /**
+   * A writer into a stream that buffers by itself (a {@link MultipartOutput}); {@code path} names it in
+   * messages. An incomplete file is not deleted: its owner aborts the stream.
+   */
+  public SafetensorsWriter(Path path, java.io.OutputStream sink, List<TensorSpec> specs, Map<String, String> metadata)
+      throws IOException {
+    this(null, path, sink, specs, metadata);
+  }
+
+  private SafetensorsWriter(FileSystem fs, Path path, java.io.OutputStream sink, List<TensorSpec> specs,
+      Map<String, String> metadata) throws IOException {
     this.fs = fs;
     this.path = path;
     this.specs = List.copyOf(specs);
@@ -71,10 +88,7 @@ public final class SafetensorsWriter implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    // Non-recursive: a task that outlives its failed job must not re-create a staging directory the
-    // driver has already removed.
-    this.out = new java.io.BufferedOutputStream(fs.createNonRecursive(path, true, 1 << 16,
-        fs.getDefaultReplication(path), fs.getDefaultBlockSize(path), null), 1 << 20);
+    this.out = sink;
     out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
     out.write(header);
     skipEmpty();
@@ -108,6 +122,12 @@ public final class SafetensorsWriter implements AutoCloseable {
     byte[] out = Arrays.copyOf(json, padded);
     Arrays.fill(out, json.length, padded, (byte) ' ');
     return out;
+  }
+
+  /** SHA-256 (hex) of the header these tensors make, its 8-byte length included (what {@link SafetensorsHeader#headerSha256} reads). */
+  public static String headerSha256(List<TensorSpec> specs, Map<String, String> metadata) {
+    byte[] header = header(specs, metadata);
+    return SafetensorsHeader.sha256(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array(), header);
   }
 
   /** The size of the file these tensors make. */
@@ -186,7 +206,7 @@ public final class SafetensorsWriter implements AutoCloseable {
     try {
       out.close();
     } finally {
-      if (!complete) {
+      if (!complete && fs != null) {
         fs.delete(path, false);
       }
     }

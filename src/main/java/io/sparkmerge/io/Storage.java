@@ -15,7 +15,11 @@ public final class Storage {
   /** Spark conf keys carrying the same settings to executors ({@code spark.hadoop.*}). */
   public static final String[][] SPARK_SETTINGS = {
       {"spark.hadoop.fs.file.impl", RawLocalFileSystem.class.getName()},
-      {"spark.hadoop.fs.file.impl.disable.cache", "true"}};
+      {"spark.hadoop.fs.file.impl.disable.cache", "true"},
+      // S3A's default "disk" upload buffer allocates through LocalDirAllocator, which casts the local FileSystem to
+      // LocalFileSystem and fails on the raw one above: S3A buffers what it writes in memory instead. (A merge's
+      // shards do not go through it: the tasks put their own parts, see MultipartOutput.)
+      {"spark.hadoop.fs.s3a.fast.upload.buffer", "bytebuffer"}};
   private static final String SPARK_HADOOP = "spark.hadoop.";
 
   private Storage() {}
@@ -45,9 +49,14 @@ public final class Storage {
     return conf;
   }
 
+  /** Sets each of the settings above that the user did not set (a value from Hadoop's core-default.xml is not the user's). */
   public static Configuration apply(Configuration conf) {
     for (String[] kv : SPARK_SETTINGS) {
-      conf.setIfUnset(kv[0].substring(SPARK_HADOOP.length()), kv[1]);
+      String key = kv[0].substring(SPARK_HADOOP.length());
+      String[] sources = conf.get(key) == null ? null : conf.getPropertySources(key);
+      if (conf.get(key) == null || sources != null && sources.length > 0 && "core-default.xml".equals(sources[sources.length - 1])) {
+        conf.set(key, kv[1]);
+      }
     }
     return conf;
   }

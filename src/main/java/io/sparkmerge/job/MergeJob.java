@@ -106,7 +106,7 @@ public final class MergeJob {
           }
           try {
             long t1 = System.currentTimeMillis();
-            List<ShardResult> results = runShards(runner, plan, staging.scratch().toString(), reused);
+            List<ShardResult> results = runShards(runner, plan, staging.scratch().toString(), staging.uploadDirOrNull(), reused);
             timings.put("merge", System.currentTimeMillis() - t1);
             Outcome staged = commit(conf, cfg, plan, staging, output.out(), results, timings, System.currentTimeMillis(),
                 opts.console(), manifestSections, sides.report());
@@ -125,7 +125,8 @@ public final class MergeJob {
     return outcome;
   }
 
-  private static List<ShardResult> runShards(StageRunner runner, MergePlan plan, String scratch, Map<Integer, ShardResult> reused) {
+  private static List<ShardResult> runShards(StageRunner runner, MergePlan plan, String scratch, String uploadDir,
+      Map<Integer, ShardResult> reused) {
     int n = plan.shards().size();
     Broadcast<MergePlan> planB = runner.broadcast(plan);
     FaultInjection faults = FaultInjection.from(runner.spark().conf());
@@ -145,7 +146,7 @@ public final class MergeJob {
         plan.totalReadBytes() / 1e9), shards, shards.size(), StageRunner.Progress.of(plan, shards), (it, task) -> {
           int p = it.next();
           try (ShardTask t = new ShardTask(planB.value(), p, task.conf())) {
-            ShardResult r = t.run(scratch, task.attempt(), faults, task.progress());
+            ShardResult r = t.run(scratch, uploadDir, task.attempt(), faults, task.progress());
             ShardReuse.record(new Path(r.attemptFile()).getFileSystem(task.conf()), r);
             faults.maybePause(p, task.attempt());
             return List.of(r);
@@ -164,6 +165,7 @@ public final class MergeJob {
     Map<String, String> weightMap = new TreeMap<>();
     List<String> warnings = new ArrayList<>();
     List<String> staged = new ArrayList<>(); // what the manifest's files section describes, in staging order
+    Map<String, Map<String, Object>> uploaded = new TreeMap<>(); // the files section of shards not in staging
     long bytes = 0;
     if (results.size() != plan.shards().size()) {
       throw new IllegalStateException("expected " + plan.shards().size() + " shard results, got " + results.size());
@@ -181,7 +183,15 @@ public final class MergeJob {
         }
         weightMap.put(got.name(), s.fileName());
       }
-      staging.promote(r.attemptFile(), s.fileName());
+      if (r.upload() != null) { // uploaded to its final key, completed at the publish
+        staging.promote(r.upload(), s.fileName());
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("bytes", r.fileBytes());
+        entry.put("header_sha256", ShardTask.headerSha256(s));
+        uploaded.put(s.fileName(), entry);
+      } else {
+        staging.promote(r.attemptFile(), s.fileName());
+      }
       staged.add(s.fileName());
       bytes += r.fileBytes();
       warnings.addAll(r.warnings());
@@ -208,7 +218,7 @@ public final class MergeJob {
     if (!summary.isEmpty()) {
       sections.put("method_summary", summary);
     }
-    sections.put("files", OutputFiles.describe(staging.fs(), staging.dir(), staged));
+    sections.put("files", OutputFiles.describe(staging.fs(), staging.dir(), staged, uploaded));
     staging.writeStaged("sparkmerge.json", Manifest.build(cfg, plan, byName, weightMap, timings, warnings, sections));
     return new Outcome(plan, out.toString(), bytes, timings, warnings);
   }

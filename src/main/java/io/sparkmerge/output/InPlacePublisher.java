@@ -12,13 +12,15 @@ import org.apache.hadoop.fs.Path;
  * by one and {@code _SUCCESS} is written last. The window: from the deletion of the old {@code _SUCCESS}
  * until the new one is written, the target holds a mix of old and new entries without {@code _SUCCESS};
  * a killed run leaves it so (the next run with --overwrite replaces it). Readers must check
- * {@code _SUCCESS}. An object-store commit (multipart uploads completed by the driver) can replace this.
+ * {@code _SUCCESS}. A merge's shards skip this copy: {@link MultipartCommit} completes the tasks' uploads instead.
  */
 final class InPlacePublisher implements Publisher {
   private final FileSystem fs;
+  private final Path workDir;
 
-  InPlacePublisher(FileSystem fs) {
+  InPlacePublisher(FileSystem fs, Path workDir) {
     this.fs = fs;
+    this.workDir = workDir;
   }
 
   @Override
@@ -51,8 +53,9 @@ final class InPlacePublisher implements Publisher {
   }
 
   @Override
-  public String recover() {
-    return null; // no journal: see the class comment for the window
+  public String recover() throws IOException {
+    // the copy publish keeps no journal (see the class comment for its window); a multipart commit does
+    return new MultipartCommit(fs, workDir).recover();
   }
 
   private void move(Path from, Path to) throws IOException {

@@ -23,9 +23,19 @@ public final class OutputFiles {
 
   /** Describes the files {@code names} of {@code dir} as written (read back: small files and shard headers only). */
   public static Map<String, Map<String, Object>> describe(FileSystem fs, Path dir, List<String> names) throws IOException {
+    return describe(fs, dir, names, Map.of());
+  }
+
+  /** {@link #describe}, taking the entries of {@code known} (shards uploaded elsewhere, not yet readable) as given. */
+  public static Map<String, Map<String, Object>> describe(FileSystem fs, Path dir, List<String> names,
+      Map<String, Map<String, Object>> known) throws IOException {
     Map<String, Map<String, Object>> files = new LinkedHashMap<>();
     byte[] buf = new byte[1 << 20];
     for (String name : names) {
+      if (known.containsKey(name)) {
+        files.put(name, known.get(name));
+        continue;
+      }
       Path p = new Path(dir, name);
       FileStatus st = fs.getFileStatus(p);
       if (st.isDirectory()) {

@@ -56,6 +56,7 @@ public final class OutputLifecycle {
   private boolean overwrite;
   private OutputLock lock;
   private Path runDir;
+  private Staging staging;
   private boolean publishing;
   private boolean published;
 
@@ -210,7 +211,9 @@ public final class OutputLifecycle {
     fs.delete(fresh, true); // an adopted run's half-assembled output: its shards are re-promoted from scratch
     fs.mkdirs(fresh);
     fs.mkdirs(new Path(runDir, WorkDir.SCRATCH));
-    return new Staging(fs, new Path(runDir, WorkDir.SCRATCH), fresh, adopted);
+    Path uploadDir = directory && MultipartCommit.supported(fs, conf, out()) ? out() : null;
+    staging = new Staging(fs, new Path(runDir, WorkDir.SCRATCH), fresh, adopted, uploadDir, new ArrayList<>());
+    return staging;
   }
 
   private void publish() throws IOException {
@@ -231,7 +234,13 @@ public final class OutputLifecycle {
     }
     lock.checkHeld();
     publishing = true;
-    Publisher.of(fs, conf, workDir).publish(moves, settings.hook());
+    if (staging.uploads().isEmpty()) {
+      Publisher.of(fs, conf, workDir).publish(moves, settings.hook());
+    } else {
+      new MultipartCommit(fs, workDir).publish(fresh, out(), staging.uploads(), settings.hook());
+      // retried and speculative attempts' uploads of the same shards
+      MultipartCommit.abortRecorded(fs, staging.scratch(), MultipartCommit.handles(staging.uploads()), false);
+    }
     published = true;
     try {
       fs.delete(runDir, true);
@@ -248,6 +257,7 @@ public final class OutputLifecycle {
         LOG.warn("the publish of {} failed part-way; {}", out(), Publisher.of(fs, conf, workDir).recover());
       } else if (!keepStaging && runDir != null) {
         lock.checkHeld(); // a run that lost its lock leaves the work directory to the new owner
+        MultipartCommit.abortRecorded(fs, new Path(runDir, WorkDir.SCRATCH), java.util.Set.of(), false);
         fs.delete(runDir, true);
       }
     } catch (IOException | RuntimeException e) {
@@ -290,8 +300,11 @@ public final class OutputLifecycle {
     try {
       String done = Publisher.of(fs, conf, l.workDir).recover();
       int runs = l.dirs.keptRuns();
+      int aborted = l.dirs.abortPendingUploads();
       return (done != null ? done : "no interrupted publish: " + q + " is as the last finished run left it")
-          + (runs > 0 ? "; " + runs + " unfinished run(s) kept in " + l.workDir + " (merge --resume reuses their shards)" : "");
+          + (aborted > 0 ? "; aborted " + aborted + " pending upload(s) of unfinished runs" : "")
+          + (runs > 0 ? "; " + runs + " unfinished run(s) kept in " + l.workDir + " (merge --resume reuses their shards"
+          + (aborted > 0 ? " but those uploads)" : ")") : "");
     } finally {
       l.lock.close();
     }

@@ -36,6 +36,6 @@ public interface Publisher {
   /** The publisher for an output on this file system, keeping its journal in {@code workDir}. */
   static Publisher of(FileSystem fs, Configuration conf, Path workDir) throws IOException {
     String scheme = fs.getUri().getScheme() == null ? "" : fs.getUri().getScheme().toLowerCase(Locale.ROOT);
-    return OBJECT_STORES.contains(scheme) ? new InPlacePublisher(fs) : new SwapPublisher(fs, workDir);
+    return OBJECT_STORES.contains(scheme) ? new InPlacePublisher(fs, workDir) : new SwapPublisher(fs, workDir);
   }
 }

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
 public final class ShardReuse {
   private static final Logger LOG = LoggerFactory.getLogger(ShardReuse.class);
   public static final String PLAN_FILE = "_plan.sha256";
-  private static final String RESULT_SUFFIX = ".result";
+  static final String RESULT_SUFFIX = ".result";
 
   private ShardReuse() {}
 
@@ -166,6 +166,9 @@ public final class ShardReuse {
     }
     ShardPlan s = plan.shards().get(r.partition());
     Path file = new Path(r.attemptFile());
+    if (r.upload() != null) {
+      return uploadMismatch(fs, s, r, file);
+    }
     if (!fs.exists(file) || fs.getFileStatus(file).getLen() != r.fileBytes()) {
       return "the file is missing or its size differs from the " + r.fileBytes() + " bytes written";
     }
@@ -186,6 +189,26 @@ public final class ShardReuse {
         if (!reader.sha256(info.fileOffset(), info.byteLength(), buf).equals(got.sha256())) {
           return "tensor " + planned.name() + " has changed since it was written (SHA-256 differs)";
         }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A shard uploaded to its final key and left pending cannot be read before it is completed: it is reused
+   * if its record is still in scratch (no cleanup aborted it), it is the planned file and its tensors are
+   * the planned ones with digests; completing it fails if the store dropped it meanwhile.
+   */
+  private static String uploadMismatch(FileSystem fs, ShardPlan s, ShardResult r, Path file) throws IOException {
+    if (!fs.exists(new Path(file + io.sparkmerge.io.PendingUpload.RECORD_SUFFIX))) {
+      return "its pending upload was aborted";
+    }
+    if (!new Path(r.upload().target()).getName().equals(s.fileName()) || r.tensors().size() != s.tensors().size()) {
+      return "it is not the planned " + s.fileName();
+    }
+    for (int i = 0; i < s.tensors().size(); i++) {
+      if (!s.tensors().get(i).name().equals(r.tensors().get(i).name()) || r.tensors().get(i).sha256() == null) {
+        return "tensor " + s.tensors().get(i).name() + " is not the planned one";
       }
     }
     return null;

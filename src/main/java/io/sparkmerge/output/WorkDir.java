@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
 /**
  * An output's work directory, the hidden sibling {@code .<name>.sparkmerge/}: lock generations
  * ({@link OutputLock}), the journal of a publish ({@link SwapPublisher}), {@code run-<id>/} per run
- * ({@code scratch/} and {@code new/}) and {@code old-<id>/}, the old output while the new one moves in.
+ * ({@code scratch/} and {@code new/}) and {@code old-<id>/}, the old output while the new one moves in. A run's
+ * scratch also records the multipart uploads its tasks started ({@link MultipartCommit}): removing a dead
+ * run aborts them.
  */
 final class WorkDir {
   private static final Logger LOG = LoggerFactory.getLogger(WorkDir.class);
@@ -88,9 +90,23 @@ final class WorkDir {
       String n = st.getPath().getName();
       if ((n.startsWith(RUN_PREFIX) || n.startsWith(ASIDE_PREFIX)) && !st.getPath().equals(keep)) {
         LOG.warn("removing {} left by an earlier run that did not finish", st.getPath());
+        if (n.startsWith(RUN_PREFIX)) {
+          MultipartCommit.abortRecorded(fs, new Path(st.getPath(), SCRATCH), java.util.Set.of(), false);
+        }
         fs.delete(st.getPath(), true);
       }
     }
+  }
+
+  /** Aborts every pending upload the kept runs recorded (dropping the results --resume would reuse them by); how many. */
+  int abortPendingUploads() throws IOException {
+    int n = 0;
+    for (FileStatus st : fs.listStatus(dir)) {
+      if (st.isDirectory() && st.getPath().getName().startsWith(RUN_PREFIX)) {
+        n += MultipartCommit.abortRecorded(fs, new Path(st.getPath(), SCRATCH), java.util.Set.of(), true);
+      }
+    }
+    return n;
   }
 
   /** How many runs are kept here (for --resume). */

@@ -65,6 +65,8 @@ class S3MergeTest {
   void clearFaults() {
     SparkTestSession.get().conf().unset("spark.sparkmerge.test.failPartition");
     SparkTestSession.get().conf().unset("spark.sparkmerge.test.failAttempts");
+    SparkTestSession.get().conf().unset("spark.sparkmerge.test.slowPartition");
+    SparkTestSession.get().conf().unset("spark.sparkmerge.test.slowMs");
   }
 
   static Run cli(String... args) {
@@ -166,6 +168,7 @@ class S3MergeTest {
     spark.conf().set("spark.sparkmerge.test.failAttempts", "100");
     assertThrows(Exception.class, () -> run(dirs, fresh, true, false));
     assertFalse(s3.exists(new org.apache.hadoop.fs.Path(fresh)), "a failed run leaves no OUT on S3");
+    assertEquals(List.of(), pendingUploads(fresh), "nor a pending upload");
 
     // an existing OUT survives a failed --overwrite run untouched
     String old = S3.uri("out/old");
@@ -175,6 +178,7 @@ class S3MergeTest {
     assertEquals("old model", new String(bytes(s3, old + "/model.safetensors"), StandardCharsets.UTF_8));
     assertEquals(List.of("_SUCCESS", "model.safetensors"), names(s3, old), "OUT untouched");
     assertEquals(List.of(), leftovers(old), "no run directory left behind");
+    assertEquals(List.of(), pendingUploads(old), "no pending upload left behind");
 
     // a retried task (its first attempt fails after writing part of its shard) commits cleanly over the old OUT
     spark.conf().set("spark.sparkmerge.test.failAttempts", "1");
@@ -198,6 +202,8 @@ class S3MergeTest {
     String staging = workDir(out) + "/" + runs.get(0) + "/scratch";
     List<String> kept = names(s3, staging).stream().filter(n -> n.endsWith(".safetensors.result")).toList();
     assertTrue(!kept.isEmpty() && kept.size() < 3, "the failed run kept its finished shards on S3: " + kept);
+    assertEquals(kept.size(), pendingUploads(out).size(), "as pending uploads to their final keys: " + pendingUploads(out));
+    assertFalse(s3.exists(new org.apache.hadoop.fs.Path(out)), "nothing visible at OUT");
 
     // a kept shard gets a fault: it must be reused, not computed again (or the job fails)
     int reusedPartition = Integer.parseInt(kept.get(0).substring("part-".length(), "part-".length() + 5));
@@ -206,6 +212,136 @@ class S3MergeTest {
     assertTrue(log.contains("reusing " + kept.size() + " of 3 shards"), log);
     assertSameOutput(s3, out);
     assertEquals(List.of(), leftovers(out), "the run's directory gone after the publish");
+    assertEquals(List.of(), pendingUploads(out), "every upload completed or aborted");
+  }
+
+  @Test
+  void shardsGoStraightToTheirFinalKeysAsPendingUploadsWithNoStagedCopy() throws Exception {
+    String out = S3.uri("out/direct");
+    SparkSession spark = session();
+    spark.conf().set("spark.sparkmerge.test.slowPartition", "0"); // holds its task 8 s after its shard is uploaded
+    spark.conf().set("spark.sparkmerge.test.slowMs", "8000");
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      java.util.concurrent.Future<String> merge = pool.submit(() -> run(s3Dirs, out, false, false));
+      org.apache.hadoop.fs.Path result = new org.apache.hadoop.fs.Path(workDir(out) + "/run-*/scratch/part-00000-attempt-0.safetensors.result");
+      long deadline = System.currentTimeMillis() + 120_000;
+      while (globCount(result) == 0 && !merge.isDone() && System.currentTimeMillis() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals(1, globCount(result), "shard 0's task reported its upload while paused");
+      List<String> staged = new ArrayList<>();
+      var it = s3.listFiles(new org.apache.hadoop.fs.Path(workDir(out)), true);
+      while (it.hasNext()) {
+        staged.add(it.next().getPath().getName());
+      }
+      assertTrue(staged.stream().noneMatch(n -> n.endsWith(".safetensors")), "no shard bytes in the work directory: " + staged);
+      assertFalse(s3.exists(new org.apache.hadoop.fs.Path(out + "/model-00001-of-00003.safetensors")), "not visible before the commit");
+      assertTrue(pendingUploads(out).contains(key(out) + "/model-00001-of-00003.safetensors"), "pending at its final key: " + pendingUploads(out));
+      merge.get();
+    } finally {
+      pool.shutdownNow();
+    }
+    assertSameOutput(s3, out);
+    assertEquals(List.of(), pendingUploads(out));
+    assertEquals(List.of(), leftovers(out));
+    Run v = cli("verify", out);
+    assertEquals(0, v.code(), v.out() + v.err());
+  }
+
+  @Test
+  void anInputChangedUnderResumeIsNotReusedAndTheKeptUploadsAreAborted() throws IOException {
+    String out = S3.uri("out/changed");
+    List<String> inputs = new ArrayList<>();
+    for (String d : localDirs) {
+      inputs.add(S3.upload(d, "changing/" + new org.apache.hadoop.fs.Path(d).getName()));
+    }
+    SparkSession spark = session();
+    spark.conf().set("spark.sparkmerge.test.failPartition", "2");
+    spark.conf().set("spark.sparkmerge.test.failAttempts", "100");
+    assertThrows(Exception.class, () -> run(inputs, out, false, true));
+    assertFalse(pendingUploads(out).isEmpty(), "the failed --resume run kept its finished shards' uploads");
+    // the first fine-tune's objects replaced by the second's: same tensors and shapes, other values
+    s3.delete(new org.apache.hadoop.fs.Path(inputs.get(1)), true);
+    S3.upload(localDirs.get(2), "changing/" + new org.apache.hadoop.fs.Path(localDirs.get(1)).getName());
+    clearFaults();
+    String log = run(inputs, out, false, true);
+    assertFalse(log.contains("reusing"), "the changed input's plan differs: nothing reused\n" + log);
+    assertEquals(List.of(), pendingUploads(out), "the dead run's uploads aborted, the new ones completed");
+    String expected = local.resolve("changed-expected").toString();
+    assertEquals(0, cli("merge", config(List.of(localDirs.get(0), localDirs.get(2), localDirs.get(2))), expected, "--partitions", "3").code());
+    FileSystem lfs = Checkpoints.localFs();
+    Map<String, byte[]> a = Checkpoints.rawBytes(lfs, expected);
+    Map<String, byte[]> b = Checkpoints.rawBytes(s3, out);
+    assertEquals(a.keySet(), b.keySet());
+    a.forEach((t, v) -> assertArrayEquals(v, b.get(t), t));
+  }
+
+  @Test
+  void aKilledDriverLeavesPendingUploadsThatRecoverAborts_andASecondWriterIsRefused() throws Exception {
+    String out = S3.uri("out/killed");
+    java.io.File log = local.resolve("killed-driver.log").toFile();
+    List<String> args = new ArrayList<>(List.of("merge", config(s3Dirs), out, "--master", "local[2]", "--partitions", "3",
+        "--conf", "spark.sparkmerge.test.slowPartition=1", "--conf", "spark.sparkmerge.test.slowMs=600000"));
+    args.addAll(S3.confArgs());
+    Process driver = io.sparkmerge.testing.ChildJvm.start("1g", "io.sparkmerge.cli.Main", args, log);
+    org.apache.hadoop.fs.Path uploaded = new org.apache.hadoop.fs.Path(workDir(out) + "/run-*/scratch/part-00001-attempt-0.safetensors.result");
+    io.sparkmerge.testing.ChildJvm.killWhenReady(driver, () -> {
+      if (globCount(uploaded) == 0) {
+        return false;
+      }
+      Run second = cli("merge", config(s3Dirs), out, "--partitions", "3"); // while the first holds OUT's lock
+      assertEquals(4, second.code(), "a second writer is refused: " + second.err());
+      return true;
+    }, log);
+    assertFalse(s3.exists(new org.apache.hadoop.fs.Path(out)), "nothing visible at OUT");
+    assertFalse(pendingUploads(out).isEmpty(), "the killed run left pending uploads");
+    Run r = cli("recover", out);
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("aborted "), r.out());
+    assertEquals(List.of(), pendingUploads(out), "recover aborted them");
+    Run again = cli("merge", config(s3Dirs), out, "--partitions", "3");
+    assertEquals(0, again.code(), again.err());
+    assertSameOutput(s3, out);
+    assertEquals(List.of(), pendingUploads(out));
+  }
+
+  @Test
+  void aDriverKilledMidCommitIsRolledForwardByRecover() throws Exception {
+    String out = S3.uri("out/midcommit");
+    write(out + "/model.safetensors", "old model");
+    write(out + "/_SUCCESS", "");
+    java.io.File log = local.resolve("midcommit-driver.log").toFile();
+    List<String> args = new ArrayList<>(List.of("merge", config(s3Dirs), out, "--overwrite", "--master", "local[2]", "--partitions", "3",
+        "--verbose", "--conf", io.sparkmerge.output.CommitStep.HALT_KEY + "=NEW_MOVED_IN"));
+    args.addAll(S3.confArgs());
+    Process driver = io.sparkmerge.testing.ChildJvm.start("1g", "io.sparkmerge.cli.Main", args, log);
+    assertTrue(driver.waitFor(300, TimeUnit.SECONDS), "the driver halted itself");
+    assertEquals(137, driver.exitValue(), Files.readString(log.toPath()));
+    assertFalse(names(s3, out).contains("_SUCCESS"), "halted between the completions and _SUCCESS: " + names(s3, out));
+    Run r = cli("recover", out);
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("finished an interrupted commit"), r.out());
+    assertSameOutput(s3, out);
+    assertTrue(names(s3, out).contains("_SUCCESS"));
+    assertEquals(List.of(), pendingUploads(out));
+    assertEquals(0, cli("verify", out).code());
+  }
+
+  /** The pending (not completed, not aborted) multipart uploads under OUT, by key. */
+  static List<String> pendingUploads(String out) throws IOException {
+    return ((org.apache.hadoop.fs.s3a.S3AFileSystem) s3).listMultipartUploads(key(out) + "/").stream()
+        .map(software.amazon.awssdk.services.s3.model.MultipartUpload::key).sorted().toList();
+  }
+
+  /** The object key of an s3a:// URI of this bucket. */
+  static String key(String uri) {
+    return new org.apache.hadoop.fs.Path(uri).toUri().getPath().substring(1);
+  }
+
+  static int globCount(org.apache.hadoop.fs.Path glob) throws IOException {
+    org.apache.hadoop.fs.FileStatus[] st = s3.globStatus(glob);
+    return st == null ? 0 : st.length;
   }
 
   /** OUT's work directory on S3 (lock generations, runs): the hidden sibling {@code .<name>.sparkmerge}. */
