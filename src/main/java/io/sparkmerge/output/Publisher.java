@@ -11,8 +11,8 @@ import org.apache.hadoop.fs.Path;
 /**
  * How a complete new output in the work directory replaces the output. {@link SwapPublisher} (local
  * disks, HDFS: anything with an atomic rename) keeps the old output whole until the new one is in
- * place; {@link InPlacePublisher} (object stores, which copy instead of renaming) has a window, which
- * an object-store commit can close by implementing this interface.
+ * place; {@link InPlacePublisher} (object stores, which copy instead of renaming) has a window. A merge's
+ * output on an object store skips both: {@link MultipartCommit} completes the tasks' pending uploads.
  */
 public interface Publisher {
   /** URI schemes of object stores: no atomic rename. */

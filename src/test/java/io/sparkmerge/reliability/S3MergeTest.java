@@ -286,6 +286,10 @@ class S3MergeTest {
     args.addAll(S3.confArgs());
     Process driver = io.sparkmerge.testing.ChildJvm.start("1g", "io.sparkmerge.cli.Main", args, log);
     org.apache.hadoop.fs.Path uploaded = new org.apache.hadoop.fs.Path(workDir(out) + "/run-*/scratch/part-00001-attempt-0.safetensors.result");
+    long deadline = System.currentTimeMillis() + 600_000; // a child JVM on a loaded machine may take minutes to get there
+    while (globCount(uploaded) == 0 && driver.isAlive() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(200);
+    }
     io.sparkmerge.testing.ChildJvm.killWhenReady(driver, () -> {
       if (globCount(uploaded) == 0) {
         return false;
