@@ -1,8 +1,10 @@
 package io.sparkmerge.cli;
 
 import io.sparkmerge.ConfigException;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +30,8 @@ import picocli.CommandLine.Parameters;
     exitCodeList = {"0:every line succeeded", "2:FILE is missing, has no command lines or an unbalanced quote",
         "1-4:the first failing line's exit code (as 'sparkmerge COMMAND --help' lists them)"},
     footer = {"", "Examples:", "  sparkmerge batch sweep.txt            # sweep.txt: merge ties-0.5.yml /data/m-0.5 --overwrite",
-        "  generate-lines | sparkmerge batch -  --keep-going"})
+        "  generate-lines | sparkmerge batch -  --keep-going",
+        "  coprocess | sparkmerge batch - --stream --keep-going   # one JVM serving a driver's commands as they come"})
 final class BatchCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "FILE", description = "the command lines ('-' reads standard input)")
   String file;
@@ -36,8 +39,16 @@ final class BatchCommand implements Callable<Integer> {
   @Option(names = "--keep-going", description = "run the remaining lines after a failure")
   boolean keepGoing;
 
+  @Option(names = "--stream", description = "run each line as soon as it is read (for a program that writes its next "
+      + "command after reading the previous one's '[batch N] line N: exit C' on standard error); a malformed line fails "
+      + "as that line (exit 2) instead of before anything runs")
+  boolean stream;
+
   @Override
   public Integer call() throws IOException {
+    if (stream) {
+      return stream();
+    }
     List<Line> lines = parse(file, read(file));
     int first = 0;
     int failed = 0;
@@ -62,6 +73,61 @@ final class BatchCommand implements Callable<Integer> {
     return first;
   }
 
+  /** --stream: reads, runs and reports one line at a time, so a driver can keep one JVM for a whole pipeline. */
+  private int stream() throws IOException {
+    InputStream in = file.equals("-") ? System.in : Files.newInputStream(existing(file));
+    int first = 0;
+    int failed = 0;
+    int run = 0;
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      int number = 0;
+      for (String raw = r.readLine(); raw != null; raw = r.readLine()) {
+        number++;
+        int code;
+        String text;
+        long t0 = System.nanoTime();
+        try {
+          List<Line> one = parse(file, "\n".repeat(number - 1) + raw);   // padded: errors name the line's number
+          text = String.join(" ", one.get(0).args());
+          code = Main.execute(one.get(0).args().toArray(String[]::new), System.out, System.err);
+        } catch (ConfigException e) {
+          if (e.getMessage().contains("has no command lines")) {
+            continue;   // a blank or comment line
+          }
+          System.err.println("sparkmerge batch: " + e.getMessage());
+          text = raw;
+          code = 2;
+        }
+        run++;
+        System.out.flush();
+        System.err.printf(Locale.ROOT, "[batch %d] line %d: exit %d in %.1f s: %s%n", run, number, code,
+            (System.nanoTime() - t0) / 1e9, text);
+        System.err.flush();
+        if (code != 0) {
+          failed++;
+          first = first == 0 ? code : first;
+          if (!keepGoing) {
+            System.err.printf(Locale.ROOT, "[batch] stopped at line %d (--keep-going runs the lines after it)%n", number);
+            return code;
+          }
+        }
+      }
+    }
+    if (run == 0) {
+      throw new ConfigException("batch input " + file + " has no command lines");
+    }
+    System.err.printf(Locale.ROOT, "[batch] %d line(s) run, %d failed%n", run, failed);
+    return first;
+  }
+
+  private static Path existing(String file) {
+    Path p = Path.of(file);
+    if (!Files.isRegularFile(p)) {
+      throw new ConfigException("batch file " + file + " does not exist or is not a file");
+    }
+    return p;
+  }
+
   /** A command line of the batch file and its 1-based line number. */
   record Line(int number, List<String> args) {}
 
@@ -70,11 +136,7 @@ final class BatchCommand implements Callable<Integer> {
       InputStream in = System.in;
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
-    Path p = Path.of(file);
-    if (!Files.isRegularFile(p)) {
-      throw new ConfigException("batch file " + file + " does not exist or is not a file");
-    }
-    return Files.readString(p);
+    return Files.readString(existing(file));
   }
 
   /** Splits the text into command lines; rejects unbalanced quotes and nested batches, naming the line. */

@@ -9,10 +9,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.testing.Checkpoints;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,6 +85,43 @@ class BatchCommandTest {
       for (String n : a.keySet()) {
         assertArrayEquals(a.get(n), b.get(n), out + ": " + n + " differs from a separate merge");
       }
+    }
+  }
+
+  @Test
+  void streamRunsEachLineAsItArrivesAndAMalformedLineFailsAsThatLine() throws Exception {
+    Path good = work.resolve("linear.yml");
+    Files.writeString(good, "merge_method: linear\nmodels:\n  - model: " + dirs.get(1) + "\n    parameters: {weight: 0.3}\n"
+        + "  - model: " + dirs.get(2) + "\n    parameters: {weight: 0.7}\n");
+    PipedOutputStream feed = new PipedOutputStream();
+    InputStream saved = System.in;
+    System.setIn(new PipedInputStream(feed));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<MainTest.Run> batch = pool.submit(() -> MainTest.run("batch", "-", "--stream", "--keep-going"));
+      feed.write(("merge " + good + " " + work.resolve("s1") + " --master local[1]\n").getBytes(StandardCharsets.UTF_8));
+      feed.flush();
+      // the first line runs while the input is still open: a batch that reads everything first never gets here
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (!Files.exists(work.resolve("s1/_SUCCESS"))) {
+        assertTrue(System.nanoTime() < deadline, "line 1 did not run before the input ended");
+        Thread.sleep(50);
+      }
+      feed.write(("merge 'unbalanced\n\n# a comment\nmerge " + good + " " + work.resolve("s2") + " --master local[2]\n")
+          .getBytes(StandardCharsets.UTF_8));
+      feed.close();
+      MainTest.Run run = batch.get(120, TimeUnit.SECONDS);
+      assertEquals(2, run.code(), "the malformed line fails as that line (exit 2), the first failure");
+      assertTrue(Files.exists(work.resolve("s2/_SUCCESS")), "--keep-going runs the line after the malformed one");
+      Map<String, byte[]> a = Checkpoints.rawBytes(work.resolve("s1").toString());
+      Map<String, byte[]> b = Checkpoints.rawBytes(work.resolve("s2").toString());
+      assertEquals(a.keySet(), b.keySet());
+      for (String n : a.keySet()) {
+        assertArrayEquals(a.get(n), b.get(n), n);
+      }
+    } finally {
+      System.setIn(saved);
+      pool.shutdownNow();
     }
   }
 }
