@@ -47,7 +47,7 @@ def sparkmerge_batch(commands, path, sparkmerge, env=None):
 
 
 def run(work, init_model, counts, save, load, train, evaluate, rounds, beta, sparkmerge=None, env=None, log=print,
-        flags=("--master", "local[1]", "--conf", "spark.ui.enabled=false"), rename=None):
+        flags=("--master", "local[1]", "--conf", "spark.ui.enabled=false"), rename=None, batch=None):
     """Runs the rounds; returns {variant: [per round {round, acc, loss, client_kl}]} and leaves under work
     <variant>/round-<r>/{global,client-<k>} and wsa/round-<r>/scopes.json.
 
@@ -64,7 +64,7 @@ def run(work, init_model, counts, save, load, train, evaluate, rounds, beta, spa
         cfg = os.path.join(work, "init-scopes.yml")
         with open(cfg, "w") as f:
             f.write(config([d("wsa", 0, "global")], [1]))
-        sparkmerge_batch([["scopes", cfg, scopes0] + flags], os.path.join(work, "init-batch.txt"), sparkmerge, env)
+        batch([["scopes", cfg, scopes0] + flags], os.path.join(work, "init-batch.txt"))
     history = {v: [] for v in VARIANTS}
     for r in range(rounds):
         commands = []
@@ -83,7 +83,7 @@ def run(work, init_model, counts, save, load, train, evaluate, rounds, beta, spa
             commands.append(["merge", cfg, d(v, r + 1, "global")] + flags)
             if v == "wsa":
                 commands.append(["scopes", cfg, d(v, r + 1, "scopes.json")] + flags)
-        sparkmerge_batch(commands, os.path.join(work, f"round-{r}-batch.txt"), sparkmerge, env)
+        batch(commands, os.path.join(work, f"round-{r}-batch.txt"))
         for v in VARIANTS:
             targets = d("wsa", r + 1, "scopes.json")
             kl = [wsa.WeightScopeRegularizer(load(d(v, r, f"client-{k}")), targets, 1.0, rename).total_kl() for k in range(len(counts))]

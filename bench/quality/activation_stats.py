@@ -58,3 +58,15 @@ def write_table(path, base_model, finetuned_model, calibration_x, mode="dense"):
         for i in sorted(base):
             w.writerow([i, "mlp.fc", repr(base[i]), repr(ft[i])])
     return path
+
+
+def lewis_densities(path, low, high):
+    """{layer: density} LEWIS gives one fine-tune from its table (methods.md §4, one component "mlp.fc"):
+    δ = |I_ft − I_base| normalised over the layers, rounded to 5 decimals, mapped from [min δ̂, max δ̂] to
+    [low, high] (all equal → the midpoint). The harness uses it only to size the density-matched uniform row."""
+    with open(path, newline="") as f:
+        rows = [(int(r["layer"]), abs(float(r["finetuned"]) - float(r["base"]))) for r in csv.DictReader(f)]
+    total = sum(d for _, d in rows)
+    norm = {i: (round(d / total, 5) if total else 0.0) for i, d in rows}
+    lo, hi = min(norm.values()), max(norm.values())
+    return {i: (low + high) / 2 if hi == lo else low + (v - lo) / (hi - lo) * (high - low) for i, v in norm.items()}

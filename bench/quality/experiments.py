@@ -35,7 +35,7 @@ WSM_STEPS = 1600             # constant-LR run length (≈ 3.7 epochs of 55k ima
 WSM_EVERY = 50               # checkpoint interval
 WSM_KS = (2, 4, 8)
 QUICK = False
-WSM_SCHEDULES = ("linear", "cosine", "1-sqrt")   # merge weights; the decayed runs use cosine and 1-sqrt
+DEEP_HIDDEN = (256,) * 6     # the LEWIS rows' zoo: enough scored layers that LEWIS's densities differ
 
 
 def log(msg):
@@ -74,17 +74,17 @@ def eval_tasks(model, splits, tasks, split):
 
 # ---------------------------------------------------------------- Experiment 1: multi-task merging
 
-def build_zoo(seed, work, splits):
+def build_zoo(seed, work, splits, hidden=zoo.HIDDEN, folder="models"):
     """base (all classes, original images) and one fine-tune per task; returns {name: dir}."""
-    dirs = {name: os.path.join(work, "models", name) for name in ["base"] + data.TASKS}
+    dirs = {name: os.path.join(work, folder, name) for name in ["base"] + data.TASKS}
     torch.manual_seed(seed)
     if not os.path.exists(os.path.join(dirs["base"], "config.json")):
-        base = zoo.MLP()
+        base = zoo.MLP(hidden)
         x, y = splits["original"]["train"]
         t = time.time()
         zoo.train(base, x, y, int(BASE_EPOCHS * (len(x) // zoo.BATCH)), LR, seed)
         zoo.save(base, dirs["base"])
-        log(f"seed {seed}: base trained in {time.time() - t:.0f}s")
+        log(f"seed {seed}: {folder} base trained in {time.time() - t:.0f}s")
     base = zoo.load(dirs["base"])
     for i, task in enumerate(data.TASKS):
         if os.path.exists(os.path.join(dirs[task], "config.json")):
@@ -94,7 +94,7 @@ def build_zoo(seed, work, splits):
         t = time.time()
         zoo.train(model, x, y, int(FT_EPOCHS * (len(x) // zoo.BATCH)), FT_LR, seed * 10 + i + 1)
         zoo.save(model, dirs[task])
-        log(f"seed {seed}: fine-tune {task} trained in {time.time() - t:.0f}s")
+        log(f"seed {seed}: {folder} fine-tune {task} trained in {time.time() - t:.0f}s")
     return dirs
 
 
@@ -111,12 +111,26 @@ def lewis_tables(seed, work, dirs, splits, mode="dense"):
     return out
 
 
+def lewis_matched_density(tables, dirs, low, high):
+    """The uniform density that keeps as many scored parameters as LEWIS does over all fine-tunes: Σ_t Σ_l d_tl n_l
+    / (T Σ_l n_l), d_tl LEWIS's density of layer l for fine-tune t (methods.md §4, recomputed here from the same
+    importance tables), n_l the size of layer l's weight. Biases and lm_head keep density 1 in both rows."""
+    sizes = {i: int(np.prod(v.shape)) for i, v in enumerate(layer.weight for layer in zoo.load(dirs["base"]).layers)}
+    kept = 0.0
+    for task, path in tables.items():
+        dens = activation_stats.lewis_densities(path, low, high)
+        kept += sum(dens[i] * sizes[i] for i in sizes)
+    return kept / (len(tables) * sum(sizes.values()))
+
+
 def row_job(row, lam, seed, work, dirs, lewis):
-    """lewis: {"dense" | "sequential": {task: importance table}}."""
-    """(config text, config path, output dir) of one row's merge at one λ."""
+    """(config text, config path, output dir) of one row's merge at one λ. dirs: {"mlp": zoo, "deep": 6-layer zoo};
+    lewis: {"dense" | "sequential": {task: importance table}, "matched_dense" | "matched_sequential": density}."""
+    dirs = dirs["deep" if row.deep else "mlp"]
     tag = row.label.replace(" ", "_").replace("%", "pct").replace("(", "").replace(")", "")
     name = f"{tag}" + (f"-lambda{lam}" if lam is not None else "")
-    params = dict(row.params)
+    params = {k: float(v.format(**{k2: v2 for k2, v2 in lewis.items() if k2.startswith("matched")}))
+              if isinstance(v, str) and v.startswith("{") else v for k, v in row.params.items()}
     if lam is not None:
         params["lambda"] = lam
     models = [(dirs[t], row.model_params,
@@ -143,20 +157,35 @@ def sweep_job(row, seed, work, dirs, lewis, eval_cmd):
 
 def experiment1(seed, work, splits, available, res):
     key = f"seed{seed}"
-    dirs = build_zoo(seed, work, splits)
-    if res.get("exp1", key, "individual") is None:
-        base = zoo.load(dirs["base"])
-        res.put(eval_tasks(base, splits, ["original"] + data.TASKS, "test"), "exp1", key, "base")
-        res.put({t: eval_tasks(zoo.load(dirs[t]), splits, [t], "test")[t] for t in data.TASKS}, "exp1", key, "individual")
-        res.put({t: eval_tasks(zoo.load(dirs[t]), splits, data.TASKS, "test") for t in data.TASKS},
-                "exp1", key, "individual_cross")
-    lewis = {mode: lewis_tables(seed, work, dirs, splits, mode) for mode in ("dense", "sequential")}
+    rows = methods_table.ROWS + methods_table.DEEP_ROWS
+    deep = any(r.deep for r in rows)
+    dirs = {"mlp": build_zoo(seed, work, splits)}
+    if deep:
+        dirs["deep"] = build_zoo(seed, work, splits, DEEP_HIDDEN, "models-deep")
+    for zoo_key, suffix in (("mlp", ""), ("deep", "_deep")):
+        if zoo_key not in dirs or res.get("exp1", key, "individual" + suffix) is not None:
+            continue
+        d = dirs[zoo_key]
+        res.put(eval_tasks(zoo.load(d["base"]), splits, ["original"] + data.TASKS, "test"), "exp1", key, "base" + suffix)
+        if not suffix:
+            res.put({t: eval_tasks(zoo.load(d[t]), splits, data.TASKS, "test") for t in data.TASKS}, "exp1", key, "individual_cross")
+        res.put({t: eval_tasks(zoo.load(d[t]), splits, [t], "test")[t] for t in data.TASKS}, "exp1", key, "individual" + suffix)
+    lewis = {}
+    if deep:
+        t = time.time()
+        lewis = {mode: lewis_tables(seed, work, dirs["deep"], splits, mode) for mode in ("dense", "sequential")}
+        for mode in ("dense", "sequential"):
+            lewis["matched_" + mode] = lewis_matched_density(lewis[mode], dirs["deep"], methods_table.LEWIS["min_density"],
+                                                             methods_table.LEWIS["max_density"])
+        res.put({m: lewis["matched_" + m] for m in ("dense", "sequential")}, "exp1", key, "lewis_matched_density")
+        log(f"seed {seed}: LEWIS importance tables in {time.time() - t:.0f}s; matched uniform densities "
+            f"{lewis['matched_dense']:.4f} (dense), {lewis['matched_sequential']:.4f} (sequential)")
 
     def runnable(row):
         need = methods_table.ONLY_WITH.get(row.label)
         return row.method in available and not (need and need not in available)
 
-    todo = [row for row in methods_table.ROWS if runnable(row) and res.get("exp1", key, "rows", row.label, "status") != "ok"]
+    todo = [row for row in rows if runnable(row) and res.get("exp1", key, "rows", row.label, "status") != "ok"]
     # rows without λ: plain merges in one `sparkmerge batch`; rows with λ: one `sparkmerge sweep` each (one pass per
     # round, validation scores from eval_server), all in a second batch — two JVMs per seed
     plain = [row_job(row, None, seed, work, dirs, lewis) for row in todo if not row.lambdas]
@@ -168,7 +197,7 @@ def experiment1(seed, work, splits, available, res):
                                         os.path.join(work, "logs", "exp1-sweeps.log"))
         if ran:
             log(f"seed {seed}: {len(ran)} Experiment 1 sweeps in one sparkmerge batch in {time.time() - t:.0f}s")
-    for row in methods_table.ROWS:
+    for row in rows:
         if not runnable(row):
             res.put({"status": "not yet available", "method": row.method}, "exp1", key, "rows", row.label)
             continue
@@ -189,9 +218,10 @@ def experiment1(seed, work, splits, available, res):
                 lam = float(next(r["lambda"] for r in board if r["id"] == best))
                 edge = lam in (tried[0], tried[-1])
                 test = eval_tasks(zoo.load(os.path.join(out, "candidates", best)), splits, data.TASKS, "test")
+                extra = lewis_summary(os.path.join(out, "candidates", best), dirs["deep"]) if row.method == "lewis" else {}
                 secs = [ran.get(out, (0, 0.0))[1]]
                 res.put({"status": "ok", "method": row.method, "lambda": lam, "edge": edge, "grid": tried, "val": val,
-                         "rounds": 1 + max(int(r["round"]) for r in board), "test": test, "merge_seconds": secs},
+                         "rounds": 1 + max(int(r["round"]) for r in board), "test": test, "merge_seconds": secs, **extra},
                         "exp1", key, "rows", row.label)
             else:
                 out, s = merge_row(row, None, seed, work, dirs, lewis)
@@ -205,6 +235,21 @@ def experiment1(seed, work, splits, available, res):
             continue
         log(f"seed {seed}: {row.label} λ={lam}{' (at the edge of the values tried)' if edge else ''} "
             f"test avg {np.mean(list(test.values())):.4f} ({secs[0]:.0f}s)")
+
+
+def lewis_summary(out, dirs):
+    """What LEWIS did in a merge, from its manifest: the densities per model and layer sparkmerge resolved, and the
+    fraction of the scored weights they keep (Σ d n / Σ n over models and layers) — the check of the harness's own
+    lewis_matched_density against sparkmerge's arithmetic."""
+    try:
+        dens = json.load(open(os.path.join(out, "sparkmerge.json"))).get("method_summary", {}).get("densities")
+    except (OSError, ValueError):
+        return {}
+    if not dens:
+        return {}
+    sizes = {i: int(np.prod(layer.weight.shape)) for i, layer in enumerate(zoo.load(dirs["base"]).layers)}
+    kept = sum(d * sizes[int(key.split("/")[0])] for per_model in dens.values() for key, d in per_model.items())
+    return {"densities": dens, "kept_fraction": kept / (len(dens) * sum(sizes.values()))}
 
 
 # ---------------------------------------------------------------- Experiment 2: WSM
@@ -247,45 +292,37 @@ def experiment2(seed, work, splits, res):
     final = zoo.load(os.path.join(root, f"checkpoint-{WSM_STEPS}"))
     acc, loss = zoo.evaluate(final, xt, yt)
     res.put({"acc": acc, "loss": loss}, "exp2", key, "constant_final")
-    def wsm_merge(k, sched):
-        c = wsm_weights.weights(sched, k)
-        steps = [WSM_STEPS - WSM_EVERY * (k - j) for j in range(k + 1)]   # anchor, then oldest..newest
-        pairs = [(os.path.join(root, f"checkpoint-{s}"), w) for s, w in zip(steps, c) if w > 0]
-        text = sparkmerge_cli.config_yaml("linear", [(p, {"weight": w}, {}) for p, w in pairs],
-                                          None, {"normalize": False}, seed)
-        name = f"wsm-{sched}-k{k}"
-        return c, pairs, (text, os.path.join(work, "configs", name + ".yml"), os.path.join(work, "merged", name))
+    # The merges come from `sparkmerge checkpoints --window-steps {every}·k --schedule S` (Experiment 5 runs them all in
+    # one `sparkmerge batch`; its stride-1 rows are this experiment's merges): the product's own WSM, not a linear merge
+    # with weights computed here. wsm_weights.py stays as selftest.py's independent check of Theorem 3.1.
+    tool_experiments.wsm_knobs(seed, work, splits, res, log, WSM_EVERY, WSM_KS)
+    merged = {}
+    for row in res.get("exp5", key) or []:
+        if row["stride"] == 1 and row["window_steps"] % WSM_EVERY == 0:
+            merged[f"{row['schedule']}-k{row['window_steps'] // WSM_EVERY}"] = {
+                "acc": row["acc"], "loss": row["loss"], "checkpoints": row["checkpoints"]}
+    res.put(merged, "exp2", key, "merged")
 
-    def signature(pairs):
-        return tuple((p, round(w, 12)) for p, w in pairs)
 
-    # all schedules' merges in one `sparkmerge batch` (one JVM), each distinct weighting once (e.g. cosine
-    # and linear give the same weights for k = 2); the loop below evaluates them
-    jobs, sigs = [], set()
-    for k in WSM_KS:
-        for sched in WSM_SCHEDULES:
-            _, pairs, job = wsm_merge(k, sched)
-            if res.get("exp2", key, "merged", f"{sched}-k{k}") is None and signature(pairs) not in sigs:
-                sigs.add(signature(pairs))
-                jobs.append(job)
-    sparkmerge_cli.run_batch(jobs, os.path.join(work, "configs", "wsm-batch.txt"), os.path.join(work, "logs", "wsm-batch.log"))
-    seen = {}
-    for k in WSM_KS:
-        for sched in WSM_SCHEDULES:
-            label = f"{sched}-k{k}"
-            if res.get("exp2", key, "merged", label) is not None:
-                continue
-            c, pairs, (text, config, out) = wsm_merge(k, sched)
-            sig = signature(pairs)
-            if sig in seen:   # e.g. cosine and linear give the same weights for k = 2
-                res.put(dict(res.get("exp2", key, "merged", seen[sig]), same_as=seen[sig]), "exp2", key, "merged", label)
-                continue
-            name = os.path.basename(out)
-            secs = sparkmerge_cli.merge(text, config, out, os.path.join(work, "logs", name + ".log"))
-            acc, loss = zoo.evaluate(zoo.load(out), xt, yt)
-            res.put({"acc": acc, "loss": loss, "weights": c, "merge_seconds": secs}, "exp2", key, "merged", label)
-            seen[sig] = label
-            log(f"seed {seed}: WSM {label} acc {acc:.4f} loss {loss:.4f}")
+def run_seed(seed, args, exps, splits, available, res):
+    """Every selected experiment of one seed; each finished step is in res, so a rerun skips it."""
+    t = time.time()
+    work = os.path.join(args.work, f"seed{seed}")
+    if "1" in exps:
+        experiment1(seed, work, splits, set(available), res)
+    if "2" in exps:
+        experiment2(seed, work, splits, res)
+    if "4" in exps:
+        tool_experiments.learned_masks(seed, work, build_zoo(seed, work, splits), splits, res, log, quick=args.quick)
+    if "5" in exps and "2" not in exps:
+        tool_experiments.wsm_knobs(seed, work, splits, res, log, WSM_EVERY, WSM_KS)
+    if "6" in exps:
+        tool_experiments.federated_runs(seed, work, splits, res, log, quick=args.quick)
+    for exp in wsa_experiment.SETUPS:   # "3": shared init, then different inits
+        if "3" in exps and res.get(exp, f"seed{seed}") is None:
+            wsa_experiment.run(seed, work, splits, res, log, quick=args.quick, exp=exp)
+    res.put(seed + 1, "seeds_done")
+    log(f"seed {seed}: done in {time.time() - t:.0f}s")
 
 
 def main():
@@ -293,10 +330,14 @@ def main():
     ap.add_argument("--work", required=True, help="working directory (models, merges, logs, results.json)")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--experiments", default="1,2,3,4,5,6",
-                    help="1 multi-task merges, 2 WSM, 3 WSA two clients, 4 learned L&S masks, 5 WSM duration/interval, "
+                    help="1 multi-task merges, 2 WSM (runs 5 too: its merges are 5's), 3 WSA two clients, 4 learned L&S "
+                         "masks, 5 WSM duration/interval, "
                          "6 federated WSA (default %(default)s)")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: a fraction of the training steps and a 3-value λ grid refined once (numbers meaningless)")
+    ap.add_argument("--budget-minutes", type=float,
+                    help="start no further seed once the time spent plus the longest seed so far would exceed this; the "
+                         "report then states the seeds that finished")
     ap.add_argument("--rows", help="comma-separated labels of the Experiment 1 rows to run (default: all)")
     args = ap.parse_args()
     if args.quick:
@@ -305,6 +346,7 @@ def main():
     if args.rows:
         keep = set(args.rows.split(","))
         methods_table.ROWS = [r for r in methods_table.ROWS if r.label in keep]
+        methods_table.DEEP_ROWS = [r for r in methods_table.DEEP_ROWS if r.label in keep]
     torch.set_num_threads(1)
     os.makedirs(args.work, exist_ok=True)
     res = Results(os.path.join(args.work, "results.json"))
@@ -317,22 +359,19 @@ def main():
     splits = {t: {s: data.task_split(raw, t, s) for s in ("train", "val", "test")} for t in ["original"] + data.TASKS}
     log("data ready")
     exps = args.experiments.split(",")
-    for seed in range(args.seeds):
-        work = os.path.join(args.work, f"seed{seed}")
-        if "1" in exps:
-            experiment1(seed, work, splits, set(available), res)
-        if "2" in exps:
-            experiment2(seed, work, splits, res)
-        if "4" in exps:
-            tool_experiments.learned_masks(seed, work, build_zoo(seed, work, splits), splits, res, log, quick=args.quick)
-        if "5" in exps:
-            tool_experiments.wsm_knobs(seed, work, splits, res, log, WSM_EVERY)
-        if "6" in exps:
-            tool_experiments.federated_runs(seed, work, splits, res, log, quick=args.quick)
-        for exp in wsa_experiment.SETUPS:   # "3": shared init, then different inits
-            if "3" in exps and res.get(exp, f"seed{seed}") is None:
-                wsa_experiment.run(seed, work, splits, res, log, quick=args.quick, exp=exp)
-        res.put(seed + 1, "seeds_done")
+    # one sparkmerge JVM for the whole run (sparkmerge_cli.BatchServer): every merge, sweep, checkpoints and scopes
+    # line of every seed goes to it, so the JVM's start-up is paid once, not ~30 times per seed
+    with sparkmerge_cli.BatchServer():
+        longest = 0.0
+        for seed in range(args.seeds):
+            elapsed = time.time() - t0
+            if args.budget_minutes and seed > 0 and elapsed + longest > 60 * args.budget_minutes:
+                log(f"stopping before seed {seed}: {elapsed / 60:.1f} min spent, a seed took up to {longest / 60:.1f} min, "
+                    f"budget {args.budget_minutes} min (seeds {seed}..{args.seeds - 1} not run)")
+                break
+            t = time.time()
+            run_seed(seed, args, exps, splits, available, res)
+            longest = max(longest, time.time() - t)
     res.put(settings(args), "run")
     log(f"done in {time.time() - t0:.0f}s")
 
@@ -341,7 +380,7 @@ def settings(args):
     """What the report states about the run; written at the start, so an interrupted run still has it."""
     return {"seeds": args.seeds, "python": platform.python_version(),
              "torch": torch.__version__, "threads": torch.get_num_threads(),
-             "quick": args.quick, "settings": {"hidden": zoo.HIDDEN, "batch": zoo.BATCH, "lr": LR, "base_epochs": BASE_EPOCHS,
+             "quick": args.quick, "settings": {"hidden": zoo.HIDDEN, "deep_hidden": DEEP_HIDDEN, "batch": zoo.BATCH, "lr": LR, "base_epochs": BASE_EPOCHS,
                           "ft_lr": FT_LR, "ft_epochs": FT_EPOCHS, "wsm_steps": WSM_STEPS, "wsm_every": WSM_EVERY,
                           "tasks": data.TASKS, "validation": data.VALIDATION}}
 

@@ -65,7 +65,8 @@ def experiment(work, splits, clients=4, rounds=10, beta=1.0, local_steps=50, sce
 
     torch.manual_seed(9000 + seed)
     history = wsa_federated.run(work, zoo.MLP(), counts, zoo.save, zoo.load, train, lambda m: zoo.evaluate(m, xt, yt),
-                                rounds, beta, env=sparkmerge_cli._env(), log=log, rename=zoo.hf_name)
+                                rounds, beta, env=sparkmerge_cli._env(), log=log, rename=zoo.hf_name,
+                                batch=sparkmerge_cli.run_checked)
     last = rounds - 1
     barrier = {v: wsa_experiment.barrier(zoo.load(os.path.join(work, v, f"round-{last}", "client-0")),
                                          zoo.load(os.path.join(work, v, f"round-{last}", "client-1")), xt, yt)

@@ -10,14 +10,14 @@ the path of that fine-tune's table, "{importance_sequential}" by its table from 
 """
 from collections import namedtuple
 
-Row = namedtuple("Row", "label method model_params params lambdas model_keys uses_base note")
+Row = namedtuple("Row", "label method model_params params lambdas model_keys uses_base note deep", defaults=(False,))
 
 # Every row with a λ is a `sparkmerge sweep` over one wide log grid with refinement (issue 18): no
 # hand-made split of the methods into "summing" and "averaging" scales. λ is chosen on the validation split
 # (mean accuracy over the tasks); refinement zooms in around the best value and extends the grid when the
 # best is at an edge, so a row whose optimum still lies at the edge of what was tried is flagged (*).
 LAMBDA_GRID = "lambda=0.03:30:log:7"
-REFINE = 3
+REFINE = 2
 QUICK_GRID = "lambda=0.3:3:log:3"
 QUICK_REFINE = 1
 TA_GRID = MEAN_GRID = LAMBDA_GRID
@@ -38,17 +38,32 @@ ROWS = [
         "dataless, global mask; no λ"),
     Row("localize_stitch 5%", "localize_stitch", {"sparsity": 0.05}, {"mask_scope": "global"}, None, {}, True,
         "dataless, global mask; no λ"),
-    Row("lewis (ties)", "lewis", {"weight": 1.0}, {"base_method": "ties", "min_density": 0.3, "max_density": 0.8},
-        MEAN_GRID, {"importance": "{importance}"}, True, "Wanda importances from activation_stats.py"),
-    Row("lewis (ties) sequential", "lewis", {"weight": 1.0}, {"base_method": "ties", "min_density": 0.3, "max_density": 0.8},
-        MEAN_GRID, {"importance": "{importance_sequential}"}, True,
-        "the LEWIS authors' importance pass: collect_activation_stats.py --mode sequential (ratio 0.5)"),
-    Row("ties uniform 0.55", "ties", {"weight": 1.0, "density": 0.55}, {}, MEAN_GRID, {}, True,
-        "LEWIS's counterpart: its mean density, uniform; run only when lewis is available"),
+]
+
+# LEWIS needs a model with enough scored layers that its per-layer densities differ (with two layers its min-max map
+# puts one at min_density and the other at max_density whatever the data): these rows run on the 6-layer MLP zoo
+# (deep=True, experiments.DEEP_HIDDEN). Each LEWIS row has a density-matched uniform counterpart: the same `lewis`
+# merge with min_density = max_density = d, d chosen by the harness so that the kept parameters (summed over the
+# fine-tunes' scored weights) equal LEWIS's; biases and lm_head are not scored modules and keep density 1 in both,
+# so the two rows differ only in where the density goes. "{matched_*}" is replaced by that d.
+LEWIS = {"base_method": "ties", "min_density": 0.3, "max_density": 0.8}
+DEEP_ROWS = [
+    Row("task_arithmetic 6-layer", "task_arithmetic", {"weight": 1.0}, {}, TA_GRID, {}, True,
+        "reference on the 6-layer zoo", True),
+    Row("lewis (ties)", "lewis", {"weight": 1.0}, dict(LEWIS), MEAN_GRID, {"importance": "{importance}"}, True,
+        "Wanda importances from activation_stats.py (dense pass)", True),
+    Row("uniform matched to lewis (ties)", "lewis", {"weight": 1.0},
+        {"base_method": "ties", "min_density": "{matched_dense}", "max_density": "{matched_dense}"}, MEAN_GRID,
+        {"importance": "{importance}"}, True, "ties at LEWIS's kept-parameter count, uniform over the scored layers", True),
+    Row("lewis (ties) sequential", "lewis", {"weight": 1.0}, dict(LEWIS), MEAN_GRID, {"importance": "{importance_sequential}"},
+        True, "the LEWIS authors' importance pass: collect_activation_stats.py --mode sequential (ratio 0.5)", True),
+    Row("uniform matched to lewis (ties) sequential", "lewis", {"weight": 1.0},
+        {"base_method": "ties", "min_density": "{matched_sequential}", "max_density": "{matched_sequential}"}, MEAN_GRID,
+        {"importance": "{importance_sequential}"}, True, "ties at the sequential LEWIS row's kept-parameter count, uniform", True),
 ]
 
 # Rows that only make sense next to another row: run them only when that row's method is available.
-ONLY_WITH = {"ties uniform 0.55": "lewis"}
+ONLY_WITH = {}
 
 # Orderings claimed by the papers, checked on the average absolute test accuracy: (better, worse, source).
 CLAIMS = [
@@ -61,5 +76,6 @@ CLAIMS = [
     ("iso_c", "tsv_m", "Iso-C (arXiv 2502.04959)"),
     ("iso_cts", "iso_c", "Iso-CTS (arXiv 2502.04959)"),
     ("localize_stitch 1%", "ties", "Localize-and-Stitch (arXiv 2408.13656)"),
-    ("lewis (ties)", "ties uniform 0.55", "LEWIS (arXiv 2503.03874)"),
+    ("lewis (ties)", "uniform matched to lewis (ties)", "LEWIS (arXiv 2503.03874)"),
+    ("lewis (ties) sequential", "uniform matched to lewis (ties) sequential", "LEWIS (arXiv 2503.03874), authors' pass"),
 ]

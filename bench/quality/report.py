@@ -10,7 +10,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import methods_table  # noqa: E402
-import tool_experiments  # noqa: E402
 
 TASKS = ["rot90", "invert", "blur", "permute"]
 
@@ -52,10 +51,15 @@ def finished_seeds(res, exp):
     return sorted((s for s, r in res.get(exp, {}).items() if complete(r)), key=lambda s: int(s[len("seed"):]))
 
 
-def exp1_summary(res):
-    """{label: {'test': {task: [per seed]}, 'avg': [...], 'norm': [...], 'lambda': [...], 'status': str}}."""
-    seeds = finished_seeds(res, "exp1")
-    indiv = {s: res["exp1"][s]["individual"] for s in seeds}
+DEEP_LABELS = {r.label for r in methods_table.DEEP_ROWS}
+
+
+def exp1_summary(res, rows=None, suffix=""):
+    """{label: {'test': {task: [per seed]}, 'avg': [...], 'norm': [...], 'lambda': [...], 'status': str}}.
+    rows: the Experiment 1 rows (default the 2-layer zoo's); suffix "_deep": the 6-layer zoo's reference rows."""
+    rows = methods_table.ROWS if rows is None else rows
+    seeds = [s for s in finished_seeds(res, "exp1") if "individual" + suffix in res["exp1"][s]]
+    indiv = {s: res["exp1"][s]["individual" + suffix] for s in seeds}
     out = {}
 
     def add(label, per_seed, status="ok", lambdas=None, note=""):
@@ -68,9 +72,9 @@ def exp1_summary(res):
             e["norm"].append(sum(acc[t] / indiv[s][t] for t in TASKS) / len(TASKS))
         out[label] = e
 
-    add("base (no merge)", {s: res["exp1"][s]["base"] for s in seeds}, note="the base model on each task")
+    add("base (no merge)", {s: res["exp1"][s]["base" + suffix] for s in seeds}, note="the base model on each task")
     add("individual fine-tunes", indiv, note="each task's own fine-tune (the normalisation reference)")
-    for row in methods_table.ROWS:
+    for row in rows:
         rows = {s: res["exp1"][s].get("rows", {}).get(row.label) for s in seeds}
         ok = {s: r for s, r in rows.items() if r and r.get("status") == "ok"}
         if ok:
@@ -80,6 +84,12 @@ def exp1_summary(res):
             if row.lambdas:
                 tried = [len(r.get("grid", r["val"])) for r in ok.values()]
                 note = (note + "; " if note else "") + f"λ from {min(tried)}–{max(tried)} values tried (sweep --refine)"
+                grids = [r.get("grid") or [] for r in ok.values()]
+                if any(grids):
+                    note += f", range {min(min(g) for g in grids if g):.3g}–{max(max(g) for g in grids if g):.3g}"
+                at_edge = sum(bool(r.get("edge")) for r in ok.values())
+                if at_edge:
+                    note += f"; **λ at the edge of the values tried on {at_edge} of {len(ok)} seeds**"
             add(row.label, {s: r["test"] for s, r in ok.items()}, lambdas=[r["lambda"] for r in ok.values()], note=note)
             out[row.label]["seeds"] = list(ok)
             # an optimum at the edge of the values a seed tried (after refinement): the row says nothing there
@@ -127,6 +137,39 @@ def verdict(diffs):
     return ("held" if ci[0] > 0 else "reversed" if ci[1] < 0 else "inconclusive"), m, ci
 
 
+# Every ordering the report checks, in the order checked: (experiment, source, ordering, verdict, mean, interval, n, unit).
+CHECKED = []
+
+
+def check(experiment, source, ordering, diffs, scale=100.0, unit="points", edge=False):
+    """One paired ordering: diffs are per-seed differences oriented so that > 0 means the ordering holds (e.g.
+    better − worse accuracy, or worse − better loss). Returns its sentence; records it for the summary table.
+    A comparison involving a row whose λ optimum is still at the edge of the values tried says nothing about the
+    methods: its verdict is "inconclusive (edge)" whatever the interval."""
+    v, m, ci = verdict(diffs)
+    if edge:
+        v = "inconclusive (edge)"
+    CHECKED.append((experiment, source, ordering, v, m * scale, ci and (ci[0] * scale, ci[1] * scale), len(diffs), unit))
+    interval = f"95 % interval [{scale * ci[0]:+.3g}, {scale * ci[1]:+.3g}]" if ci else "no interval (one seed)"
+    return f"**{v}**: paired difference {scale * m:+.3g} {unit}, {interval} over {len(diffs)} seeds"
+
+
+def combined(verdicts):
+    """One verdict from several metrics of the same claim (e.g. WSA's accuracy, loss and barrier): held when some
+    metric held and none reversed, reversed when some reversed and none held, otherwise inconclusive."""
+    held, rev = "held" in verdicts, "reversed" in verdicts
+    return "held" if held and not rev else "reversed" if rev and not held else "inconclusive" + (" (mixed)" if held else "")
+
+
+def verdict_table():
+    lines = ["| experiment | paper | ordering checked | verdict | mean difference | 95 % interval | seeds |",
+             "|---|---|---|---|---|---|---|"]
+    for exp, source, ordering, v, m, ci, n, unit in CHECKED:
+        interval = f"[{ci[0]:+.3g}, {ci[1]:+.3g}]" if ci else "–"
+        lines.append(f"| {exp} | {source} | {ordering} | **{v}** | {m:+.3g} {unit} | {interval} | {n} |")
+    return "\n".join(lines)
+
+
 def claims(summary):
     out = []
     for better, worse, source in methods_table.CLAIMS:
@@ -138,12 +181,11 @@ def claims(summary):
             continue
         common = [s for s in a["avg_by_seed"] if s in b["avg_by_seed"]]   # paired: the seeds both rows have
         diffs = [a["avg_by_seed"][s] - b["avg_by_seed"][s] for s in common]
-        v, m, ci = verdict(diffs)
         edges = [x for x, e in ((better, a), (worse, b)) if any(e.get("edge") or [])]
-        interval = f"95 % interval [{100 * ci[0]:+.2f}, {100 * ci[1]:+.2f}]" if ci else "no interval (one seed)"
-        out.append(f"- {source}: {better} > {worse} **{v}**: paired difference of the average test accuracy "
-                   f"{100 * m:+.2f} points, {interval} over {len(common)} seeds"
-                   + (f"; λ optimum at the edge of the values tried for {', '.join(edges)} on some seed" if edges else "")
+        exp = "1b (6-layer)" if better in DEEP_LABELS else "1"
+        sentence = check(exp, source, f"{better} > {worse} (avg test acc)", diffs, edge=bool(edges))
+        out.append(f"- {source}: {better} > {worse} {sentence}"
+                   + (f"; λ optimum still at the edge of the values tried for {', '.join(edges)} on some seed" if edges else "")
                    + ".")
     return "\n".join(out)
 
@@ -168,20 +210,22 @@ def exp2_tables(res):
             v = [r[s]["merged"].get(f"{sched}-k{k}") for s in seeds]
             if any(x is None for x in v):
                 continue
-            w = ", ".join(f"{x:.3f}" for x in v[0]["weights"][1:])
-            same = f" (= {v[0]['same_as']})" if v[0].get("same_as") else ""
-            lines.append(f"| WSM merge, {sched} weights [{w}]{same} | {k} | {ms([x['acc'] for x in v], digits=2)} | "
-                         f"{ms([x['loss'] for x in v], 1, 4)} |")
+            w = ", ".join(f"{step}: {wt:.3f}" for step, wt in v[0]["checkpoints"])
+            lines.append(f"| WSM merge (`checkpoints --schedule {sched}`), weights by step [{w}] | {k} | "
+                         f"{ms([x['acc'] for x in v], digits=2)} | {ms([x['loss'] for x in v], 1, 4)} |")
         for sched in ("cosine", "1-sqrt"):
+            if any(f"{sched}-k{k}" not in r[s]["merged"] for s in seeds):
+                continue
             m = [r[s]["merged"][f"{sched}-k{k}"]["loss"] for s in seeds]
             d = [r[s]["decayed"][f"{sched}-k{k}"]["loss"] for s in seeds]
             c = [x["loss"] for x in const]
-            mm, dm, cm = statistics.mean(m), statistics.mean(d), statistics.mean(c)
-            wins = sum(x <= y for x, y in zip(m, d))
             statements.append(
-                f"- k = {k}, {sched}: the merge's test loss is {mm:.4f} vs {dm:.4f} for the run decayed the same way "
-                f"({mm - dm:+.4f}; merge lower or equal on {wins} of {len(m)} seeds), and "
-                f"{'below' if mm < cm else 'not below'} the constant-LR last checkpoint's {cm:.4f} ({mm - cm:+.4f}).")
+                f"- k = {k}, {sched}: WSM merge test loss ≤ the run decayed the same way "
+                + check("2", "WSM (arXiv 2507.17634)", f"merge ≤ decayed run, loss ({sched}, k = {k})",
+                        [y - x for x, y in zip(m, d)], 1.0, "loss")
+                + f"; merge < constant-LR last checkpoint "
+                + check("2", "WSM (arXiv 2507.17634)", f"merge < last checkpoint, loss ({sched}, k = {k})",
+                        [y - x for x, y in zip(m, c)], 1.0, "loss") + ".")
     return "\n".join(lines), "\n".join(statements)
 
 
@@ -223,12 +267,24 @@ def exp3_table(res, exp="exp3"):
     def mean_of(variant, f):
         return statistics.mean(f(x["variants"][variant]) for x in r)
 
+    name = "3 (shared init)" if exp == "exp3" else "3b (different inits)"
     for method in ("linear", "wsa"):
-        a, b = (mean_of(v, lambda x: x["merged"][method]["acc"]) for v in (reg, plain))
-        wins = sum(x["variants"][reg]["merged"][method]["acc"] > x["variants"][plain]["merged"][method]["acc"] for x in r)
-        lines.append(f"- {method} merge: {100 * a:.1f} % with the regulariser vs {100 * b:.1f} % without "
-                     f"({100 * (a - b):+.1f} points, regulariser ahead on {wins} of {len(r)} seeds; WSA's claim, a better merge with aligned scopes, "
-                     f"{'holds' if a > b else 'does not hold'} here).")
+        def diffs(f, lower_better=False):
+            d = [f(x["variants"][reg]) - f(x["variants"][plain]) for x in r]
+            return [-y for y in d] if lower_better else d
+        before = len(CHECKED)
+        sentences = [
+            "accuracy " + check(name, "WSA (arXiv 2408.12237)", f"regulariser raises the {method} merge's accuracy",
+                                diffs(lambda x: x["merged"][method]["acc"])),
+            "loss " + check(name, "WSA (arXiv 2408.12237)", f"regulariser lowers the {method} merge's loss",
+                            diffs(lambda x: x["merged"][method]["loss"], True), 1.0, "loss")]
+        if method == "linear":   # the barrier is between the clients: one per variant, not per merge method
+            sentences.append("loss barrier " + check(name, "WSA (arXiv 2408.12237)", "regulariser lowers the clients' loss barrier",
+                                                     diffs(lambda x: x["barrier"]["loss_barrier"], True), 1.0, "loss"))
+        overall = combined([c[3] for c in CHECKED[before:]])
+        metrics = "accuracy, loss and barrier" if method == "linear" else "accuracy and loss"
+        lines.append(f"- {method} merge, regulariser vs none — WSA's claim (aligned scopes merge better) **{overall}** "
+                     f"on {metrics} together: " + "; ".join(sentences) + ".")
     for v in (plain, reg):
         m = mean_of(v, lambda x: x["merged"]["linear"]["acc"])
         c = mean_of(v, lambda x: statistics.mean(x["client_acc"]))
@@ -254,20 +310,43 @@ def main():
     ap.add_argument("--command", default="bench/quality/run.sh")
     ap.add_argument("--seconds", type=float)
     ap.add_argument("--sparkmerge-version", default="?")
+    ap.add_argument("--cpu-seconds", type=float, help="user + sys CPU seconds of the harness and its children")
+    ap.add_argument("--load-start", help="load average (1, 5, 15 min) when the run started")
+    ap.add_argument("--load-end", help="load average when it ended")
     ap.add_argument("--resumed", action="store_true", help="the run kept an earlier run's work (run.sh --resume)")
     ap.add_argument("--runtime-text", help="states the runtime instead (e.g. the sum of several resumed invocations)")
     args = ap.parse_args()
     res = json.load(open(args.results))
     run = res.get("run") or harness_settings()
     summary, n = exp1_summary(res)
+    deep, n_deep = exp1_summary(res, methods_table.DEEP_ROWS, "_deep")
+    # claims() reads both tables (the LEWIS orderings are on the 6-layer zoo); every section adds to CHECKED,
+    # so the verdict table is built last
+    claim_text = claims({**summary, **{k: v for k, v in deep.items() if k in DEEP_LABELS}})
     t2, s2 = exp2_tables(res)
+    t3, t3b = exp3_table(res), exp3_table(res, "exp3b")
+    import tool_experiments   # torch: only for the report itself, not for selftest.py's checks of the verdicts
+    tools = tool_experiments.render(res, check) or "(not run)"
+    matched = []
+    for s in finished_seeds(res, "exp1"):
+        m, rows = res["exp1"][s].get("lewis_matched_density"), res["exp1"][s].get("rows", {})
+        if m:
+            kept = [rows.get(label, {}).get("kept_fraction") for label in ("lewis (ties)", "lewis (ties) sequential")]
+            matched.append(f"{m['dense']:.4f}/{m['sequential']:.4f}"
+                           + (f" (LEWIS's manifests: {kept[0]:.4f}/{kept[1]:.4f})" if None not in kept else ""))
     st = run.get("settings", {})
     runtime = f"{args.seconds / 60:.1f} min wall-clock" if args.seconds else "?"
+    if args.cpu_seconds:
+        runtime += (f", {args.cpu_seconds / 60:.1f} CPU minutes (user + sys of the harness, the sparkmerge JVM and the "
+                    f"eval clients; on the 2 cores alone the pipeline needs at least {args.cpu_seconds / 120:.1f} min)")
+    if args.load_start or args.load_end:
+        runtime += f"; load average {args.load_start or '?'} at the start, {args.load_end or '?'} at the end"
     if args.resumed:
         runtime += " for this invocation, which resumed an earlier run's work directory (earlier invocations not counted)"
     if args.runtime_text:
         runtime = args.runtime_text
     missing = [l for l, e in summary.items() if e["status"] != "ok" or len(e["avg"]) < n]
+    missing += [l for l, e in deep.items() if l in DEEP_LABELS and (e["status"] != "ok" or len(e["avg"]) < n_deep)]
     text = TEMPLATE.format(
         command=args.command, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=machine(),
         load=", ".join(f"{x:.2f}" for x in os.getloadavg()),
@@ -275,9 +354,13 @@ def main():
         version=args.sparkmerge_version.replace("sparkmerge ", ""), hidden="-".join(["784"] + [str(h) for h in st.get("hidden", [])] + ["10"]),
         lr=st.get("lr"), ft_lr=st.get("ft_lr"), base_epochs=st.get("base_epochs"), ft_epochs=st.get("ft_epochs"),
         wsm_steps=st.get("wsm_steps"), wsm_every=st.get("wsm_every"), validation=st.get("validation"),
-        available=", ".join(res.get("available_methods", [])), table1=exp1_table(summary), claims=claims(summary),
-        table2=t2, table3=exp3_table(res), table3b=exp3_table(res, "exp3b"), statements2=s2 or "(not run)", ta_grid=methods_table.LAMBDA_GRID, refine=methods_table.REFINE,
-        missing=", ".join(missing) or "none", tools_section=tool_experiments.render(res) or "(not run)",
+        available=", ".join(res.get("available_methods", [])), table1=exp1_table(summary), claims=claim_text,
+        table1b=exp1_table(deep) if n_deep else "(not run)", seeds_deep=n_deep,
+        deep_hidden="-".join(["784"] + [str(h) for h in st.get("deep_hidden", [])] + ["10"]),
+        matched="; ".join(matched) or "–",
+        verdicts=verdict_table(),
+        table2=t2, table3=t3, table3b=t3b, statements2=s2 or "(not run)", ta_grid=methods_table.LAMBDA_GRID, refine=methods_table.REFINE,
+        missing=", ".join(missing) or "none", tools_section=tools,
         quick="\n**This was a --quick smoke run: the numbers are meaningless.**\n" if run.get("quick") else "")
     with open(args.out, "w") as f:
         f.write(text)

@@ -1,5 +1,8 @@
-"""Fast checks of the harness's own pieces (numpy only, ~1 s), run by run.sh before the benchmark:
+"""Fast checks of the harness's own pieces (numpy and scipy, ~1 s), run by run.sh before the benchmark:
 - st_io round-trips tensors exactly and reads a file laid out by hand from the safetensors spec;
+- report.py's verdicts: a paired t interval worked by hand, held / reversed / inconclusive by where the interval
+  lies, "inconclusive (edge)" whatever the interval when a row's λ optimum is at a grid edge, and the combined
+  verdict of a claim read on several metrics;
 - the WSM weights reproduce, for a fixed sequence of updates, exactly the model a run with the
   decayed per-interval LR reaches (Theorem 3.1's identity), by direct simulation rather than algebra.
 """
@@ -12,6 +15,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402
 import st_io  # noqa: E402
 import wsm_weights  # noqa: E402
 
@@ -50,7 +54,29 @@ def check_wsm_identity():
             assert np.allclose(merged, decayed, atol=1e-12), (schedule, k)
 
 
+def check_verdicts():
+    # diffs 1, 2, 3: mean 2, sample sd 1, t(0.975, 2 df) = 4.302653 (tables) -> half width 4.302653 / sqrt(3) = 2.484138
+    m, ci = report.paired_interval([1.0, 2.0, 3.0])
+    assert m == 2.0 and abs(ci[0] - (2 - 2.484138)) < 1e-5 and abs(ci[1] - (2 + 2.484138)) < 1e-5, ci
+    assert report.verdict([1.0, 2.0, 3.0])[0] == "inconclusive"
+    assert report.verdict([0.010, 0.012, 0.009, 0.011, 0.010])[0] == "held"
+    assert report.verdict([-0.010, -0.012, -0.009, -0.011, -0.010])[0] == "reversed"
+    assert report.verdict([0.5])[0] == "inconclusive"    # one seed: no interval
+    report.CHECKED.clear()
+    text = report.check("1", "paper", "a > b", [0.010, 0.012, 0.009, 0.011, 0.010], edge=True)
+    assert "**inconclusive (edge)**" in text and report.CHECKED[-1][3] == "inconclusive (edge)", text
+    text = report.check("2", "paper", "loss", [0.010, 0.012, 0.009, 0.011, 0.010], 1.0, "loss")
+    assert text.startswith("**held**") and "+0.0104 loss" in text, text
+    assert "| 2 | paper | loss | **held** |" in report.verdict_table()
+    report.CHECKED.clear()
+    assert report.combined(["held", "inconclusive", "inconclusive"]) == "held"
+    assert report.combined(["reversed", "inconclusive"]) == "reversed"
+    assert report.combined(["held", "reversed"]) == "inconclusive (mixed)"
+    assert report.combined(["inconclusive", "inconclusive (edge)"]) == "inconclusive"
+
+
 if __name__ == "__main__":
+    check_verdicts()
     check_st_io()
     check_wsm_identity()
-    print("selftest ok: safetensors I/O, WSM weights = decayed-LR run for fixed updates")
+    print("selftest ok: verdicts, safetensors I/O, WSM weights = decayed-LR run for fixed updates")

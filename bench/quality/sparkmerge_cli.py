@@ -71,6 +71,94 @@ class MergeFailed(Exception):
     pass
 
 
+class BatchServer:
+    """One `bin/sparkmerge batch - --stream --keep-going` JVM for the whole run: the harness writes command lines to
+    its standard input and reads each line's "[batch N] line N: exit C in S s" from its standard error. The JVM's
+    start-up (20-50 s on the loaded machine: JIT, Spark, ND4J's native libraries) is then paid once per run instead
+    of once per group of merges; each line still runs as its own `sparkmerge` invocation (own Spark session, commit,
+    exit code). Use as a context manager; `run(lines, log)` returns [(exit code, seconds)] in order."""
+    STATUS = re.compile(r"^\[batch \d+\] line \d+: exit (\d+) in ([0-9.]+) s")
+
+    def __init__(self):
+        import queue
+        import threading
+        self.queue = queue.Queue()
+        self.log = None
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen([SPARKMERGE, "batch", "-", "--stream", "--keep-going"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=_env())
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self.lock:
+                if self.log:
+                    self.log.write(line)
+                    self.log.flush()
+            m = self.STATUS.match(line)
+            if m:
+                self.queue.put((int(m.group(1)), float(m.group(2))))
+        self.queue.put(None)   # the JVM ended
+
+    def run(self, lines, log_path):
+        """Runs the command lines (lists of words) one after the other; their output goes to log_path."""
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        with self.lock:
+            self.log = open(log_path, "a")
+        try:
+            out = []
+            for words in lines:
+                self.proc.stdin.write(" ".join(json.dumps(str(w)) for w in words) + "\n")
+                self.proc.stdin.flush()
+                status = self.queue.get()
+                if status is None:
+                    raise MergeFailed(f"the sparkmerge batch JVM ended (log {log_path})")
+                out.append(status)
+            return out
+        finally:
+            with self.lock:
+                self.log.close()
+                self.log = None
+
+    def __enter__(self):
+        global SERVER
+        SERVER = self
+        return self
+
+    def __exit__(self, *exc):
+        global SERVER
+        SERVER = None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# The run's BatchServer while one is open (experiments.main opens it); None: each group starts its own JVM.
+SERVER = None
+
+
+def run_lines(lines, batch_path, log_path):
+    """Runs command lines (lists of words) through the open BatchServer, or else in one `bin/sparkmerge batch FILE
+    --keep-going`; returns [(exit code, seconds)] per line (a line the batch did not report: (None, 0))."""
+    os.makedirs(os.path.dirname(batch_path), exist_ok=True)
+    with open(batch_path, "w") as f:   # kept for the record either way: what was run, one command per line
+        f.write("\n".join(" ".join(json.dumps(str(w)) for w in words) for words in lines) + "\n")
+    if SERVER is not None:
+        return SERVER.run(lines, log_path)
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    with open(log_path, "w") as log:
+        subprocess.run([SPARKMERGE, "batch", batch_path, "--keep-going"], stdout=log, stderr=subprocess.STDOUT, env=_env())
+    done = [(None, 0.0)] * len(lines)
+    with open(log_path) as f:
+        for m in re.finditer(r"^\[batch (\d+)/\d+\] line \d+: exit (\d+) in ([0-9.]+) s", f.read(), re.M):
+            done[int(m.group(1)) - 1] = (int(m.group(2)), float(m.group(3)))
+    return done
+
+
 # Seconds of the merges run_batch ran, by output directory; merge() hands them out when it finds OUT done.
 _BATCH_SECONDS = {}
 
@@ -91,22 +179,15 @@ def run_batch(jobs, batch_path, log_path):
     todo = [j for j in jobs if not os.path.exists(os.path.join(j[2], "_SUCCESS"))]
     if not todo:
         return 0
-    os.makedirs(os.path.dirname(batch_path), exist_ok=True)
-    os.makedirs(os.path.dirname(log_path), exist_ok=True)
     lines = []
     for text, config_path, out in todo:
         os.makedirs(os.path.dirname(config_path), exist_ok=True)
         with open(config_path, "w") as f:
             f.write(text)
-        lines.append(" ".join(json.dumps(w) for w in ["merge", config_path, out, "--overwrite"] + MERGE_FLAGS))
-    with open(batch_path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    with open(log_path, "w") as log:
-        subprocess.run([SPARKMERGE, "batch", batch_path, "--keep-going"], stdout=log, stderr=subprocess.STDOUT, env=_env())
-    with open(log_path) as f:
-        for m in re.finditer(r"^\[batch (\d+)/\d+\] line \d+: exit (\d+) in ([0-9.]+) s", f.read(), re.M):
-            if m.group(2) == "0":
-                _BATCH_SECONDS[todo[int(m.group(1)) - 1][2]] = float(m.group(3))
+        lines.append(["merge", config_path, out, "--overwrite"] + MERGE_FLAGS)
+    for (code, secs), job in zip(run_lines(lines, batch_path, log_path), todo):
+        if code == 0:
+            _BATCH_SECONDS[job[2]] = secs
     return len(todo)
 
 
@@ -118,24 +199,23 @@ def run_sweeps(jobs, batch_path, log_path):
     todo = [j for j in jobs if not os.path.exists(os.path.join(j[2], "_SUCCESS"))]
     if not todo:
         return {}
-    os.makedirs(os.path.dirname(batch_path), exist_ok=True)
-    os.makedirs(os.path.dirname(log_path), exist_ok=True)
     lines = []
     for text, config_path, out, args in todo:
         os.makedirs(os.path.dirname(config_path), exist_ok=True)
         with open(config_path, "w") as f:
             f.write(text)
         shutil.rmtree(out, ignore_errors=True)
-        lines.append(" ".join(json.dumps(w) for w in ["sweep", config_path, out] + list(args) + MERGE_FLAGS))
-    with open(batch_path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    with open(log_path, "w") as log:
-        subprocess.run([SPARKMERGE, "batch", batch_path, "--keep-going"], stdout=log, stderr=subprocess.STDOUT, env=_env())
-    done = {}
-    with open(log_path) as f:
-        for m in re.finditer(r"^\[batch (\d+)/\d+\] line \d+: exit (\d+) in ([0-9.]+) s", f.read(), re.M):
-            done[todo[int(m.group(1)) - 1][2]] = (int(m.group(2)), float(m.group(3)))
-    return done
+        lines.append(["sweep", config_path, out] + list(args) + MERGE_FLAGS)
+    return {job[2]: status for job, status in zip(todo, run_lines(lines, batch_path, log_path)) if status[0] is not None}
+
+
+def run_checked(commands, batch_path):
+    """Runs command lines (lists of words) as run_lines does, its log beside batch_path; raises MergeFailed naming the
+    first failing line. The signature of tools/wsa_federated.py's `batch` hook."""
+    log_path = batch_path + ".log"
+    for words, (code, _) in zip(commands, run_lines(commands, batch_path, log_path)):
+        if code != 0:
+            raise MergeFailed(f"sparkmerge {' '.join(map(str, words[:3]))}: exit {code} (log {log_path})")
 
 
 def leaderboard(out_dir):
@@ -150,10 +230,20 @@ def leaderboard(out_dir):
 
 
 def scopes(config_text, config_path, out_json, log_path):
-    """Runs `bin/sparkmerge scopes CONFIG OUT.json` (WSA's fused target scopes); returns wall seconds."""
+    """Runs `bin/sparkmerge scopes CONFIG OUT.json` (WSA's fused target scopes), through the open BatchServer if
+    any; returns wall seconds."""
     if os.path.exists(out_json):
         return 0.0
-    return _run("scopes", config_text, config_path, out_json, log_path, ["--master", "local[1]"])
+    if SERVER is None:
+        return _run("scopes", config_text, config_path, out_json, log_path, ["--master", "local[1]"])
+    os.makedirs(os.path.dirname(config_path), exist_ok=True)
+    with open(config_path, "w") as f:
+        f.write(config_text)
+    [(code, secs)] = run_lines([["scopes", config_path, out_json, "--overwrite", "--master", "local[1]"]],
+                               config_path + ".batch.txt", log_path)
+    if code != 0:
+        raise MergeFailed(f"scopes exit {code} (log {log_path})")
+    return secs
 
 
 def _run(command, config_text, config_path, out, log_path, flags):

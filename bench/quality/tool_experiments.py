@@ -26,7 +26,7 @@ import learn_masks  # noqa: E402
 import wsa_federated  # noqa: E402
 
 FLAGS = ["--overwrite", "--master", "local[1]", "--conf", "spark.ui.enabled=false"]
-WSM_SCHEDULES = ("linear", "1-sqrt")
+WSM_SCHEDULES = ("linear", "cosine", "1-sqrt")
 
 
 def _test_acc(model_dir, splits):
@@ -74,13 +74,15 @@ def learned_masks(seed, work, dirs, splits, res, log, quick=False):
              "density": {t: info[t]["density"] for t in data.TASKS}, "localized_alone": alone, "merged": merged}, "exp4", key)
 
 
-def wsm_knobs(seed, work, splits, res, log, every):
-    """Durations 2, 4, 8 intervals (stride 1), then intervals 1, 2, 4 checkpoints over the 8-interval duration."""
+def wsm_knobs(seed, work, splits, res, log, every, durations=(2, 4, 8)):
+    """Durations 2, 4, 8 intervals (stride 1; Experiment 2's merges), then intervals 1, 2, 4 checkpoints over the
+    longest duration."""
     key = f"seed{seed}"
     root = os.path.join(work, "wsm", "constant")
     if res.get("exp5", key) is not None or not os.path.isdir(root):
         return
-    settings = [(every * d, 1) for d in (2, 4, 8)] + [(every * 8, s) for s in (2, 4)]
+    longest = max(durations)
+    settings = [(every * d, 1) for d in durations] + [(every * longest, s) for s in (2, 4)]
     jobs = {}
     for sched in WSM_SCHEDULES:
         for steps, stride in settings:
@@ -89,8 +91,7 @@ def wsm_knobs(seed, work, splits, res, log, every):
     commands = [["checkpoints", root, out, "--window-steps", str(s), "--stride", str(n), "--schedule", sched] + FLAGS
                 for (sched, s, n), out in jobs.items() if not os.path.exists(os.path.join(out, "_SUCCESS"))]
     if commands:
-        wsa_federated.sparkmerge_batch(commands, os.path.join(work, "configs", "wsm-knobs-batch.txt"), sparkmerge_cli.SPARKMERGE,
-                                       sparkmerge_cli._env())
+        sparkmerge_cli.run_checked(commands, os.path.join(work, "configs", "wsm-knobs-batch.txt"))
     xt, yt = splits["original"]["test"]
     out_res = []
     for (sched, s, n), out in jobs.items():
@@ -103,7 +104,7 @@ def wsm_knobs(seed, work, splits, res, log, every):
 
 
 def federated_runs(seed, work, splits, res, log, quick=False):
-    size = dict(clients=2, rounds=2, local_steps=5) if quick else dict(clients=4, rounds=10, local_steps=50)
+    size = dict(clients=2, rounds=2, local_steps=5) if quick else dict(clients=4, rounds=10, local_steps=25)
     for scenario in ("label-skew", "hyperparameters"):
         if res.get("exp6", scenario, f"seed{seed}") is not None:
             continue
@@ -116,8 +117,9 @@ def _mean(values):
     return statistics.mean(values) if values else float("nan")
 
 
-def render(res):
-    """The report's section for exp4-exp6 (empty when none ran)."""
+def render(res, check):
+    """The report's section for exp4-exp6 (empty when none ran). check(experiment, source, ordering, per-seed diffs,
+    scale, unit) is report.check: a paired verdict sentence, recorded for the report's verdict table."""
     out = []
     e4 = res.get("exp4") or {}
     if e4:
@@ -131,6 +133,11 @@ def render(res):
         alone = {t: _mean([v["localized_alone"][t] for v in e4.values()]) for t in data.TASKS}
         out.append("| (each localized model alone, its own task) | | " + " | ".join(f"{100 * alone[t]:.1f}" for t in data.TASKS)
                    + f" | {100 * _mean(list(alone.values())):.1f} |")
+        diffs = [_mean([v["merged"]["learned"][t] for t in data.TASKS]) - _mean([v["merged"]["dataless, same density"][t]
+                                                                                for t in data.TASKS]) for v in e4.values()]
+        out += ["", "- Localize-and-Stitch's headline, learned masks > dataless masks at the same density (avg test acc): "
+                + check("4", "Localize-and-Stitch (arXiv 2408.13656)", "learned > dataless mask, same density (avg test acc)",
+                        diffs) + "."]
         out.append("")
     e5 = res.get("exp5") or {}
     if e5:
@@ -141,6 +148,21 @@ def render(res):
             acc = _mean([v[i]["acc"] for v in e5.values()])
             loss = _mean([v[i]["loss"] for v in e5.values()])
             out.append(f"| {row['schedule']} | {row['window_steps']} | {row['interval_steps']} | {100 * acc:.2f} | {loss:.4f} |")
+        out.append("")
+
+        def loss_of(v, sched, steps, stride):
+            return next(x["loss"] for x in v if x["schedule"] == sched and x["window_steps"] == steps and x["stride"] == stride)
+        durations = sorted({x["window_steps"] for x in first if x["stride"] == 1})
+        strides = sorted({x["stride"] for x in first if x["window_steps"] == durations[-1]})
+        for sched in sorted({x["schedule"] for x in first}):
+            longer = [loss_of(v, sched, durations[0], 1) - loss_of(v, sched, durations[-1], 1) for v in e5.values()]
+            finer = [loss_of(v, sched, durations[-1], strides[-1]) - loss_of(v, sched, durations[-1], 1) for v in e5.values()]
+            out.append(f"- {sched}: duration {durations[-1]} steps beats {durations[0]} (test loss) "
+                       + check("5", "WSM (arXiv 2507.17634)", f"longer duration, lower loss ({sched}, {durations[0]} → {durations[-1]} steps)",
+                               longer, 1.0, "loss")
+                       + f"; at duration {durations[-1]}, every checkpoint beats every {strides[-1]}th (test loss) "
+                       + check("5", "WSM (arXiv 2507.17634)",
+                               f"stride 1 < stride {strides[-1]}, loss ({sched}, {durations[-1]} steps)", finer, 1.0, "loss") + ".")
         out.append("")
     e6 = res.get("exp6") or {}
     for scenario, seeds in e6.items():
@@ -155,4 +177,16 @@ def render(res):
             ab = _mean([s["barrier"][v]["acc_barrier"] for s in seeds.values()])
             out.append(f"| {v} | {100 * acc:.2f} | {loss:.4f} | {lb:.4f} | {100 * ab:.2f} |")
         out.append("")
+        exp = f"6 ({scenario})"
+        runs = list(seeds.values())
+
+        def diff(f, lower_better=False):
+            d = [f(x, "wsa") - f(x, "fedavg") for x in runs]
+            return [-y for y in d] if lower_better else d
+        parts = [("accuracy", "WSA raises the final accuracy", diff(lambda x, v: x["history"][v][-1]["acc"]), 100.0, "points"),
+                 ("loss", "WSA lowers the final loss", diff(lambda x, v: x["history"][v][-1]["loss"], True), 1.0, "loss"),
+                 ("loss barrier", "WSA lowers the clients' loss barrier", diff(lambda x, v: x["barrier"][v]["loss_barrier"], True),
+                  1.0, "loss")]
+        sentences = [name + " " + check(exp, "WSA (arXiv 2408.12237)", text, d, scale, unit) for name, text, d, scale, unit in parts]
+        out += [f"- WSA vs FedAvg ({scenario}): " + "; ".join(sentences) + ".", ""]
     return "\n".join(out)

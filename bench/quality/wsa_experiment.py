@@ -24,7 +24,7 @@ import zoo
 CLIENT_CLASSES = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9))   # client k holds all of its classes ...
 MINORITY = 0.1                                          # ... and this fraction of the other client's
 WARMUP = 200
-LOCAL = 600
+LOCAL = 300
 BETA = 1.0
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 

@@ -39,8 +39,17 @@ def to_tensors(model):
     return {hf_name(k): v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
 
 
-def from_tensors(tensors, hidden=HIDDEN):
-    model = MLP(hidden)
+def hidden_of(tensors):
+    """The hidden sizes of a checkpoint's MLP, read from its layer weights (the zoo has 2- and 6-layer MLPs)."""
+    sizes, i = [], 0
+    while f"model.layers.{i}.mlp.fc.weight" in tensors:
+        sizes.append(int(tensors[f"model.layers.{i}.mlp.fc.weight"].shape[0]))
+        i += 1
+    return tuple(sizes)
+
+
+def from_tensors(tensors, hidden=None):
+    model = MLP(hidden or hidden_of(tensors))
     names = {hf_name(k): k for k in model.state_dict()}
     missing = set(names) - set(tensors)
     if missing:
@@ -55,7 +64,7 @@ def config(hidden=HIDDEN):
 
 
 def save(model, directory):
-    st_io.write_model(directory, to_tensors(model), config())
+    st_io.write_model(directory, to_tensors(model), config(tuple(layer.out_features for layer in model.layers)))
 
 
 def load(directory):
