@@ -52,8 +52,13 @@ def run(work, init_model, counts, save, load, train, evaluate, rounds, beta, spa
     <variant>/round-<r>/{global,client-<k>} and wsa/round-<r>/scopes.json.
 
     train(model, k, r, regularizer or None) -> model: client k's local training in round r (regularizer() is the
-    scaled KL term to add to its loss); evaluate(model) -> (accuracy, loss); save(model, dir); load(dir) -> model."""
+    scaled KL term to add to its loss); evaluate(model) -> (accuracy, loss); save(model, dir); load(dir) -> model.
+    batch(commands, path): runs a round's sparkmerge command lines, raising on a failure (default sparkmerge_batch: one
+    JVM per call; a driver that keeps one JVM for many runs passes its own)."""
     sparkmerge = sparkmerge or os.path.join(REPO, "bin", "sparkmerge")
+    if batch is None:
+        def batch(commands, path):
+            sparkmerge_batch(commands, path, sparkmerge, env)
     flags = ["--overwrite"] + list(flags)
     def d(v, r, what):
         return os.path.join(work, v, f"round-{r}", what)

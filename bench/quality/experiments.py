@@ -35,6 +35,7 @@ WSM_STEPS = 1600             # constant-LR run length (≈ 3.7 epochs of 55k ima
 WSM_EVERY = 50               # checkpoint interval
 WSM_KS = (2, 4, 8)
 QUICK = False
+RESERVE_6 = 12               # minutes of --budget-minutes kept for Experiment 6's first seed
 DEEP_HIDDEN = (256,) * 6     # the LEWIS rows' zoo: enough scored layers that LEWIS's densities differ
 
 
@@ -321,8 +322,7 @@ def run_seed(seed, args, exps, splits, available, res):
     for exp in wsa_experiment.SETUPS:   # "3": shared init, then different inits
         if "3" in exps and res.get(exp, f"seed{seed}") is None:
             wsa_experiment.run(seed, work, splits, res, log, quick=args.quick, exp=exp)
-    res.put(seed + 1, "seeds_done")
-    log(f"seed {seed}: done in {time.time() - t:.0f}s")
+    log(f"seed {seed}: experiments {','.join(exps)} done in {time.time() - t:.0f}s")
 
 
 def main():
@@ -362,16 +362,21 @@ def main():
     # one sparkmerge JVM for the whole run (sparkmerge_cli.BatchServer): every merge, sweep, checkpoints and scopes
     # line of every seed goes to it, so the JVM's start-up is paid once, not ~30 times per seed
     with sparkmerge_cli.BatchServer():
-        longest = 0.0
-        for seed in range(args.seeds):
-            elapsed = time.time() - t0
-            if args.budget_minutes and seed > 0 and elapsed + longest > 60 * args.budget_minutes:
-                log(f"stopping before seed {seed}: {elapsed / 60:.1f} min spent, a seed took up to {longest / 60:.1f} min, "
-                    f"budget {args.budget_minutes} min (seeds {seed}..{args.seeds - 1} not run)")
-                break
-            t = time.time()
-            run_seed(seed, args, exps, splits, available, res)
-            longest = max(longest, time.time() - t)
+        # Experiments 1-5 on every seed first, then the federated runs (6, the slowest per seed) on every seed: when the
+        # budget stops the run, the orderings of 1-5 have their seeds and 6 has what fitted
+        for phase in (1, 2):
+            longest = 0.0
+            # phase 1 leaves RESERVE_6 minutes of the budget for at least one seed of Experiment 6
+            limit = 60 * ((args.budget_minutes or 0) - (RESERVE_6 if phase == 1 and "6" in exps else 0))
+            for seed in range(args.seeds):
+                elapsed = time.time() - t0
+                if args.budget_minutes and elapsed + longest > limit:
+                    log(f"stopping phase {phase} before seed {seed}: {elapsed / 60:.1f} min spent, a seed took up to "
+                        f"{longest / 60:.1f} min, budget {args.budget_minutes} min")
+                    break
+                t = time.time()
+                run_seed(seed, args, [e for e in exps if (e == "6") == (phase == 2)], splits, available, res)
+                longest = max(longest, time.time() - t)
     res.put(settings(args), "run")
     log(f"done in {time.time() - t0:.0f}s")
 

@@ -313,6 +313,7 @@ def main():
     ap.add_argument("--cpu-seconds", type=float, help="user + sys CPU seconds of the harness and its children")
     ap.add_argument("--load-start", help="load average (1, 5, 15 min) when the run started")
     ap.add_argument("--load-end", help="load average when it ended")
+    ap.add_argument("--nice", default="10", help="the run's niceness (run.sh --nice)")
     ap.add_argument("--resumed", action="store_true", help="the run kept an earlier run's work (run.sh --resume)")
     ap.add_argument("--runtime-text", help="states the runtime instead (e.g. the sum of several resumed invocations)")
     args = ap.parse_args()
@@ -358,7 +359,7 @@ def main():
         table1b=exp1_table(deep) if n_deep else "(not run)", seeds_deep=n_deep,
         deep_hidden="-".join(["784"] + [str(h) for h in st.get("deep_hidden", [])] + ["10"]),
         matched="; ".join(matched) or "–",
-        verdicts=verdict_table(),
+        verdicts=verdict_table(), nice=args.nice,
         table2=t2, table3=t3, table3b=t3b, statements2=s2 or "(not run)", ta_grid=methods_table.LAMBDA_GRID, refine=methods_table.REFINE,
         missing=", ".join(missing) or "none", tools_section=tools,
         quick="\n**This was a --quick smoke run: the numbers are meaningless.**\n" if run.get("quick") else "")

@@ -52,4 +52,4 @@ END=$(date +%s)
 CPU="$(awk '{printf "%.0f", $1 + $2}' "$WORK/cpu.txt")"
 "$PY" "$HOME_DIR/bench/quality/report.py" "$WORK/results.json" "$OUT" --command "$CMDLINE" \
   --seconds "$((END - START))" --cpu-seconds "$CPU" --load-start "$LOAD_START" --load-end "$(cut -d' ' -f1-3 /proc/loadavg)" \
-  --sparkmerge-version "$VERSION" $([[ $RESUME -eq 1 ]] && echo --resumed)
+  --nice "$NICE" --sparkmerge-version "$VERSION" $([[ $RESUME -eq 1 ]] && echo --resumed)
