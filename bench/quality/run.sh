@@ -37,6 +37,7 @@ if [[ ! -f "$DATA/train-images-idx3-ubyte.gz" ]]; then
 fi
 "$PY" "$HOME_DIR/bench/quality/selftest.py"
 [[ $RESUME -eq 1 ]] || rm -rf "$WORK"
+RESUMED=0; [[ -f "$WORK/results.json" ]] && RESUMED=1   # --resume on an empty work directory is a run from scratch
 mkdir -p "$WORK"
 START=$(date +%s)
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -52,4 +53,4 @@ END=$(date +%s)
 CPU="$(awk '{printf "%.0f", $1 + $2}' "$WORK/cpu.txt")"
 "$PY" "$HOME_DIR/bench/quality/report.py" "$WORK/results.json" "$OUT" --command "$CMDLINE" \
   --seconds "$((END - START))" --cpu-seconds "$CPU" --load-start "$LOAD_START" --load-end "$(cut -d' ' -f1-3 /proc/loadavg)" \
-  --nice "$NICE" --sparkmerge-version "$VERSION" $([[ $RESUME -eq 1 ]] && echo --resumed)
+  --nice "$NICE" --sparkmerge-version "$VERSION" $([[ $RESUMED -eq 1 ]] && echo --resumed)
