@@ -7,16 +7,24 @@
 #   - the peer, bench/peer_numpy.py (single-process numpy over memory maps), for the methods it has,
 #     right after sparkmerge's run of the same method; for linear the two outputs are compared
 #     (within 1 ulp of the output dtype) as a sanity check, and the run fails if they differ.
+#   - per core: for linear and task_arithmetic also sparkmerge in local[1] against the peer (one
+#     process, one core), and every row's Spark stage GB/s divided by the master's cores;
+#   - with --compare DIR (another checkout or snapshot, built; e.g. the commit before a change), that
+#     build's run of each method right before this one's, as its own row: ratios within one run on a
+#     shared machine; the two outputs' per-tensor SHA-256 (from sparkmerge.json) must be identical, or
+#     the run fails. --keep-digests DIR keeps every output's per-tensor digests there.
+# CPU s is user + sys of the whole process (/usr/bin/time): on a loaded shared machine it moves far
+# less than wall time. The load average is printed with every row.
 # Prints a table of ratios (sparkmerge / floor, sparkmerge / peer) and appends it, with the command,
 # machine, load and date, to docs/benchmarks.md (unless --no-record).
 #
 # Usage: bench/run.sh [--family 1b|medium|small|tiny] [--fine-tunes 3]
 #                     [--methods "linear ties dare_ties iso_cts"] [--master local[2]] [--dir DIR]
-#                     [--no-peer] [--no-record]
+#                     [--compare DIR] [--keep-digests DIR] [--no-peer] [--no-per-core] [--no-record]
 set -euo pipefail
 HOME_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FAMILY=1b; FT=3; METHODS="linear ties dare_ties iso_cts"; MASTER="local[2]"; DIR="$HOME_DIR/target/bench"; RECORD=1
-PEER=1; PY="${PYTHON:-python3}"
+PEER=1; PY="${PYTHON:-python3}"; COMPARE=""; DIGESTS=""; PER_CORE=1
 CMDLINE="bench/run.sh $*"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -27,10 +35,19 @@ while [[ $# -gt 0 ]]; do
     --dir) DIR="$2"; shift 2;;
     --no-record) RECORD=0; shift;;
     --no-peer) PEER=0; shift;;
+    --no-per-core) PER_CORE=0; shift;;
+    --compare) COMPARE="$(cd "$2" && pwd)"; shift 2;;
+    --keep-digests) DIGESTS="$2"; mkdir -p "$DIGESTS"; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
 SM="$HOME_DIR/bin/sparkmerge"
+case "$MASTER" in local\[\*\]|local) CORES=$(nproc);; local\[*\]) CORES=${MASTER#local[}; CORES=${CORES%]};; *) CORES=1;; esac
+# A build's label: its commit (+dirty with uncommitted changes), or the first line of SNAPSHOT_OF in a copied tree.
+label() {
+  if [[ -f "$1/SNAPSHOT_OF" ]]; then head -1 "$1/SNAPSHOT_OF"
+  else echo "$(git -C "$1" rev-parse --short HEAD)$(git -C "$1" diff --quiet HEAD -- src bin pom.xml || echo +dirty)"; fi
+}
 # shellcheck source=bench/family.sh
 source "$HOME_DIR/bench/family.sh"
 MODEL_BYTES=$(cat "${MODELS[@]}" | wc -c)
@@ -38,6 +55,7 @@ MODEL_BYTES=$(cat "${MODELS[@]}" | wc -c)
 now() { date +%s.%N; }
 # Build before anything is timed (bin/sparkmerge compiles when the sources are newer than its classes).
 "$SM" --version > /dev/null
+if [[ -n "$COMPARE" ]]; then "$COMPARE/bin/sparkmerge" --version > /dev/null; fi
 # Warm the page cache for every contender alike.
 cat "${INPUTS[@]}" > /dev/null
 
@@ -69,7 +87,31 @@ FT_DIRS=()
 for i in $(seq 1 "$FT"); do FT_DIRS+=("$FAM/ft-$i"); done
 rss_mb() { awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); printf "%.0f", $2 / 1024}' "$1"; }
 
-ROWS=()
+# One sparkmerge run: BUILD METHOD MASTER TAG; appends a row and leaves OUT and the digests.
+run_one() {
+  local build=$1 m=$2 master=$3 tag=$4 t0 t1 wall rss merge_s cpu cores vs_peer
+  OUT="$DIR/out-$m"
+  rm -rf "$OUT"
+  t0=$(now)
+  /usr/bin/time -v -o "$DIR/time-$m.txt" "$build/bin/sparkmerge" merge "$CFG" "$OUT" --master "$master" > "$DIR/merge-$m.log" 2>&1 \
+    || { echo "merge $m ($tag) failed; see $DIR/merge-$m.log" >&2; tail -5 "$DIR/merge-$m.log" >&2; exit 1; }
+  t1=$(now)
+  wall=$(echo "$t1 - $t0" | bc -l)
+  rss=$(rss_mb "$DIR/time-$m.txt")
+  cpu=$(awk -F: '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$DIR/time-$m.txt")
+  merge_s=$("$PY" -c "import json; print(json.load(open('$OUT/sparkmerge.json'))['timings_ms']['merge'] / 1000)")
+  "$PY" -c "import json,sys; [print(k, v['sha256']) for k, v in sorted(json.load(open('$OUT/sparkmerge.json'))['tensors'].items())]" \
+    > "$DIR/digests-$tag-$m-$master.txt"
+  if [[ -n "$DIGESTS" ]]; then cp "$DIR/digests-$tag-$m-$master.txt" "$DIGESTS/"; fi
+  case "$master" in local\[1\]) cores=1;; *) cores=$CORES;; esac
+  vs_peer="—"; [[ -n "$PEER_S" ]] && vs_peer=$(printf '%.2f' "$(echo "$wall / $PEER_S" | bc -l)")
+  ROWS+=("$(printf '| %s | %s | %s | %.1f | %s | %.1f | %.1f | %.2f | %s | %s | %.2f | %.2f | %s | %s | %s |' "$m" "$tag" "$master" \
+      "$wall" "$cpu" "$merge_s" "$F" "$(echo "$wall / $F" | bc -l)" "$([[ -n "$PEER_S" ]] && printf '%.1f' "$PEER_S" || echo —)" "$vs_peer" \
+      "$(echo "$B / $merge_s / 1000000000" | bc -l)" "$(echo "$B / $merge_s / 1000000000 / $cores" | bc -l)" "$rss" "$PEER_RSS" \
+      "$(cut -d' ' -f1-3 /proc/loadavg)")")
+}
+
+ROWS=(); IDENTICAL=()
 for m in $METHODS; do
   CFG="$DIR/$m.yml"
   {
@@ -88,18 +130,9 @@ for m in $METHODS; do
     [[ "$m" == iso_cts ]] && echo 'parameters: {filter: "embed_tokens|lm_head|layers\\.[1-9]"}'
     echo "seed: 1"
   } > "$CFG"
-  OUT="$DIR/out-$m"
-  rm -rf "$OUT"
-  t0=$(now)
-  /usr/bin/time -v -o "$DIR/time-$m.txt" "$SM" merge "$CFG" "$OUT" --master "$MASTER" > "$DIR/merge-$m.log" 2>&1 \
-    || { echo "merge $m failed; see $DIR/merge-$m.log" >&2; tail -5 "$DIR/merge-$m.log" >&2; exit 1; }
-  t1=$(now)
-  WALL=$(echo "$t1 - $t0" | bc -l)
   if [[ "$m" == linear ]]; then F=$FLOOR_MODELS; B=$MODEL_BYTES; else F=$FLOOR; B=$IN_BYTES; fi
-  RSS=$(rss_mb "$DIR/time-$m.txt")
-  MERGE_S=$("$PY" -c "import json; print(json.load(open('$OUT/sparkmerge.json'))['timings_ms']['merge'] / 1000)")
-  PEER_S="—"; VS_PEER="—"; PEER_RSS="—"
   PC=$(peer_cmd "$m" "$DIR/peer-$m.safetensors")
+  PEER_S=""; PEER_RSS="—"
   if [[ "$PEER" == 1 && -n "$PC" ]]; then
     rm -f "$DIR/peer-$m.safetensors"
     t0=$(now)
@@ -107,17 +140,28 @@ for m in $METHODS; do
     /usr/bin/time -v -o "$DIR/time-peer-$m.txt" $PC > "$DIR/peer-$m.log" 2>&1 \
       || { echo "peer $m failed; see $DIR/peer-$m.log" >&2; tail -5 "$DIR/peer-$m.log" >&2; exit 1; }
     t1=$(now)
-    PEER_S=$(printf '%.1f' "$(echo "$t1 - $t0" | bc -l)")
-    VS_PEER=$(printf '%.2f' "$(echo "$WALL / ($t1 - $t0)" | bc -l)")
+    PEER_S=$(echo "$t1 - $t0" | bc -l)
     PEER_RSS=$(rss_mb "$DIR/time-peer-$m.txt")
-    if [[ "$m" == linear ]]; then
-      "$PY" "$HOME_DIR/bench/peer_numpy.py" compare "$OUT" "$DIR/peer-$m.safetensors" --ulps 1 >&2 \
-        || { echo "sanity check failed: sparkmerge's and the peer's linear merges differ" >&2; exit 1; }
-    fi
-    rm -f "$DIR/peer-$m.safetensors"
   fi
-  ROWS+=("$(printf '| %s | %.1f | %.1f | %.1f | %.2f | %s | %s | %.2f | %s | %s |' "$m" "$WALL" "$MERGE_S" "$F" \
-      "$(echo "$WALL / $F" | bc -l)" "$PEER_S" "$VS_PEER" "$(echo "$B / $WALL / 1000000000" | bc -l)" "$RSS" "$PEER_RSS")")
+  BUILDS=("$HOME_DIR"); [[ -n "$COMPARE" ]] && BUILDS=("$COMPARE" "$HOME_DIR")
+  for build in "${BUILDS[@]}"; do
+    tag=$(label "$build")
+    run_one "$build" "$m" "$MASTER" "$tag"
+    if [[ "$PER_CORE" == 1 && -n "$PEER_S" && ( "$m" == linear || "$m" == task_arithmetic ) && "$MASTER" != "local[1]" ]]; then
+      run_one "$build" "$m" "local[1]" "$tag"
+    fi
+  done
+  if [[ -n "$COMPARE" ]]; then
+    cmp -s "$DIR/digests-$(label "$COMPARE")-$m-$MASTER.txt" "$DIR/digests-$(label "$HOME_DIR")-$m-$MASTER.txt" \
+      || { echo "outputs differ: $m by $(label "$COMPARE") and $(label "$HOME_DIR") (digests in $DIR)" >&2; exit 1; }
+    echo "$m: per-tensor SHA-256 identical for $(label "$COMPARE") and $(label "$HOME_DIR")" >&2
+    IDENTICAL+=("$m")
+  fi
+  if [[ -n "$PEER_S" && "$m" == linear ]]; then
+    "$PY" "$HOME_DIR/bench/peer_numpy.py" compare "$DIR/out-$m" "$DIR/peer-$m.safetensors" --ulps 1 >&2 \
+      || { echo "sanity check failed: sparkmerge's and the peer's linear merges differ" >&2; exit 1; }
+  fi
+  rm -f "$DIR/peer-$m.safetensors"
   rm -rf "$OUT"
 done
 
@@ -130,10 +174,11 @@ TABLE=$(
   printf 'inputs %.2f GB (fine-tunes alone %.2f GB), output %.2f GB. Master `%s`. Floor = the method'"'"'s input files read once + the output written, warm cache.\n' \
       "$(echo "$IN_BYTES / 1000000000" | bc -l)" "$(echo "$MODEL_BYTES / 1000000000" | bc -l)" "$(echo "$OUT_BYTES / 1000000000" | bc -l)" "$MASTER"
   echo
-  echo "| method | wall s | Spark stage s | floor s | wall × floor | peer s | wall / peer | GB/s read | JVM peak RSS MB | peer peak RSS MB |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| method | build | master | wall s | CPU s | Spark stage s | floor s | wall × floor | peer s | wall / peer | stage GB/s | stage GB/s per core | JVM peak RSS MB | peer peak RSS MB | load avg |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${ROWS[@]}"
   echo
+  if [[ ${#IDENTICAL[@]} -gt 0 ]]; then echo "Per-tensor SHA-256 identical between the builds for: ${IDENTICAL[*]}."; echo; fi
 )
 echo "$TABLE"
 if [[ "$RECORD" == 1 ]]; then

@@ -8,6 +8,7 @@ import io.sparkmerge.io.TensorCodec;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.math.InputRounding;
 import io.sparkmerge.method.Chunking;
+import io.sparkmerge.method.ElementwiseMerge;
 import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.method.MethodRegistry;
 import io.sparkmerge.method.TensorChunk;
@@ -42,6 +43,8 @@ public final class ShardTask implements AutoCloseable {
   private final DataType computeType;
   private final List<String> warnings = new ArrayList<>();
   private final HeapBuffer outBuffer = new HeapBuffer();
+  private final ElementwisePass elementwise;
+  private final float[] encodeBlock = new float[1 << 14];
   private PermutedRows permutedRows;
 
   public ShardTask(MergePlan plan, int partition, Configuration conf) {
@@ -52,6 +55,7 @@ public final class ShardTask implements AutoCloseable {
     // keep one chunk's worth of decoded buffers (every input and the output) for the next chunk
     int arrays = plan.models().size() + (plan.baseInMerge() ? 1 : 0) + 1;
     this.loader = new TensorLoader(conf, computeType, !plan.allowNonfinite(), arrays * plan.chunkBytes());
+    this.elementwise = new ElementwisePass(plan, loader, outBuffer);
   }
 
   /** Writes the shard to {@code stagingDir/part-<p>-attempt-<a>.safetensors} and reports its tensors. */
@@ -183,6 +187,12 @@ public final class ShardTask implements AutoCloseable {
       }
       // the report's by-products (MergeStatistics), on this chunk path only, of a merge that writes
       MergeStatistics byProducts = writer != null && plan.baseInMerge() ? new MergeStatistics(t.modelCount(plan.models().size())) : null;
+      if (byProducts == null && writer != null && observer == null && m instanceof ElementwiseMerge em
+          && ElementwisePass.applies(plan, t, permuted(t))) {
+        // the fused pass (linear: no base in the merge, so no by-products are lost)
+        elementwise.run(em, t, writer, outStats, !plan.allowNonfinite());
+        return result(t, outStats, new java.util.TreeMap<>(m.counters()), warnings);
+      }
       drive(t, method.chunking(), List.of(m), chunk -> {
         INDArray merged = m.merge(chunk);
         if (byProducts != null) {
@@ -278,13 +288,8 @@ public final class ShardTask implements AutoCloseable {
         return;
       }
       ByteBuffer enc = outBuffer.get(Math.toIntExact(out.length() * t.outDtype().size()));
-      TensorCodec.encode(out, t.outDtype(), enc);
+      statsAndEncode(out, t.outDtype(), enc, stats);
       enc.flip();
-      if (t.outDtype().size() < elementSize()) {
-        stats.addEncoded(enc, t.outDtype()); // narrowing can round to ±Inf: check what is written
-      } else {
-        stats.add(out);
-      }
       writer.write(enc);
     } finally {
       loader.release(out);
@@ -303,6 +308,45 @@ public final class ShardTask implements AutoCloseable {
     }
     return new TensorResult(t.name(), t.outDtype(), t.shape(), t.outBytes(), null, outStats.min, outStats.max,
         outStats.nan, outStats.inf, counters);
+  }
+
+  /**
+   * Encodes the chunk and adds its statistics, in one pass over a FLOAT output (DOUBLE: two). The
+   * statistics are of the values as encoded: narrowing (F16/BF16, or F32 from float64) can round or
+   * overflow to ±Inf, and the manifest and the NaN/Inf check describe what a reader of the file gets.
+   */
+  private void statsAndEncode(INDArray out, io.sparkmerge.io.DType dtype, ByteBuffer enc, ValueStats stats) {
+    boolean narrowing = dtype.size() < (out.dataType() == DataType.DOUBLE ? 8 : 4);
+    if (out.dataType() != DataType.FLOAT) {
+      int start = enc.position();
+      TensorCodec.encode(out, dtype, enc);
+      if (narrowing) {
+        stats.addEncoded(written(enc, start), dtype);
+      } else {
+        stats.add(out);
+      }
+      return;
+    }
+    java.nio.FloatBuffer src = out.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+    int len = Math.toIntExact(out.length());
+    for (int from = 0; from < len; from += encodeBlock.length) {
+      int k = Math.min(encodeBlock.length, len - from);
+      src.get((int) out.offset() + from, encodeBlock, 0, k);
+      int start = enc.position();
+      TensorCodec.encode(encodeBlock, k, dtype, enc);
+      if (narrowing) {
+        stats.addEncoded(written(enc, start), dtype);
+      } else {
+        stats.add(encodeBlock, k); // F32: the block is what is written
+      }
+    }
+  }
+
+  /** The bytes of enc from start to its position (what was just encoded). */
+  private static ByteBuffer written(ByteBuffer enc, int start) {
+    ByteBuffer b = enc.duplicate();
+    b.limit(enc.position()).position(start);
+    return b;
   }
 
   /** Reads and decodes chunk c of the tensor from every input the method uses. */

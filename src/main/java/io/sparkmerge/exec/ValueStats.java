@@ -32,24 +32,11 @@ public final class ValueStats {
         scratch = new float[BLOCK];
       }
       float[] blk = scratch;
-      float lo = Float.POSITIVE_INFINITY;
-      float hi = Float.NEGATIVE_INFINITY;
       for (long done = 0; done < n; done += BLOCK) {
         int k = (int) Math.min(BLOCK, n - done);
         f.get((int) (offset + done), blk, 0, k);
-        if (io.sparkmerge.io.TensorCodec.countNonFinite(blk, k) == 0) {
-          for (int i = 0; i < k; i++) {
-            lo = Math.min(lo, blk[i]);
-            hi = Math.max(hi, blk[i]);
-          }
-          continue;
-        }
-        for (int i = 0; i < k; i++) {
-          one(blk[i]);
-        }
+        add(blk, k);
       }
-      min = Math.min(min, lo);
-      max = Math.max(max, hi);
     } else {
       DoubleBuffer d = bb.asDoubleBuffer();
       for (int i = (int) offset, end = (int) (offset + n); i < end; i++) {
@@ -87,6 +74,24 @@ public final class ValueStats {
       min = Math.min(min, v);
       max = Math.max(max, v);
     }
+  }
+
+  /** Adds blk[0 .. k): a block without NaN/Inf takes a plain min/max loop, only one with some the per-element path. */
+  void add(float[] blk, int k) {
+    float lo = Float.POSITIVE_INFINITY;
+    float hi = Float.NEGATIVE_INFINITY;
+    if (io.sparkmerge.io.TensorCodec.countNonFinite(blk, k) == 0) {
+      for (int i = 0; i < k; i++) {
+        lo = Math.min(lo, blk[i]);
+        hi = Math.max(hi, blk[i]);
+      }
+    } else {
+      for (int i = 0; i < k; i++) {
+        one(blk[i]);
+      }
+    }
+    min = Math.min(min, lo);
+    max = Math.max(max, hi);
   }
 
   boolean hasNonFinite() {

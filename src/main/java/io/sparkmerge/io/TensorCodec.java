@@ -105,6 +105,24 @@ public final class TensorCodec {
   }
 
   /**
+   * Decodes n elements of {@code dtype} from {@code src[off ..]} (little-endian) into {@code dst[0 .. n)}
+   * as float32, exactly as {@link #decode(DType, ByteBuffer, INDArray)} does into a FLOAT array, and
+   * returns how many are NaN or ±Inf. For the fused element-wise pass (no ND4J array in between).
+   */
+  public static int decode(DType dtype, byte[] src, int off, float[] dst, int n) {
+    ByteBuffer in = ByteBuffer.wrap(src, off, n * dtype.size()).slice().order(ByteOrder.LITTLE_ENDIAN);
+    decodeToFloat(dtype, in, dst, n, SCRATCH.get());
+    return countNonFinite(dst, n);
+  }
+
+  /** Encodes {@code src[0 .. n)} as {@code dtype} into {@code dst} at its position (which advances), as {@link #encode} does a FLOAT array. */
+  public static void encode(float[] src, int n, DType dtype, ByteBuffer dst) {
+    ByteBuffer out = dst.slice().order(ByteOrder.LITTLE_ENDIAN);
+    encodeFloats(src, n, dtype, out, SCRATCH.get());
+    dst.position(dst.position() + out.position());
+  }
+
+  /**
    * NaN and ±Inf have all exponent bits set: adding one unit of exponent then carries into bit 31
    * exactly for them. Branch-free, so the JIT vectorises it (profiled: the branchy form cost as much
    * as the BF16 decode itself).

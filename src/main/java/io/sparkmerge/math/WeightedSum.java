@@ -17,6 +17,33 @@ public final class WeightedSum {
 
   private WeightedSum() {}
 
+  /** The weights as the float32 path multiplies by them. */
+  public static float[] floats(double[] w) {
+    float[] f = new float[w.length];
+    for (int t = 0; t < w.length; t++) {
+      f[t] = (float) w[t];
+    }
+    return f;
+  }
+
+  /**
+   * acc[i] = Σ_t w[t]·x[t][i] for i &lt; n in float32, the models in order, from -0: the float path's
+   * arithmetic for the fused pass over input bytes, the same multiply-add as {@link #into}'s chunks.
+   */
+  public static void block(float[][] x, float[] w, int n, float[] acc) {
+    Arrays.fill(acc, 0, n, -0f);
+    for (int t = 0; t < x.length; t++) {
+      addScaled(acc, x[t], w[t], n);
+    }
+  }
+
+  /** acc[i] += w·x[i] for i &lt; n: the float multiply-add, one loop for both paths. */
+  static void addScaled(float[] acc, float[] x, float w, int n) {
+    for (int i = 0; i < n; i++) {
+      acc[i] += w * x[i];
+    }
+  }
+
   /** Σ_t w[t]·x[t] into {@code out} (contiguous, of x[0]'s dtype and length), which it returns. */
   public static INDArray into(INDArray[] x, double[] w, INDArray out) {
     int len = (int) x[0].length();
@@ -73,10 +100,7 @@ public final class WeightedSum {
     @Override
     void add(ByteBuffer src, int at, int n, double w) {
       src.asFloatBuffer().get(at, blk, 0, n);
-      float wt = (float) w;
-      for (int i = 0; i < n; i++) {
-        acc[i] += wt * blk[i];
-      }
+      addScaled(acc, blk, (float) w, n);
     }
 
     @Override

@@ -53,6 +53,10 @@ final class LinearMerge extends MethodBase {
     for (int i = 0; i < w.length; i++) {
       w[i] = ctx.perModel().get(i).getDouble("weight") / norm;
     }
+    if (ctx.computeType() == org.nd4j.linalg.api.buffer.DataType.FLOAT) {
+      float[] wf = WeightedSum.floats(w);
+      return (ElementwiseMerge) (base, models, n, out) -> WeightedSum.block(models, wf, n, out);
+    }
     return chunk -> WeightedSum.into(chunk.models(), w, chunk.newOutput(chunk.models()[0].dataType()));
   }
 

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
 
-/** Writes hand-made single-file checkpoints (model.safetensors) of F32/F64 values or U8/BOOL masks, for tests. */
+/** Writes hand-made single-file checkpoints (model.safetensors) of F32/F64/BF16 values or U8/BOOL masks, for tests. */
 public final class SmallCheckpoints {
   private SmallCheckpoints() {}
 
@@ -31,6 +31,7 @@ public final class SmallCheckpoints {
           switch (dtype) {
             case F32 -> b.putFloat((float) v);
             case F64 -> b.putDouble(v);
+            case BF16 -> b.putShort(io.sparkmerge.io.HalfFloats.floatToBf16((float) v));
             case U8, BOOL -> b.put((byte) v);
             default -> throw new IllegalArgumentException(dtype.toString());
           }
