@@ -70,16 +70,17 @@ final class ElementwisePass {
       out = new float[block];
     }
     DType outType = t.outDtype();
+    // inputs are checked per element, or (a kernel that propagates NaN/Inf) only in a block whose output has some
+    boolean checkNow = checkFinite && !m.propagatesNonFinite();
     for (long from = 0; from < numel; from += block) {
       int n = (int) Math.min(block, numel - from);
-      for (int i = 0; i < count; i++) {
-        read(in[i], t, from, n, models[i], checkFinite);
-      }
-      if (b != null) {
-        read(b, t, from, n, base, checkFinite);
-      }
+      readAll(b, in, from, n, checkNow);
       m.mergeBlock(b == null ? null : base, models, n, out);
+      long nonFinite = stats.nan + stats.inf;
       stats.add(out, n);
+      if (checkFinite && !checkNow && stats.nan + stats.inf > nonFinite) {
+        readAll(b, in, from, n, true); // throws for a non-finite input; else the merge itself overflowed
+      }
       ByteBuffer enc = outBuffer.get(n * outType.size());
       TensorCodec.encode(out, n, outType, enc);
       enc.flip();
@@ -87,11 +88,25 @@ final class ElementwisePass {
     }
   }
 
-  private void read(Input in, TensorTask t, long from, int n, float[] dst, boolean checkFinite) throws IOException {
+  /** The block of every input, decoded: the base first, then the models (the chunk path's order). */
+  private void readAll(Input b, Input[] in, long from, int n, boolean checkFinite) throws IOException {
+    if (b != null) {
+      read(b, from, n, base, checkFinite);
+    }
+    for (int i = 0; i < in.length; i++) {
+      read(in[i], from, n, models[i], checkFinite);
+    }
+  }
+
+  private void read(Input in, long from, int n, float[] dst, boolean checkFinite) throws IOException {
     int size = in.info.dtype().size();
     ByteBuffer raw = loader.raw(in.file, in.info.fileOffset() + from * size, n * size);
+    if (!checkFinite) {
+      TensorCodec.decodeUnchecked(in.info.dtype(), raw.array(), 0, dst, n);
+      return;
+    }
     int bad = TensorCodec.decode(in.info.dtype(), raw.array(), 0, dst, n);
-    if (checkFinite && bad > 0) {
+    if (bad > 0) {
       long row = in.info.rowLength();
       throw new InputDataException(in.file + ": tensor " + in.name + " (" + in.model.role() + ") contains " + bad
           + " NaN/Inf values in rows " + from / row + ".." + (from + n - 1) / row

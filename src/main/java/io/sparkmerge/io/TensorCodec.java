@@ -115,6 +115,12 @@ public final class TensorCodec {
     return countNonFinite(dst, n);
   }
 
+  /** {@link #decode(DType, byte[], int, float[], int)} without counting NaN/Inf. */
+  public static void decodeUnchecked(DType dtype, byte[] src, int off, float[] dst, int n) {
+    ByteBuffer in = ByteBuffer.wrap(src, off, n * dtype.size()).slice().order(ByteOrder.LITTLE_ENDIAN);
+    decodeToFloat(dtype, in, dst, n, SCRATCH.get());
+  }
+
   /** Encodes {@code src[0 .. n)} as {@code dtype} into {@code dst} at its position (which advances), as {@link #encode} does a FLOAT array. */
   public static void encode(float[] src, int n, DType dtype, ByteBuffer dst) {
     ByteBuffer out = dst.slice().order(ByteOrder.LITTLE_ENDIAN);

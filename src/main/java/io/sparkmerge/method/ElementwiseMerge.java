@@ -25,6 +25,15 @@ public interface ElementwiseMerge extends TensorMerge {
    */
   void mergeBlock(float[] base, float[][] models, int n, float[] out);
 
+  /**
+   * Whether a NaN or ±Inf in any input always gives a NaN or ±Inf output element (true of a weighted
+   * sum: w·NaN, 0·Inf and Inf − Inf are NaN). Then the runner checks the inputs for non-finite values
+   * only in a block whose output has some, instead of counting every input element.
+   */
+  default boolean propagatesNonFinite() {
+    return false;
+  }
+
   @Override
   default int preparationPasses() {
     return 0;

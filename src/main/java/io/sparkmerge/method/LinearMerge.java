@@ -55,7 +55,17 @@ final class LinearMerge extends MethodBase {
     }
     if (ctx.computeType() == org.nd4j.linalg.api.buffer.DataType.FLOAT) {
       float[] wf = WeightedSum.floats(w);
-      return (ElementwiseMerge) (base, models, n, out) -> WeightedSum.block(models, wf, n, out);
+      return new ElementwiseMerge() {
+        @Override
+        public void mergeBlock(float[] base, float[][] models, int n, float[] out) {
+          WeightedSum.block(models, wf, n, out);
+        }
+
+        @Override
+        public boolean propagatesNonFinite() {
+          return true;
+        }
+      };
     }
     return chunk -> WeightedSum.into(chunk.models(), w, chunk.newOutput(chunk.models()[0].dataType()));
   }
