@@ -1,6 +1,7 @@
 # Sourced by the merge benchmarks (bench/run.sh, bench/sweep.sh): generates $FAM, a synthetic family of
 # $FAMILY with $FT fine-tunes, once (1 GB input shards, the layout of a downloaded multi-GB checkpoint),
-# and sets INPUTS (every input file), IN_BYTES and OUT_BYTES (the base's bytes: what a merge writes).
+# and sets INPUTS (every input file), IN_BYTES and OUT_BYTES (the base's bytes: what a merge writes),
+# sizes by stat (cat | wc would read the family twice more); bytes FILE... sums sizes for the caller.
 # Needs SM (bin/sparkmerge), DIR, FAMILY, FT.
 FAM="$DIR/family-$FAMILY-$FT"
 mkdir -p "$DIR"
@@ -13,5 +14,7 @@ fi
 MODELS=()
 for i in $(seq 1 "$FT"); do MODELS+=("$FAM"/ft-"$i"/*.safetensors); done
 INPUTS=("$FAM"/base/*.safetensors "${MODELS[@]}")
-IN_BYTES=$(cat "${INPUTS[@]}" | wc -c)
-OUT_BYTES=$(cat "$FAM"/base/*.safetensors | wc -c)
+# %.0f: mawk's %d caps at 2^31
+bytes() { stat -c %s "$@" | awk '{s += $1} END {printf "%.0f", s}'; }
+IN_BYTES=$(bytes "${INPUTS[@]}")
+OUT_BYTES=$(bytes "$FAM"/base/*.safetensors)

@@ -50,7 +50,7 @@ label() {
 }
 # shellcheck source=bench/family.sh
 source "$HOME_DIR/bench/family.sh"
-MODEL_BYTES=$(cat "${MODELS[@]}" | wc -c)
+MODEL_BYTES=$(bytes "${MODELS[@]}")
 
 now() { date +%s.%N; }
 # Build before anything is timed (bin/sparkmerge compiles when the sources are newer than its classes).
@@ -109,6 +109,7 @@ run_one() {
       "$wall" "$cpu" "$merge_s" "$F" "$(echo "$wall / $F" | bc -l)" "$([[ -n "$PEER_S" ]] && printf '%.1f' "$PEER_S" || echo —)" "$vs_peer" \
       "$(echo "$B / $merge_s / 1000000000" | bc -l)" "$(echo "$B / $merge_s / 1000000000 / $cores" | bc -l)" "$rss" "$PEER_RSS" \
       "$(cut -d' ' -f1-3 /proc/loadavg)")")
+  echo "${ROWS[-1]}" | tee -a "$DIR/rows.partial" >&2 # a row at a time, should a long run be stopped
 }
 
 ROWS=(); IDENTICAL=()
