@@ -15,10 +15,12 @@ import java.nio.ByteBuffer;
 /**
  * One tensor of an {@link ElementwiseMerge} in a single fused pass, block by block: each input's
  * bytes are read (positioned) and decoded into a small float block, the method's kernel merges the
- * blocks, and the result goes to the min/max/NaN statistics and is encoded straight into the output
- * buffer. No ND4J array is made: the decoded chunk arrays, the output array and the separate
+ * blocks, and the result is encoded straight into the output buffer, its min/max/NaN statistics taken
+ * of the values as encoded (F16/BF16 round and can overflow; what a reader of the file gets, as on the
+ * chunk path). No ND4J array is made: the decoded chunk arrays, the output array and the separate
  * statistics and encoding passes of the chunk path are what this saves (docs/benchmarks.md).
- * Bit-identical to the chunk path: the same decode, kernel and encode per element.
+ * Bit-identical to the chunk path, manifest statistics included: the same decode, kernel, encode and
+ * statistics per element.
  */
 final class ElementwisePass {
   /** Elements per block: the float blocks of a few inputs and the output stay in L2. */
@@ -76,13 +78,12 @@ final class ElementwisePass {
       int n = (int) Math.min(block, numel - from);
       readAll(b, in, from, n, checkNow);
       m.mergeBlock(b == null ? null : base, models, n, out);
-      long nonFinite = stats.nan + stats.inf;
-      stats.add(out, n);
-      if (checkFinite && !checkNow && stats.nan + stats.inf > nonFinite) {
-        readAll(b, in, from, n, true); // throws for a non-finite input; else the merge itself overflowed
-      }
       ByteBuffer enc = outBuffer.get(n * outType.size());
-      TensorCodec.encode(out, n, outType, enc);
+      long nonFinite = stats.nan + stats.inf;
+      stats.encodeAndAdd(out, n, outType, enc); // statistics of the values as written (F16/BF16 round)
+      if (checkFinite && !checkNow && stats.nan + stats.inf > nonFinite) {
+        readAll(b, in, from, n, true); // throws for a non-finite input; else the merge or the narrowing overflowed
+      }
       enc.flip();
       writer.write(enc);
     }

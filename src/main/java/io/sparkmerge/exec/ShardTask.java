@@ -316,12 +316,10 @@ public final class ShardTask implements AutoCloseable {
    * overflow to ±Inf, and the manifest and the NaN/Inf check describe what a reader of the file gets.
    */
   private void statsAndEncode(INDArray out, io.sparkmerge.io.DType dtype, ByteBuffer enc, ValueStats stats) {
-    boolean narrowing = dtype.size() < (out.dataType() == DataType.DOUBLE ? 8 : 4);
     if (out.dataType() != DataType.FLOAT) {
-      int start = enc.position();
       TensorCodec.encode(out, dtype, enc);
-      if (narrowing) {
-        stats.addEncoded(written(enc, start), dtype);
+      if (dtype.size() < 8) {
+        stats.addEncoded(enc.duplicate().flip(), dtype);
       } else {
         stats.add(out);
       }
@@ -332,21 +330,8 @@ public final class ShardTask implements AutoCloseable {
     for (int from = 0; from < len; from += encodeBlock.length) {
       int k = Math.min(encodeBlock.length, len - from);
       src.get((int) out.offset() + from, encodeBlock, 0, k);
-      int start = enc.position();
-      TensorCodec.encode(encodeBlock, k, dtype, enc);
-      if (narrowing) {
-        stats.addEncoded(written(enc, start), dtype);
-      } else {
-        stats.add(encodeBlock, k); // F32: the block is what is written
-      }
+      stats.encodeAndAdd(encodeBlock, k, dtype, enc);
     }
-  }
-
-  /** The bytes of enc from start to its position (what was just encoded). */
-  private static ByteBuffer written(ByteBuffer enc, int start) {
-    ByteBuffer b = enc.duplicate();
-    b.limit(enc.position()).position(start);
-    return b;
   }
 
   /** Reads and decodes chunk c of the tensor from every input the method uses. */

@@ -67,6 +67,10 @@ class ElementwisePassTest {
   }
 
   private MergeJob.Outcome linear(String a, String b, String out) throws IOException {
+    return linear(a, b, out, "");
+  }
+
+  private MergeJob.Outcome linear(String a, String b, String out, String extra) throws IOException {
     String yaml = """
         merge_method: linear
         models:
@@ -75,7 +79,7 @@ class ElementwisePassTest {
           - model: FT2
             parameters: {weight: 0.9}
         parameters: {normalize: false}
-        """;
+        """ + extra;
     return MergeJob.run(SparkTestSession.get(), Configs.parse(yaml, List.of("unused-base", a, b)),
         new MergeJob.Options(out, false, 2, new PrintStream(new ByteArrayOutputStream())));
   }
@@ -112,14 +116,14 @@ class ElementwisePassTest {
       assertArrayEquals(expected(v1, v2, dtype), got.get("layers.0.v"), dtype + ": layers.0.v");
       JsonNode t = new ObjectMapper().readTree(Path.of(out, "sparkmerge.json").toFile()).get("tensors").get("layers.0.w");
       assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(w)), t.get("sha256").asText());
-      // min/max are of the float32 sums, before encoding
+      // min/max are of the values as written (BF16: the rounded sums), read back from the bytes worked here
+      ByteBuffer written = ByteBuffer.wrap(w).order(ByteOrder.LITTLE_ENDIAN);
       double min = Double.POSITIVE_INFINITY;
       double max = Double.NEGATIVE_INFINITY;
       for (int i = 0; i < m1.length; i++) {
-        float acc = W1 * (float) m1[i];
-        acc += W2 * (float) m2[i];
-        min = Math.min(min, acc);
-        max = Math.max(max, acc);
+        float x = dtype == DType.F32 ? written.getFloat() : Float.intBitsToFloat(written.getShort() << 16);
+        min = Math.min(min, x);
+        max = Math.max(max, x);
       }
       assertEquals(min, t.get("min").asDouble(), 0, dtype + ": min");
       assertEquals(max, t.get("max").asDouble(), 0, dtype + ": max");
@@ -142,5 +146,29 @@ class ElementwisePassTest {
     assertTrue(e != null, "an InputDataException among the causes");
     assertTrue(e.getMessage().contains(b) && e.getMessage().contains("tensor layers.0.w") && e.getMessage().contains("1 NaN/Inf"),
         e.getMessage());
+  }
+
+  /**
+   * Finite float32 sums that overflow float16 (max 65504) in a later block are Inf in the file: the fused
+   * pass checks the values as encoded, so the merge fails naming the tensor (exit 3), as the chunk path does.
+   */
+  @Test
+  void sumsThatOverflowFloat16InALaterBlockAreCaught() throws IOException {
+    Random r = new Random(5);
+    double[] m1 = values(r, numel(MATRIX));
+    double[] m2 = values(r, numel(MATRIX));
+    m1[140_000] = 60000; // 0.3·60000 + 0.9·60000 = 72000: finite in float32, Inf in float16
+    m2[140_000] = 60000;
+    double[] v = values(r, numel(VECTOR));
+    String a = model("a", DType.F32, m1, v);
+    String b = model("b", DType.F32, m2, v);
+    Path out = dir.resolve("out16");
+    Throwable e = assertThrows(Exception.class, () -> linear(a, b, out.toString(), "dtype: float16\n"));
+    while (e != null && !(e instanceof InputDataException)) {
+      e = e.getCause();
+    }
+    assertTrue(e != null, "an InputDataException among the causes");
+    assertTrue(e.getMessage().contains("tensor layers.0.w: the merged values contain 0 NaN and 1 Inf"), e.getMessage());
+    assertTrue(!java.nio.file.Files.exists(out), "nothing at the destination");
   }
 }

@@ -56,4 +56,66 @@ class ValueStatsTest {
       assertEquals(inf, s.inf);
     }
   }
+
+  /**
+   * encodeAndAdd (the fused pass and the chunk path) takes the statistics of the values as encoded: F16/BF16
+   * round, and sums beyond float16's 65504 are Inf in the file; checked against a scan of the bytes decoded
+   * one by one with HalfFloats (the blockwise decode of addEncoded is the code under test).
+   */
+  @Test
+  void encodeAndAddDescribesTheBytesWritten() {
+    SplittableRandom rnd = new SplittableRandom(11);
+    for (io.sparkmerge.io.DType dtype : new io.sparkmerge.io.DType[] {
+        io.sparkmerge.io.DType.F16, io.sparkmerge.io.DType.BF16, io.sparkmerge.io.DType.F32}) {
+      for (int trial = 0; trial < 12; trial++) {
+        int n = 1 + rnd.nextInt(40_000);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = switch (rnd.nextInt(trial % 3 == 0 ? 50 : 5000)) {
+            case 0 -> Float.NaN;
+            case 1 -> (rnd.nextBoolean() ? 1 : -1) * (65520f + rnd.nextInt(10_000)); // float16: Inf
+            case 2 -> rnd.nextBoolean() ? 0f : -0f;
+            default -> (float) ((rnd.nextDouble() - 0.5) * Math.pow(10, rnd.nextInt(8) - 4));
+          };
+        }
+        if (trial % 3 == 0) {
+          v[n - 1] = 70000f; // float16: Inf
+        }
+        java.nio.ByteBuffer enc = java.nio.ByteBuffer.allocate(n * dtype.size() + 6).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        enc.position(6); // not at the buffer's start, as a later block of a chunk is not
+        ValueStats s = new ValueStats();
+        s.encodeAndAdd(v, n, dtype, enc);
+        assertEquals(6 + n * dtype.size(), enc.position());
+        java.nio.ByteBuffer b = enc.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.flip().position(6);
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        long nan = 0;
+        long inf = 0;
+        for (int i = 0; i < n; i++) {
+          float x = switch (dtype) {
+            case F16 -> io.sparkmerge.io.HalfFloats.f16ToFloat(b.getShort());
+            case BF16 -> io.sparkmerge.io.HalfFloats.bf16ToFloat(b.getShort());
+            default -> b.getFloat();
+          };
+          if (Float.isNaN(x)) {
+            nan++;
+          } else if (Float.isInfinite(x)) {
+            inf++;
+          } else {
+            min = Math.min(min, x);
+            max = Math.max(max, x);
+          }
+        }
+        String what = dtype + ", trial " + trial;
+        assertEquals(Double.doubleToRawLongBits(min), Double.doubleToRawLongBits(s.min), "min, " + what);
+        assertEquals(Double.doubleToRawLongBits(max), Double.doubleToRawLongBits(s.max), "max, " + what);
+        assertEquals(nan, s.nan, "NaN, " + what);
+        assertEquals(inf, s.inf, "Inf, " + what);
+        if (dtype == io.sparkmerge.io.DType.F16 && trial % 3 == 0) {
+          org.junit.jupiter.api.Assertions.assertTrue(inf > 0, "the overflow case is exercised: " + what);
+        }
+      }
+    }
+  }
 }
