@@ -30,30 +30,16 @@ class ValueStatsTest {
       if (trial == 2) {
         java.util.Arrays.fill(v, Float.NaN);
       }
-      double min = Double.POSITIVE_INFINITY;
-      double max = Double.NEGATIVE_INFINITY;
-      long nan = 0;
-      long inf = 0;
+      Scan scan = new Scan();
       for (float x : v) {
-        if (Float.isNaN(x)) {
-          nan++;
-        } else if (Float.isInfinite(x)) {
-          inf++;
-        } else {
-          min = Math.min(min, x);
-          max = Math.max(max, x);
-        }
+        scan.add(x);
       }
       ValueStats s = new ValueStats();
       INDArray a = Nd4j.createFromArray(v).reshape(1, n);
       s.add(a);
       s.add(Nd4j.createFromArray(new float[] {0.5f}).reshape(1, 1).castTo(DataType.FLOAT));
-      min = Math.min(min, 0.5);
-      max = Math.max(max, 0.5);
-      assertEquals(Double.doubleToRawLongBits(min), Double.doubleToRawLongBits(s.min), "min, trial " + trial);
-      assertEquals(Double.doubleToRawLongBits(max), Double.doubleToRawLongBits(s.max), "max, trial " + trial);
-      assertEquals(nan, s.nan);
-      assertEquals(inf, s.inf);
+      scan.add(0.5f);
+      scan.check(s, "trial " + trial);
     }
   }
 
@@ -88,34 +74,46 @@ class ValueStatsTest {
         assertEquals(6 + n * dtype.size(), enc.position());
         java.nio.ByteBuffer b = enc.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.flip().position(6);
-        double min = Double.POSITIVE_INFINITY;
-        double max = Double.NEGATIVE_INFINITY;
-        long nan = 0;
-        long inf = 0;
+        Scan scan = new Scan();
         for (int i = 0; i < n; i++) {
-          float x = switch (dtype) {
+          scan.add(switch (dtype) {
             case F16 -> io.sparkmerge.io.HalfFloats.f16ToFloat(b.getShort());
             case BF16 -> io.sparkmerge.io.HalfFloats.bf16ToFloat(b.getShort());
             default -> b.getFloat();
-          };
-          if (Float.isNaN(x)) {
-            nan++;
-          } else if (Float.isInfinite(x)) {
-            inf++;
-          } else {
-            min = Math.min(min, x);
-            max = Math.max(max, x);
-          }
+          });
         }
         String what = dtype + ", trial " + trial;
-        assertEquals(Double.doubleToRawLongBits(min), Double.doubleToRawLongBits(s.min), "min, " + what);
-        assertEquals(Double.doubleToRawLongBits(max), Double.doubleToRawLongBits(s.max), "max, " + what);
-        assertEquals(nan, s.nan, "NaN, " + what);
-        assertEquals(inf, s.inf, "Inf, " + what);
+        scan.check(s, what);
         if (dtype == io.sparkmerge.io.DType.F16 && trial % 3 == 0) {
-          org.junit.jupiter.api.Assertions.assertTrue(inf > 0, "the overflow case is exercised: " + what);
+          org.junit.jupiter.api.Assertions.assertTrue(scan.inf > 0, "the overflow case is exercised: " + what);
         }
       }
+    }
+  }
+
+  /** The plain scan the tests compare against: one value at a time, NaN and ±Inf counted, finite ones into min/max. */
+  private static final class Scan {
+    double min = Double.POSITIVE_INFINITY;
+    double max = Double.NEGATIVE_INFINITY;
+    long nan;
+    long inf;
+
+    void add(float x) {
+      if (Float.isNaN(x)) {
+        nan++;
+      } else if (Float.isInfinite(x)) {
+        inf++;
+      } else {
+        min = Math.min(min, x);
+        max = Math.max(max, x);
+      }
+    }
+
+    void check(ValueStats s, String what) {
+      assertEquals(Double.doubleToRawLongBits(min), Double.doubleToRawLongBits(s.min), "min, " + what);
+      assertEquals(Double.doubleToRawLongBits(max), Double.doubleToRawLongBits(s.max), "max, " + what);
+      assertEquals(nan, s.nan, "NaN, " + what);
+      assertEquals(inf, s.inf, "Inf, " + what);
     }
   }
 }
