@@ -20,7 +20,7 @@ import org.apache.hadoop.fs.Path;
 /**
  * The executor side of a sweep: one output shard of every candidate, in one task. The candidates are
  * plans of one layout (same shards, same tensors) that differ only in parameters. Each tensor's input
- * rows are read once per pass ({@link ShardTask#drive}) and one output tensor is written per candidate,
+ * rows are read once per pass ({@link ChunkReader#drive}) and one output tensor is written per candidate,
  * into the candidate's own staging directory, chunk by chunk as it is computed.
  *
  * <p>Candidates whose tasks for a tensor differ only by λ share one merge: when it is a
@@ -108,7 +108,7 @@ public final class CandidateShardTask implements AutoCloseable {
     List<TensorMerge> merges = new ArrayList<>();
     groups.forEach(g -> merges.add(g.merge));
     try {
-      reader.drive(tasks[0], method.chunking(), merges, chunk -> {
+      reader.chunks.drive(tasks[0], method.chunking(), merges, chunk -> {
         for (Group g : groups) {
           g.mergeChunk(chunk, tasks, stats, writers);
         }

@@ -6,12 +6,9 @@ import io.sparkmerge.io.PendingUpload;
 import io.sparkmerge.io.SafetensorsWriter;
 import io.sparkmerge.io.TensorCodec;
 import io.sparkmerge.io.TensorInfo;
-import io.sparkmerge.math.InputRounding;
-import io.sparkmerge.method.Chunking;
 import io.sparkmerge.method.ElementwiseMerge;
 import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.method.MethodRegistry;
-import io.sparkmerge.method.TensorChunk;
 import io.sparkmerge.method.TensorMerge;
 import io.sparkmerge.method.TensorMergeContext;
 import io.sparkmerge.plan.InputModel;
@@ -45,7 +42,8 @@ public final class ShardTask implements AutoCloseable {
   private final HeapBuffer outBuffer = new HeapBuffer();
   private final ElementwisePass elementwise;
   private final float[] encodeBlock = new float[1 << 14];
-  private PermutedRows permutedRows;
+  /** Reads t's chunks from every input and drives the chunk path's merges over them. */
+  final ChunkReader chunks;
 
   public ShardTask(MergePlan plan, int partition, Configuration conf) {
     this.plan = plan;
@@ -56,14 +54,15 @@ public final class ShardTask implements AutoCloseable {
     int arrays = plan.models().size() + (plan.baseInMerge() ? 1 : 0) + 1;
     this.loader = new TensorLoader(conf, computeType, !plan.allowNonfinite(), arrays * plan.chunkBytes());
     this.elementwise = new ElementwisePass(plan, loader, outBuffer);
+    this.chunks = new ChunkReader(plan, loader, computeType);
   }
 
-  /** Writes the shard to {@code stagingDir/part-<p>-attempt-<a>.safetensors} and reports its tensors. */
   /** Called after each tensor with the bytes read for it (feeds the driver's progress line). */
   public interface Progress extends java.io.Serializable {
     void tensorDone(long bytesRead);
   }
 
+  /** Writes the shard to {@code stagingDir/part-<p>-attempt-<a>.safetensors} and reports its tensors. */
   public ShardResult run(String stagingDir, int attempt, FaultInjection faults, Progress progress) throws IOException {
     return run(stagingDir, null, attempt, faults, progress);
   }
@@ -188,12 +187,12 @@ public final class ShardTask implements AutoCloseable {
       // the report's by-products (MergeStatistics), on this chunk path only, of a merge that writes
       MergeStatistics byProducts = writer != null && plan.baseInMerge() ? new MergeStatistics(t.modelCount(plan.models().size())) : null;
       if (byProducts == null && writer != null && observer == null && m instanceof ElementwiseMerge em
-          && ElementwisePass.applies(plan, t, permuted(t))) {
+          && ElementwisePass.applies(plan, t, chunks.permuted(t))) {
         // the fused pass (linear: no base in the merge, so no by-products are lost)
         elementwise.run(em, t, writer, outStats, !plan.allowNonfinite());
         return result(t, outStats, new java.util.TreeMap<>(m.counters()), warnings);
       }
-      drive(t, method.chunking(), List.of(m), chunk -> {
+      chunks.drive(t, method.chunking(), List.of(m), chunk -> {
         INDArray merged = m.merge(chunk);
         if (byProducts != null) {
           byProducts.add(chunk, merged);
@@ -212,66 +211,6 @@ public final class ShardTask implements AutoCloseable {
   TensorMergeContext context(TensorTask t) {
     return new TensorMergeContext(t.name(), t.shape(), computeType, plan.seed(), plan.baseInMerge(), t.global(), t.perModel(),
         t.sides(), t.rounding());
-  }
-
-  /** The merge pass's work on one chunk (the runner closes the chunk afterwards). */
-  interface ChunkWork {
-    void accept(TensorChunk chunk) throws IOException;
-  }
-
-  /**
-   * Drives merges of tensor t over its chunks: each merge's preparation passes, then one merge pass
-   * handing every chunk to {@code mergePass}. Every chunk is read once per pass and shared by the merges
-   * (a sweep's candidates); a tensor that is one chunk is read once for all passes.
-   */
-  void drive(TensorTask t, Chunking methodChunking, List<? extends TensorMerge> merges, ChunkWork mergePass) throws IOException {
-    TensorInfo shapeInfo = plan.models().get(t.modelIndex(0)).dir().tensors().get(t.modelSource(0));
-    boolean permuted = permuted(t);
-    long rows = permuted ? t.shape()[0] : shapeInfo.rows();
-    long rowLength = permuted ? t.shape()[1] : shapeInfo.rowLength();
-    // an embedding read in another vocabulary's row order is read by whole rows
-    Chunking chunking = permuted && methodChunking == Chunking.ELEMENTS ? Chunking.ROWS : methodChunking;
-    ChunkLayout layout = ChunkLayout.of(rows, rowLength, chunking, plan.chunkBytes(), elementSize());
-    int passes = 0;
-    for (TensorMerge m : merges) {
-      passes = Math.max(passes, m.preparationPasses());
-    }
-    TensorChunk whole = layout.single() && passes > 0 ? load(t, layout, 0, true) : null;
-    try {
-      for (int pass = 0; pass < passes; pass++) {
-        for (long c = 0; c < layout.count(); c++) {
-          TensorChunk chunk = whole != null ? whole : load(t, layout, c, false);
-          try {
-            for (TensorMerge m : merges) {
-              if (pass < m.preparationPasses()) {
-                m.prepare(pass, chunk);
-              }
-            }
-          } finally {
-            if (chunk != whole) {
-              close(chunk);
-            }
-          }
-        }
-      }
-    } catch (RuntimeException | IOException e) {
-      if (whole != null) {
-        close(whole);
-      }
-      throw e;
-    }
-    for (long c = 0; c < layout.count(); c++) {
-      TensorChunk chunk = whole != null ? whole : load(t, layout, c, true);
-      try {
-        mergePass.accept(chunk);
-      } finally {
-        close(chunk);
-      }
-    }
-  }
-
-  private int elementSize() {
-    return computeType == DataType.DOUBLE ? 8 : 4;
   }
 
   /** Adds a merged chunk to t's statistics and encodes it into the writer (none: dropped); the array is released. */
@@ -331,67 +270,6 @@ public final class ShardTask implements AutoCloseable {
       int k = Math.min(encodeBlock.length, len - from);
       src.get((int) out.offset() + from, encodeBlock, 0, k);
       stats.encodeAndAdd(encodeBlock, k, dtype, enc);
-    }
-  }
-
-  /** Reads and decodes chunk c of the tensor from every input the method uses. */
-  private TensorChunk load(TensorTask t, ChunkLayout layout, long c, boolean checkFinite) throws IOException {
-    InputRounding r = t.rounding();
-    long first = layout.first(c);
-    long rows = layout.chunkRows(c);
-    long cols = layout.chunkCols(c);
-    long firstRow = first / Math.max(1, layout.rowLength());
-    boolean permuted = permuted(t); // whole rows (see merge)
-    INDArray base = !plan.baseInMerge() ? null : permuted ? permutedRows().rows(plan.embeddingInputIndex(-1), t.name(), firstRow, rows,
-        cols, checkFinite) : decode(plan.base(), t.baseSource(), first, rows, cols, checkFinite, r);
-    INDArray[] models = new INDArray[t.modelCount(plan.models().size())];
-    for (int i = 0; i < models.length; i++) {
-      models[i] = permuted ? permutedRows().rows(plan.embeddingInputIndex(t.modelIndex(i)), t.name(), firstRow, rows, cols,
-          checkFinite) : decode(plan.models().get(t.modelIndex(i)), t.modelSource(i), first, rows, cols, checkFinite, r);
-    }
-    INDArray[] masks = null;
-    for (int i = 0; i < models.length; i++) {
-      InputModel m = plan.models().get(i);
-      if (m.masks() != null) {
-        masks = masks == null ? new INDArray[models.length] : masks;
-        masks[i] = loader.maskBlock(m, t.name(), first, rows, cols);
-      }
-    }
-    return new TensorChunk(firstRow, first, base, models, masks, loader::take);
-  }
-
-  private INDArray decode(InputModel model, String name, long first, long rows, long cols, boolean checkFinite,
-      InputRounding rounding) throws IOException {
-    INDArray a = loader.block(model, name, first, rows, cols, checkFinite);
-    if (rounding.active() && model.dir().tensors().get(name).dtype() != rounding.dtype()) {
-      // compute_dtype: input with dtype: set: mergekit casts every input to it before merging
-      rounding.roundInPlace(a);
-    }
-    return a;
-  }
-
-  /** Whether t is an embedding matrix read in the output vocabulary's row order (tokenizer surgery). */
-  private boolean permuted(TensorTask t) {
-    return plan.embeddingRows() != null && io.sparkmerge.vocab.EmbeddingRows.isEmbedding(t.name(), t.shape());
-  }
-
-  private PermutedRows permutedRows() {
-    if (permutedRows == null) {
-      permutedRows = new PermutedRows(loader, plan, computeType);
-    }
-    return permutedRows;
-  }
-
-  /** The chunk's arrays go back to the loader's pool (the method is done with them). */
-  void close(TensorChunk c) {
-    loader.release(c.base());
-    for (INDArray a : c.models()) {
-      loader.release(a);
-    }
-    if (c.masks() != null) {
-      for (INDArray a : c.masks()) {
-        loader.release(a);
-      }
     }
   }
 
