@@ -42,6 +42,7 @@ final class ChunkReader {
    * (a sweep's candidates); a tensor that is one chunk is read once for all passes.
    */
   void drive(TensorTask t, Chunking methodChunking, List<? extends TensorMerge> merges, ChunkWork mergePass) throws IOException {
+    NativeThreads.ready(); // ND4J from here on (a merge stage loads it on demand)
     TensorInfo shapeInfo = plan.models().get(t.modelIndex(0)).dir().tensors().get(t.modelSource(0));
     boolean permuted = permuted(t);
     long rows = permuted ? t.shape()[0] : shapeInfo.rows();

@@ -143,7 +143,8 @@ public final class MergeJob {
     // One element per task: the shard index (not the partition index: a resumed run skips shards).
     List<ShardResult> all = new ArrayList<>(runner.run("merge " + plan.method(), String.format(Locale.ROOT,
         "sparkmerge merge (%s): %d tensors in %d shards, %.2f GB read", plan.method(), plan.tensorCount(), n,
-        plan.totalReadBytes() / 1e9), shards, shards.size(), StageRunner.Progress.of(plan, shards), (it, task) -> {
+        plan.totalReadBytes() / 1e9), shards, shards.size(), StageRunner.Progress.of(plan, shards),
+        (StageRunner.NativeOnDemand<Integer, ShardResult>) (it, task) -> {
           int p = it.next();
           try (ShardTask t = new ShardTask(planB.value(), p, task.conf())) {
             ShardResult r = t.run(scratch, uploadDir, task.attempt(), faults, task.progress());

@@ -85,10 +85,15 @@ public final class StageRunner {
     groups.add(group);
     jsc.setJobGroup(group, description, true);
     boolean ok = false;
+    boolean nativeOnDemand = work instanceof NativeOnDemand;
     try {
       List<R> out = jsc.parallelize(items, Math.max(1, partitions)).mapPartitionsWithIndex((part, it) -> {
         TaskContext tc = TaskContext.get();
-        NativeThreads.use(tc.cpus());
+        if (nativeOnDemand) {
+          NativeThreads.request(tc.cpus());
+        } else {
+          NativeThreads.use(tc.cpus());
+        }
         long[] planned = part < itemBytes.length ? itemBytes[part] : new long[0];
         int[] next = {0};
         Task task = new Task(part, tc.attemptNumber(), hconf, bytes -> {
@@ -167,6 +172,9 @@ public final class StageRunner {
   public interface Work<T, R> extends Serializable {
     List<R> run(Iterator<T> items, Task task) throws Exception;
   }
+
+  /** Work that calls {@link NativeThreads#ready} itself before ND4J's first use (a merge: the fused pass never does). */
+  public interface NativeOnDemand<T, R> extends Work<T, R> {}
 
   /** How often progress is reported: {@code spark.sparkmerge.progressIntervalMs}, 2000 by default. */
   private long progressIntervalMillis() {
