@@ -66,11 +66,19 @@ final class MergeCommand implements Callable<Integer> {
       return 0;
     }
     SparkSessions.preflight(this.out, overwrite, cfg, sparkOptions.confs);
+    long sessionStart = System.currentTimeMillis();
     try (SparkSession spark = sparkOptions.create("sparkmerge merge " + cfg.mergeMethod())) {
+      long sessionMs = System.currentTimeMillis() - sessionStart;
       MergeJob.Outcome o = MergeJob.run(spark, cfg, new MergeJob.Options(this.out, overwrite, partitions, System.out, resume));
       out.println(String.format(Locale.ROOT, "merged %d tensors (%s) into %s: %d shard(s), %.3f GB written; timings %s ms%s",
           o.plan().tensorCount(), o.plan().method(), o.out(), o.plan().shards().size(), o.bytesWritten() / 1e9, o.timingsMs(),
           o.warnings().isEmpty() ? "" : "; " + o.warnings().size() + " warning(s) in sparkmerge.json"));
+      if (spec.commandLine().getParent() != null && spec.commandLine().getParent().getCommand() instanceof Main m && m.verbose) {
+        // issue 17's fixed cost, phase by phase: what precedes the first task, and the commit after the last
+        long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+        out.println(String.format(Locale.ROOT, "phases: JVM start to Spark session start (JVM, CLI, config, preflight) %d ms, Spark session %d ms, then %s ms",
+            sessionStart - jvmStart, sessionMs, o.timingsMs()));
+      }
       return 0;
     }
   }
