@@ -21,6 +21,8 @@ final class Consensus {
   private double[] sum = new double[0];
   private double[] mixed = new double[0];
   private double[] divisor = new double[0];
+  /** Per model: entries whose D_t ≠ 0 agreed with the elected sign (counting only, sign election only). */
+  private final long[] elected;
 
   /**
    * @param signElection TIES' sign election (ties, dare_ties, della, …), else a plain sum
@@ -35,6 +37,7 @@ final class Consensus {
     double wSum = 0;
     float roundedSum = 0;
     this.roundedWeight = new float[weight.length];
+    this.elected = new long[weight.length];
     for (int t = 0; t < weight.length; t++) {
       wSum += weight[t];
       roundedWeight[t] = rounding.value(weight[t]);
@@ -78,6 +81,7 @@ final class Consensus {
     for (int t = 0; t < d.length; t++) {
       double[] dt = d[t];
       double w = weight[t];
+      long agreed = 0;
       for (int i = 0; i < n; i++) {
         double v = dt[i];
         boolean agrees = v != 0 && (v > 0) == (sum[i] >= 0);
@@ -85,11 +89,20 @@ final class Consensus {
         // mixed and divisor start at +0.0 and a sum is never −0.0 in round-to-nearest
         mixed[i] += agrees ? v : 0.0;
         divisor[i] += agrees ? w : 0.0;
+        agreed += agrees ? 1 : 0;
       }
+      elected[t] += agreed;
     }
     for (int i = 0; i < n; i++) {
       double div = divisor[i] == 0 ? 1 : divisor[i];
       delta[i] = normalize ? mixed[i] / div : mixed[i];
+    }
+  }
+
+  /** With sign election, {@code elected[t]}: the entries of D_t counted so far that entered Δ. */
+  void electedCounts(java.util.Map<String, Double> counters) {
+    for (int t = 0; signElection && t < elected.length; t++) {
+      counters.put("elected[" + t + "]", (double) elected[t]);
     }
   }
 
@@ -111,6 +124,7 @@ final class Consensus {
           if (v != 0 && (v > 0) == positive) {
             mixedSum += (float) v;
             kept += roundedWeight[t];
+            elected[t]++;
           }
         }
         kept = r.round(kept);

@@ -23,6 +23,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 final class GeneralizedTaskArithmetic extends MethodBase {
   private final Sparsifier.Kind sparsifier;
   private final boolean signElection;
+  /** Masks per model; the tensors' {@link MaskCounts} summed into densities, overlaps and coverage. */
+  private static final MethodReport MASK_REPORT = new MethodReport(null, true, MaskCounts::summarize);
   /** Whether it selects by magnitude over the whole tensor (TIES, Breadcrumbs). */
   private final boolean selects;
 
@@ -112,7 +114,7 @@ final class GeneralizedTaskArithmetic extends MethodBase {
 
   @Override
   public MethodReport report() {
-    return sparsifier == Sparsifier.Kind.NONE ? MethodReport.NONE : MethodReport.MASKS;
+    return sparsifier == Sparsifier.Kind.NONE ? MethodReport.NONE : MASK_REPORT;
   }
 
   /** compute_dtype: input: every operation rounded to the inputs' 16-bit dtype in mergekit's order. */
@@ -143,6 +145,8 @@ final class GeneralizedTaskArithmetic extends MethodBase {
     private final InputRounding rounding;
     private TensorMerge.MaskObserver observer;
     private boolean[][] observed;
+    /** What each model's sparsifier kept (counting only); null for task_arithmetic, which keeps everything. */
+    private final MaskCounts counts;
 
     Tensor(Sparsifier.Kind kind, boolean signElection, TensorMergeContext ctx) {
       this.models = ctx.modelCount();
@@ -176,6 +180,8 @@ final class GeneralizedTaskArithmetic extends MethodBase {
       this.sparsifiers = kind != Sparsifier.Kind.NONE && any ? s : null;
       this.passes = sparsifiers == null ? 0 : p;
       this.consensus = new Consensus(signElection, weight, ctx.global().getBoolean("normalize"), rounding);
+      this.counts = kind == Sparsifier.Kind.NONE ? null : new MaskCounts(models, ctx.numel());
+      this.observed = new boolean[models][0];
     }
 
     @Override
@@ -232,6 +238,9 @@ final class GeneralizedTaskArithmetic extends MethodBase {
         if (observer != null) {
           observer.block(chunk.firstElement() + from, n, observed);
         }
+        if (counts != null) {
+          counts.add(observed, n);
+        }
         consensus.delta(tau, n, scale[1]);
         sink.block(from, n, base, scale[1]);
       });
@@ -260,9 +269,9 @@ final class GeneralizedTaskArithmetic extends MethodBase {
       }
     }
 
-    /** Keeps model t's mask of the block for the observer. */
+    /** Keeps model t's mask of the block for the observer and the counts. */
     private void observe(int t, int n, boolean[] keep) {
-      if (observer != null) {
+      if (observer != null || counts != null) {
         if (observed[t].length < n) {
           observed[t] = new boolean[n];
         }
@@ -273,8 +282,22 @@ final class GeneralizedTaskArithmetic extends MethodBase {
     @Override
     public boolean observeMasks(TensorMerge.MaskObserver o) {
       this.observer = o;
-      this.observed = new boolean[models][0];
       return true;
+    }
+
+    /**
+     * {@link MaskCounts} of the sparsifiers' masks ({@code kept[t]}: entries of τ_t the sparsifier kept, before
+     * any sign election), and with sign election {@code elected[t]}: entries whose non-zero D_t agrees with the
+     * elected sign, i.e. those that enter Δ. Counting only: Δ is computed exactly as without it.
+     */
+    @Override
+    public java.util.Map<String, Double> counters() {
+      if (counts == null) {
+        return java.util.Map.of();
+      }
+      java.util.Map<String, Double> c = counts.counters();
+      consensus.electedCounts(c);
+      return c;
     }
 
     /** A block of whole rows: {@code from} is its flat offset in the chunk; {@code tau[t]} = θ_t − θ₀, writable. */
