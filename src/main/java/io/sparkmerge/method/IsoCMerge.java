@@ -21,8 +21,14 @@ final class IsoCMerge extends SubspaceMerge {
 
   @Override
   INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la) {
+    return update(tau, ctx, la, new java.util.HashMap<>());
+  }
+
+  @Override
+  INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la, java.util.Map<String, Double> counters) {
     try (INDArray delta = sum(tau); Svd.Result svd = la.thinSvd(delta, ctx.tensorName())) {
       double mean = svd.s().meanNumber().doubleValue();
+      Spectrum.put(counters, svd.s(), mean, (int) svd.s().length());
       return la.mmul(svd.u(), svd.vt()).muli(mean);
     }
   }

@@ -41,6 +41,11 @@ final class IsoCtsMerge extends SubspaceMerge {
 
   @Override
   INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la) {
+    return update(tau, ctx, la, new java.util.HashMap<>());
+  }
+
+  @Override
+  INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la, java.util.Map<String, Double> counters) {
     String name = ctx.tensorName();
     int r = (int) Math.min(tau[0].size(0), tau[0].size(1)); // the rank of the thin SVDs
     int[] kd = dims(r, tau.length, ctx.global().getDouble("common_space_fraction"));
@@ -49,7 +54,9 @@ final class IsoCtsMerge extends SubspaceMerge {
     try (INDArray delta = sum(tau); Svd.Result common = la.thinSvd(delta, name)) {
       if (d == 0) {
         // no task-specific directions: Iso-C
-        return la.mmul(common.u(), common.vt()).muli(common.s().meanNumber().doubleValue());
+        double mean = common.s().meanNumber().doubleValue();
+        Spectrum.put(counters, common.s(), mean, (int) common.s().length());
+        return la.mmul(common.u(), common.vt()).muli(mean);
       }
       INDArray uc = common.u().get(NDArrayIndex.all(), NDArrayIndex.interval(0, k)).dup('c');
       INDArray vtc = common.vt().get(NDArrayIndex.interval(0, k), NDArrayIndex.all()).dup('c');
@@ -68,6 +75,7 @@ final class IsoCtsMerge extends SubspaceMerge {
       us.add(uc);
       vts.add(vtc);
       double meanS = sSum / r;
+      Spectrum.put(counters, common.s(), meanS, r);
       try (INDArray uStack = Nd4j.hstack(us.toArray(new INDArray[0]));
           INDArray vtStack = Nd4j.vstack(vts.toArray(new INDArray[0]));
           INDArray pu = la.polar(uStack, name);

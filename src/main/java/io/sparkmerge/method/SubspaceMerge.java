@@ -4,6 +4,8 @@ import io.sparkmerge.math.LinearAlgebra;
 import io.sparkmerge.math.Shapes;
 import io.sparkmerge.param.NameFilter;
 import io.sparkmerge.param.ParamSpec;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -38,6 +40,14 @@ abstract class SubspaceMerge extends MethodBase {
   /** The update M for a 2-D tensor from its task vectors, with the loaded backend's SVD and GEMM. */
   abstract INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la);
 
+  /**
+   * {@link #update(INDArray[], TensorMergeContext, LinearAlgebra)}, also putting the tensor's counters (e.g. the
+   * spectrum before and after flattening, {@link Spectrum}) into {@code counters}; by default none.
+   */
+  INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la, Map<String, Double> counters) {
+    return update(tau, ctx, la);
+  }
+
   @Override
   public Cost cost(long[] shape, int modelCount, int elementSize) {
     double flops = 0;
@@ -56,6 +66,13 @@ abstract class SubspaceMerge extends MethodBase {
     String filter = ctx.global().getString("filter");
     boolean svdPath = ctx.shape().length == 2 && (filter.isEmpty() || !NameFilter.matches(filter, ctx.tensorName()));
     return new ScaledMerge() {
+      private final Map<String, Double> counters = new LinkedHashMap<>();
+
+      @Override
+      public Map<String, Double> counters() {
+        return counters;
+      }
+
       @Override
       public INDArray merge(TensorChunk chunk) {
         INDArray[] out = new INDArray[1];
@@ -66,7 +83,7 @@ abstract class SubspaceMerge extends MethodBase {
       /** M (the SVDs) once, then θ₀ + λ_k·M per candidate, with the single merge's operations. */
       @Override
       public void mergeScaled(TensorChunk chunk, double[] lambdas, CandidateSink sink) {
-        try (INDArray m = update(chunk, ctx, svdPath)) {
+        try (INDArray m = update(chunk, ctx, svdPath, counters)) {
           for (int k = 0; k < lambdas.length; k++) {
             try (INDArray scaled = m.mul(lambdas[k])) {
               sink.accept(k, chunk.base().add(scaled));
@@ -78,14 +95,14 @@ abstract class SubspaceMerge extends MethodBase {
   }
 
   /** M of a whole tensor: from the SVDs on the SVD path, else mean_t τ_t. */
-  private INDArray update(TensorChunk chunk, TensorMergeContext ctx, boolean svdPath) {
+  private INDArray update(TensorChunk chunk, TensorMergeContext ctx, boolean svdPath, Map<String, Double> counters) {
     INDArray[] tau = new INDArray[chunk.models().length];
     for (int t = 0; t < tau.length; t++) {
       tau[t] = chunk.models()[t].sub(chunk.base());
     }
     INDArray m;
     if (svdPath) {
-      m = update(tau, ctx, LinearAlgebra.forLoadedBackend());
+      m = update(tau, ctx, LinearAlgebra.forLoadedBackend(), counters);
     } else {
       m = tau[0].dup();
       for (int t = 1; t < tau.length; t++) {
