@@ -42,6 +42,12 @@ final class MethodHarness {
   /** Merges [rows, cols] tensors given as flat row-major doubles, {@code rowsPerChunk} rows at a time. */
   static double[] run(MergeMethod m, TensorMergeContext ctx, double[] base, double[][] models, int rows, int cols,
       int rowsPerChunk) {
+    return run(m, ctx, base, models, rows, cols, rowsPerChunk, new java.util.HashMap<>());
+  }
+
+  /** {@link #run}, putting the merge's {@link TensorMerge#counters()} after its last chunk into {@code counters}. */
+  static double[] run(MergeMethod m, TensorMergeContext ctx, double[] base, double[][] models, int rows, int cols,
+      int rowsPerChunk, Map<String, Double> counters) {
     double[] out = new double[rows * cols];
     try (TensorMerge tm = m.begin(ctx)) {
       for (int pass = 0; pass < tm.preparationPasses(); pass++) {
@@ -57,6 +63,7 @@ final class MethodHarness {
         double[] v = o.castTo(DataType.DOUBLE).reshape(-1).toDoubleVector();
         System.arraycopy(v, 0, out, r * cols, n * cols);
       }
+      counters.putAll(tm.counters());
     }
     return out;
   }
