@@ -12,13 +12,15 @@ import java.util.TreeMap;
 /**
  * The method's own report in a merge's sparkmerge.json, as tables and plots: method_summary (e.g. the
  * masks' densities and Jaccard overlaps of Localize-and-Stitch), the per-layer share each model's mask
- * kept (the tensors' {@code kept[i]} / {@code numel} counters), and a checkpoint merge's (WSM) weight per step.
+ * kept (the tensors' {@code kept[i]} / {@code numel} counters), Iso-C / Iso-CTS's spectrum flattening per layer, and
+ * a checkpoint merge's (WSM) weight per step.
  */
 final class MethodReportTables {
   private MethodReportTables() {}
 
   static void add(HtmlPage page, JsonNode m, List<String> models) {
     keptPerLayer(page, m, models);
+    spectrumPerLayer(page, m);
     JsonNode summary = m.path("method_summary");
     List<List<String>> scalars = new ArrayList<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = summary.fields(); it.hasNext(); ) {
@@ -71,6 +73,50 @@ final class MethodReportTables {
     acc.forEach((model, layers) -> layers.forEach((l, a) -> out.put(model, l, a[0] / a[1])));
     if (!out.isEmpty()) {
       out.addTo(page, "share of each model's entries its mask kept, per layer", "kept / numel");
+    }
+  }
+
+  /**
+   * Iso-C / Iso-CTS's spectrum flattening: per layer, the mean over its matrices of the effective rank
+   * ((Σσ)² / Σσ², the tensors' {@code rank} and {@code flat_rank} counters) of the summed task matrix and of the
+   * flattened update, as a plot and a table.
+   */
+  private static void spectrumPerLayer(HtmlPage page, JsonNode m) {
+    String before = "Σ τ (summed task matrix)";
+    String after = "flattened update";
+    TreeMap<Double, double[]> acc = new TreeMap<>(); // layer → {Σ rank, Σ flat_rank, matrices}
+    LayerSeries out = new LayerSeries();
+    for (Iterator<Map.Entry<String, JsonNode>> it = m.path("tensors").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> t = it.next();
+      JsonNode c = t.getValue().path("counters");
+      if (!c.has("rank") || !c.has("flat_rank")) {
+        continue;
+      }
+      double layer = LayerPositions.layerIndex(t.getKey());
+      if (layer < 0) {
+        out.putOutside(t.getKey(), before, c.path("rank").asDouble());
+        out.putOutside(t.getKey(), after, c.path("flat_rank").asDouble());
+        continue;
+      }
+      double[] a = acc.computeIfAbsent(layer, k -> new double[3]);
+      a[0] += c.path("rank").asDouble();
+      a[1] += c.path("flat_rank").asDouble();
+      a[2]++;
+    }
+    List<List<String>> rows = new ArrayList<>();
+    acc.forEach((l, a) -> {
+      out.put(before, l, a[0] / a[2]);
+      out.put(after, l, a[1] / a[2]);
+      rows.add(List.of(LayerSeries.number(l), String.valueOf((long) a[2]), LayerSeries.number(a[0] / a[2]),
+          LayerSeries.number(a[1] / a[2])));
+    });
+    if (out.isEmpty()) {
+      return;
+    }
+    out.addTo(page, "spectrum flattening: effective rank (Σσ)² / Σσ² per layer", "effective rank (mean over matrices)");
+    if (!rows.isEmpty()) {
+      page.table(List.of("spectrum flattening: layer", "matrices", "effective rank of " + before, "effective rank of " + after),
+          rows);
     }
   }
 
