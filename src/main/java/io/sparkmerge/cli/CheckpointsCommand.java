@@ -116,7 +116,7 @@ final class CheckpointsCommand implements Callable<Integer> {
     var o = new CheckpointMergeJob.Options(root, marker, new WsmWindow.Rule(window, windowSteps, stride, weigher), partitions, System.out);
     // an OUT that overlaps ROOT would be taken for checkpoints, or delete them (exit 2 before Spark starts)
     io.sparkmerge.output.OverlapRule.check(io.sparkmerge.io.Storage.configuration(SparkSessions.settings(sparkOptions.confs)),
-        List.of(io.sparkmerge.output.OutputLifecycle.path(out)), List.of(new io.sparkmerge.output.OverlapRule.Input("checkpoint ROOT", root)));
+        List.of(io.sparkmerge.output.OutputPath.parse(out)), List.of(new io.sparkmerge.output.OverlapRule.Input("checkpoint ROOT", root)));
     try (SparkSession spark = sparkOptions.create("sparkmerge checkpoints")) {
       if (watch || once) {
         List<Long> merged = CheckpointMergeJob.watch(spark, o, out, once, Math.round(pollInterval * 1000), maxPolls);

@@ -1,6 +1,7 @@
 package io.sparkmerge.job;
 
 import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.OutputPath;
 import io.sparkmerge.output.OverlapRule;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -124,7 +125,7 @@ public final class CheckpointMergeJob {
     Configuration conf = Storage.apply(spark.sparkContext().hadoopConfiguration());
     FileSystem fs = new Path(o.root()).getFileSystem(conf);
     // an OUT inside ROOT would be taken for checkpoints, or deleted with them by --overwrite
-    OverlapRule.check(conf, List.of(OutputLifecycle.path(out)), List.of(new OverlapRule.Input("checkpoint ROOT", o.root())));
+    OverlapRule.check(conf, List.of(OutputPath.parse(out)), List.of(new OverlapRule.Input("checkpoint ROOT", o.root())));
     List<Checkpoint> complete = completeCheckpoints(fs, o, false);
     WsmWindow win = WsmWindow.newest(complete, o.rule());
     if (win == null) {

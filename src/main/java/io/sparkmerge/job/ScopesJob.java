@@ -11,6 +11,7 @@ import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.math.WeightScope;
 import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.OutputPath;
 import io.sparkmerge.output.OverlapRule;
 import io.sparkmerge.plan.ModelWeights;
 import io.sparkmerge.plan.Planner;
@@ -62,7 +63,7 @@ public final class ScopesJob {
 
   private static OutputLifecycle check(Configuration conf, MergeConfig cfg, String out, boolean overwrite,
       OutputLifecycle.Settings settings) throws IOException {
-    Path given = OutputLifecycle.path(out);
+    Path given = OutputPath.parse(out);
     Path json = given.getFileSystem(conf).makeQualified(given);
     return OutputLifecycle.files(conf, json.getParent(), List.of(json.getName(), parquetPath(json).getName()), overwrite,
         OverlapRule.inputsOf(cfg), settings);

@@ -5,6 +5,7 @@ import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.exec.ShardResult;
 import io.sparkmerge.output.Leaderboard;
 import io.sparkmerge.output.OutputLifecycle;
+import io.sparkmerge.output.OutputPath;
 import io.sparkmerge.output.OutputLock;
 import io.sparkmerge.output.OverlapRule;
 import io.sparkmerge.output.Staging;
@@ -64,7 +65,7 @@ public final class SweepJob {
     List<OverlapRule.Input> inputs = OverlapRule.inputsOf(cfg);
     OutputLifecycle.Settings settings = OutputLifecycle.Settings.of(spark.conf());
     // the check (exit 2 on an OUT that overlaps an input, exit 4 on a non-empty one) before anything is read
-    Path given = OutputLifecycle.path(o.out());
+    Path given = OutputPath.parse(o.out());
     FileSystem fs = given.getFileSystem(conf);
     Path out = fs.makeQualified(given);
     OverlapRule.check(conf, List.of(out), inputs);
@@ -255,7 +256,7 @@ public final class SweepJob {
         // the candidate and its lifecycle's hidden work directory (lock generations; its lock is released)
         Path dir = candidateDir(x.out(), loser);
         x.fs().delete(dir, true);
-        x.fs().delete(OutputLifecycle.workDirOf(dir), true);
+        x.fs().delete(OutputPath.workDir(dir), true);
       }
     }
   }

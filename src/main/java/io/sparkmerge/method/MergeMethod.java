@@ -43,14 +43,6 @@ public interface MergeMethod extends ParamOwner {
     return Cost.NONE;
   }
 
-  /**
-   * Bytes per chunk element that a sweep's one merge of many λ candidates ({@link ScaledMerge#mergeScaled}) holds
-   * beyond a single merge: {@link DeltaMerge} keeps the chunk's Δ in float64 while it writes the candidates.
-   */
-  default int sweepBytesPerElement() {
-    return 0;
-  }
-
   /** What the method reports beside its tensors (manifest note, counter summary, masks). */
   default MethodReport report() {
     return MethodReport.NONE;

@@ -1,6 +1,5 @@
 package io.sparkmerge.output;
 
-import io.sparkmerge.ConfigException;
 import io.sparkmerge.OutputExistsException;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -60,11 +59,6 @@ public final class OutputLifecycle {
   private boolean publishing;
   private boolean published;
 
-  /** The hidden work directory of the output {@code out} ({@code .<name>.sparkmerge/} beside it). */
-  public static Path workDirOf(Path out) {
-    return new Path(out.getParent(), "." + out.getName() + WorkDir.SUFFIX);
-  }
-
   private OutputLifecycle(Configuration conf, Path parent, List<String> names, boolean directory, Settings settings)
       throws IOException {
     this.conf = conf;
@@ -83,12 +77,17 @@ public final class OutputLifecycle {
    */
   public static OutputLifecycle directory(Configuration conf, String out, boolean overwrite, List<OverlapRule.Input> inputs,
       Settings settings) throws IOException {
-    Path p = path(out);
-    OverlapRule.check(conf, List.of(p), inputs);
-    Path q = p.getFileSystem(conf).makeQualified(p);
-    OutputLifecycle l = new OutputLifecycle(conf, q.getParent(), List.of(q.getName()), true, settings);
+    OverlapRule.check(conf, List.of(OutputPath.parse(out)), inputs);
+    OutputLifecycle l = ofDirectory(conf, out, settings);
     l.checkExisting(overwrite);
     return l;
+  }
+
+  /** The lifecycle of the directory output {@code out}, qualified; checks nothing. */
+  private static OutputLifecycle ofDirectory(Configuration conf, String out, Settings settings) throws IOException {
+    Path p = OutputPath.parse(out);
+    Path q = p.getFileSystem(conf).makeQualified(p);
+    return new OutputLifecycle(conf, q.getParent(), List.of(q.getName()), true, settings);
   }
 
   /**
@@ -103,19 +102,6 @@ public final class OutputLifecycle {
     OutputLifecycle l = new OutputLifecycle(conf, parent, names, false, settings);
     l.checkExisting(overwrite);
     return l;
-  }
-
-  /** An output path as given on the command line; an empty one is a usage error (exit 2). */
-  public static Path path(String out) {
-    if (out == null || out.isBlank()) {
-      throw new ConfigException("the output path is empty; give a path to write to");
-    }
-    try {
-      return new Path(out);
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException("the output path '" + io.sparkmerge.Messages.brief(out) + "' is not a valid path ("
-          + e.getMessage() + ")");
-    }
   }
 
   /** The output (a directory output's path; a file output's first file). */
@@ -273,11 +259,9 @@ public final class OutputLifecycle {
    */
   public static OutputLock holdLock(Configuration conf, String out, List<OverlapRule.Input> inputs, Settings settings,
       String runId, Runnable onLost) throws IOException {
-    Path p = path(out);
-    OverlapRule.check(conf, List.of(p), inputs);
-    Path q = p.getFileSystem(conf).makeQualified(p);
-    OutputLifecycle l = new OutputLifecycle(conf, q.getParent(), List.of(q.getName()), true, settings);
-    OutputLock lock = new OutputLock(l.fs, l.workDir, q.toString(), runId, settings.lockTimeoutMs());
+    OverlapRule.check(conf, List.of(OutputPath.parse(out)), inputs);
+    OutputLifecycle l = ofDirectory(conf, out, settings);
+    OutputLock lock = new OutputLock(l.fs, l.workDir, l.out().toString(), runId, settings.lockTimeoutMs());
     lock.acquire(onLost);
     return lock;
   }
@@ -287,10 +271,9 @@ public final class OutputLifecycle {
    * finishes a publish a killed run left, and releases it. Kept run directories stay for --resume.
    */
   public static String recover(Configuration conf, String out, Settings settings) throws IOException {
-    Path p = path(out);
-    FileSystem fs = p.getFileSystem(conf);
-    Path q = fs.makeQualified(p);
-    OutputLifecycle l = new OutputLifecycle(conf, q.getParent(), List.of(q.getName()), true, settings);
+    OutputLifecycle l = ofDirectory(conf, out, settings);
+    FileSystem fs = l.fs;
+    Path q = l.out();
     if (!fs.exists(l.workDir)) {
       return "nothing to recover: " + q + " has no work directory " + l.workDir;
     }

@@ -7,6 +7,7 @@ import io.sparkmerge.io.HfIndex;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.method.BaseUse;
 import io.sparkmerge.method.Chunking;
+import io.sparkmerge.method.Cost;
 import io.sparkmerge.method.MergeMethod;
 import io.sparkmerge.method.MethodRegistry;
 import io.sparkmerge.param.ParameterResolver;
@@ -140,13 +141,14 @@ public final class Planner {
     }
     MergeMethod m = MethodRegistry.get(t.method());
     long chunkElems = m.chunking() == Chunking.WHOLE_TENSOR ? t.numel() : Math.min(t.numel(), DEFAULT_CHUNK_BYTES / elem);
-    return (long) (inputs + 1) * chunkElems * (elem + 2) + m.cost(t.shape(), t.perModel().size(), elem).workingBytes()
-        + (sweep ? chunkElems * m.sweepBytesPerElement() : 0);
+    Cost cost = m.cost(t.shape(), t.perModel().size(), elem);
+    return (long) (inputs + 1) * chunkElems * (elem + 2) + cost.workingBytes()
+        + (sweep ? chunkElems * cost.sweepBytesPerElement() : 0);
   }
 
   /**
    * The plan with each shard's memory estimate for a sweep whose candidates differ by λ: a task writes them
-   * one after the other from one merge, which may hold more than a single merge ({@link MergeMethod#sweepBytesPerElement}).
+   * one after the other from one merge, which may hold more than a single merge ({@link Cost#sweepBytesPerElement}).
    */
   public static MergePlan forLambdaSweep(MergePlan p) {
     int inputs = p.models().size() + (p.baseInMerge() ? 1 : 0);
