@@ -1,10 +1,10 @@
 package io.sparkmerge.exec;
 
-import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.TreeMap;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import io.sparkmerge.math.Blocks;
 import io.sparkmerge.math.TaskVectorPairs;
 import io.sparkmerge.method.TensorChunk;
 
@@ -55,10 +55,10 @@ public final class MergeStatistics {
       long len = chunk.base().length();
       for (long from = 0; from < len; from += BLOCK) {
         int k = (int) Math.min(BLOCK, len - from);
-        read(dense[0], from, k, base);
-        read(dense[1], from, k, merged);
+        Blocks.read(dense[0], from, base, k);
+        Blocks.read(dense[1], from, merged, k);
         for (int i = 0; i < m; i++) {
-          read(dense[i + 2], from, k, tau[i]);
+          Blocks.read(dense[i + 2], from, tau[i], k);
           for (int e = 0; e < k; e++) {
             tau[i][e] -= base[e];
           }
@@ -100,19 +100,6 @@ public final class MergeStatistics {
       }
     }
     n += k;
-  }
-
-  /** Elements from..from+k-1 (row-major) of a dense FLOAT or DOUBLE array, as doubles. */
-  private static void read(INDArray a, long from, int k, double[] dst) {
-    int at = Math.toIntExact(a.offset() + from);
-    if (a.dataType() == DataType.FLOAT) {
-      java.nio.FloatBuffer b = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-      for (int e = 0; e < k; e++) {
-        dst[e] = b.get(at + e);
-      }
-    } else {
-      a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer().get(at, dst, 0, k);
-    }
   }
 
   /** The sums as counters: {@code stats/n}, {@code stats/delta_sq}, {@code stats/tau_sq/i}, {@code stats/dot/i/j}, ... */

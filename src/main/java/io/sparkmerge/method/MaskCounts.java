@@ -42,26 +42,42 @@ final class MaskCounts {
     return "union[" + i + "," + j + "]";
   }
 
-  /** Counts entries 0 .. n − 1 of a block of masks, {@code keep[t][i]}. */
+  /**
+   * Counts entries 0 .. n − 1 of a block of masks, {@code keep[t][i]}: one branch-free pass per model and
+   * per pair (a mask bit is a coin flip for the branch predictor), union = kept_s + kept_t − both.
+   */
   void add(boolean[][] keep, int n) {
-    for (int i = 0; i < n; i++) {
-      boolean any = false;
-      for (int s = 0; s < models; s++) {
-        if (keep[s][i]) {
-          kept[s]++;
-          any = true;
-        }
-        for (int t = s + 1; t < models; t++) {
-          if (keep[s][i] && keep[t][i]) {
-            intersection[s][t]++;
-          }
-          if (keep[s][i] || keep[t][i]) {
-            union[s][t]++;
-          }
-        }
+    int[] k = new int[models];
+    for (int s = 0; s < models; s++) {
+      boolean[] a = keep[s];
+      int c = 0;
+      for (int i = 0; i < n; i++) {
+        c += a[i] ? 1 : 0;
       }
-      covered += any ? 1 : 0;
+      k[s] = c;
+      kept[s] += c;
     }
+    for (int s = 0; s < models; s++) {
+      for (int t = s + 1; t < models; t++) {
+        boolean[] a = keep[s];
+        boolean[] b = keep[t];
+        int both = 0;
+        for (int i = 0; i < n; i++) {
+          both += a[i] & b[i] ? 1 : 0;
+        }
+        intersection[s][t] += both;
+        union[s][t] += k[s] + k[t] - both;
+      }
+    }
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+      boolean in = false;
+      for (int s = 0; s < models; s++) {
+        in |= keep[s][i];
+      }
+      any += in ? 1 : 0;
+    }
+    covered += any;
   }
 
   Map<String, Double> counters() {
