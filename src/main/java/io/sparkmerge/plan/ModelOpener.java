@@ -2,6 +2,7 @@ package io.sparkmerge.plan;
 
 import io.sparkmerge.ConfigException;
 import io.sparkmerge.InputDataException;
+import io.sparkmerge.config.MergeConfig;
 import io.sparkmerge.io.ModelDirectory;
 import io.sparkmerge.io.TensorInfo;
 import io.sparkmerge.lora.LoraAdapter;
@@ -22,13 +23,23 @@ import org.apache.hadoop.fs.Path;
 /** Opens the models a config names (headers only) and checks that they match. */
 final class ModelOpener {
   private final Configuration hadoopConf;
+  private HeaderReadAhead ahead = HeaderReadAhead.none();
 
   ModelOpener(Configuration hadoopConf) {
     this.hadoopConf = hadoopConf;
   }
 
+  /** Starts reading the headers {@code cfg} names on a small pool; the opens below take them in config order. */
+  void readAhead(MergeConfig cfg) {
+    ahead = new HeaderReadAhead(hadoopConf, HeaderReadAhead.paths(cfg));
+  }
+
   /** The validated headers of the model directory at {@code path}; {@code key} names it in errors. */
   ModelDirectory open(String path, String key) {
+    ModelDirectory read = ahead.take(path);
+    if (read != null) {
+      return read;
+    }
     try {
       Path p = new Path(path);
       FileSystem fs = p.getFileSystem(hadoopConf);

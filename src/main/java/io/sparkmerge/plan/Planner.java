@@ -54,6 +54,7 @@ public final class Planner {
     for (Map.Entry<String, ParameterValue> e : cfg.parameters().entrySet()) {
       ParameterResolver.checkKnown(method, Map.of(e.getKey(), e.getValue()), "parameters");
     }
+    opener.readAhead(cfg);
     InputModel base = opener.base(cfg.baseModel());
     boolean usesBase = method.baseUse() != BaseUse.NOT_USED && base != null;
     TensorPlanner tensors = new TensorPlanner(cfg, method, base, usesBase);
@@ -185,6 +186,7 @@ public final class Planner {
 
   /** Like {@link #openForAnalysis(MergeConfig, String)}, but the base is optional (null in the result when absent). */
   public AnalysisInputs openWithOptionalBase(MergeConfig cfg) {
+    opener.readAhead(cfg);
     InputModel base = opener.base(cfg.baseModel());
     List<InputModel> models = new ArrayList<>();
     // a mergekit slices config analyses the whole models its slices name
