@@ -43,19 +43,20 @@ final class MaskCounts {
   }
 
   /**
-   * Counts entries 0 .. n − 1 of a block of masks, {@code keep[t][i]}: one branch-free pass per model and
-   * per pair (a mask bit is a coin flip for the branch predictor), union = kept_s + kept_t − both.
+   * Counts entries 0 .. n − 1 of a block of masks, {@code keep[t][i]}. Up to {@link #CODED_MODELS} models, each
+   * entry's masks become one code (bit t: kept by model t) and the block a histogram of codes, read out once per
+   * block: a few operations per entry and no branch on the mask bits (coin flips for the branch predictor).
+   * More models: one pass per model and per pair, union = kept_s + kept_t − both.
    */
   void add(boolean[][] keep, int n) {
+    if (models <= CODED_MODELS) {
+      addCoded(keep, n);
+      return;
+    }
     int[] k = new int[models];
     for (int s = 0; s < models; s++) {
-      boolean[] a = keep[s];
-      int c = 0;
-      for (int i = 0; i < n; i++) {
-        c += a[i] ? 1 : 0;
-      }
-      k[s] = c;
-      kept[s] += c;
+      k[s] = count(keep[s], n);
+      kept[s] += k[s];
     }
     for (int s = 0; s < models; s++) {
       for (int t = s + 1; t < models; t++) {
@@ -69,15 +70,72 @@ final class MaskCounts {
         union[s][t] += k[s] + k[t] - both;
       }
     }
-    int any = 0;
+    int none = 0;
     for (int i = 0; i < n; i++) {
       boolean in = false;
       for (int s = 0; s < models; s++) {
         in |= keep[s][i];
       }
-      any += in ? 1 : 0;
+      none += in ? 0 : 1;
     }
-    covered += any;
+    covered += n - none;
+  }
+
+  static final int CODED_MODELS = 8;
+  /** Codes of the block's entries, and their histogram in 4 interleaved copies (equal neighbours do not serialise). */
+  private int[] codes = new int[0];
+  private final int[] histogram = new int[4 << CODED_MODELS];
+
+  private void addCoded(boolean[][] keep, int n) {
+    if (codes.length < n) {
+      codes = new int[n];
+    }
+    int[] c = codes;
+    java.util.Arrays.fill(c, 0, n, 0);
+    for (int s = 0; s < models; s++) {
+      boolean[] a = keep[s];
+      int bit = 1 << s;
+      for (int i = 0; i < n; i++) {
+        c[i] |= a[i] ? bit : 0;
+      }
+    }
+    int[] h = histogram;
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      h[c[i] << 2]++;
+      h[(c[i + 1] << 2) + 1]++;
+      h[(c[i + 2] << 2) + 2]++;
+      h[(c[i + 3] << 2) + 3]++;
+    }
+    for (; i < n; i++) {
+      h[c[i] << 2]++;
+    }
+    for (int code = 0; code < 1 << models; code++) {
+      int at = code << 2;
+      long count = (long) h[at] + h[at + 1] + h[at + 2] + h[at + 3];
+      h[at] = h[at + 1] = h[at + 2] = h[at + 3] = 0;
+      if (count == 0) {
+        continue;
+      }
+      covered += code != 0 ? count : 0;
+      for (int s = 0; s < models; s++) {
+        boolean ins = (code >> s & 1) != 0;
+        kept[s] += ins ? count : 0;
+        for (int t = s + 1; t < models; t++) {
+          boolean inT = (code >> t & 1) != 0;
+          intersection[s][t] += ins && inT ? count : 0;
+          union[s][t] += ins || inT ? count : 0;
+        }
+      }
+    }
+  }
+
+  private static int count(boolean[] a, int n) {
+    int c = 0;
+    for (int i = 0; i < n; i++) {
+      c += a[i] ? 1 : 0;
+    }
+    return c;
   }
 
   Map<String, Double> counters() {

@@ -6,13 +6,23 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The branch-free counts against a per-entry count of the definitions, over blocks of random masks. */
+/** The counts (coded, and pairwise for many models) against a per-entry count of the definitions, over blocks of random masks. */
 class MaskCountsTest {
 
   @Test
-  void countsEqualAPerEntryCount() {
-    Random r = new Random(3);
-    int models = 4;
+  void countsEqualAPerEntryCountWithCodes() {
+    check(1);
+    check(3);
+    check(MaskCounts.CODED_MODELS);
+  }
+
+  @Test
+  void countsEqualAPerEntryCountPairwise() {
+    check(MaskCounts.CODED_MODELS + 2);
+  }
+
+  private static void check(int models) {
+    Random r = new Random(3 + models);
     MaskCounts counts = new MaskCounts(models, 0);
     long[] kept = new long[models];
     long[][] inter = new long[models][models];
