@@ -108,7 +108,13 @@ public final class CandidateShardTask implements AutoCloseable {
     List<TensorMerge> merges = new ArrayList<>();
     groups.forEach(g -> merges.add(g.merge));
     try {
-      reader.chunks.drive(tasks[0], method.chunking(), merges, chunk -> {
+      // the candidates share the chunks: the coarsest split any of them needs
+      io.sparkmerge.method.Chunking chunking = io.sparkmerge.method.Chunking.ELEMENTS;
+      for (TensorTask t : tasks) {
+        io.sparkmerge.method.Chunking c = method.chunking(reader.context(t));
+        chunking = c.ordinal() > chunking.ordinal() ? c : chunking;
+      }
+      reader.chunks.drive(tasks[0], chunking, merges, chunk -> {
         for (Group g : groups) {
           g.mergeChunk(chunk, tasks, stats, writers);
         }

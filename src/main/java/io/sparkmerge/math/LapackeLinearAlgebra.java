@@ -20,4 +20,9 @@ final class LapackeLinearAlgebra implements LinearAlgebra {
   public Svd.Result thinSvd(INDArray a, String label) {
     return Svd.thin(a, label);
   }
+
+  @Override
+  public Svd.Result thinSvdOverwriting(INDArray a, String label, java.util.function.Supplier<INDArray> again) {
+    return Svd.thinOverwriting(a, label, again);
+  }
 }

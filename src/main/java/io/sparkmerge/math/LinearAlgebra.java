@@ -25,9 +25,31 @@ public interface LinearAlgebra {
   /** U (m×r), S (r), Vᵀ (r×n), r = min(m, n), of a 2-D FLOAT or DOUBLE array, in its dtype; {@code a} is not modified. */
   Svd.Result thinSvd(INDArray a, String label);
 
+  /**
+   * {@link #thinSvd} that may overwrite {@code a} instead of copying it (the caller still closes it): one
+   * m × n matrix less at the peak of the SVD methods. {@code again} makes the same matrix anew for a retry
+   * (null: none). By default a's copy is kept, as by thinSvd.
+   */
+  default Svd.Result thinSvdOverwriting(INDArray a, String label, java.util.function.Supplier<INDArray> again) {
+    return thinSvd(a, label);
+  }
+
   /** The orthogonal polar factor P·Qᵀ of A = P·Σ·Qᵀ (the nearest matrix with orthonormal columns/rows). */
   default INDArray polar(INDArray a, String label) {
     try (Svd.Result r = thinSvd(a, label)) {
+      return mmul(r.u(), r.vt());
+    }
+  }
+
+  /** {@link #polar} of an array this call closes (it may overwrite it, and frees it before the product). */
+  default INDArray polarClosing(INDArray a, String label) {
+    Svd.Result r;
+    try {
+      r = thinSvdOverwriting(a, label, null);
+    } finally {
+      a.close();
+    }
+    try (r) {
       return mmul(r.u(), r.vt());
     }
   }

@@ -47,6 +47,20 @@ public final class Svd {
   }
 
   public static Result thin(INDArray a, String label) {
+    return thin(a, label, false, null);
+  }
+
+  /**
+   * {@link #thin} without the copy of the input LAPACK overwrites: {@code a} (a whole c-order array, else
+   * it is copied as by {@link #thin}) holds garbage afterwards, and the caller still closes it. A run that
+   * fails to converge is retried with gesvd on {@code again.get()} (the same matrix made anew; closed
+   * here), or, when {@code again} is null, fails naming the tensor.
+   */
+  public static Result thinOverwriting(INDArray a, String label, java.util.function.Supplier<INDArray> again) {
+    return thin(a, label, true, again);
+  }
+
+  private static Result thin(INDArray a, String label, boolean overwrite, java.util.function.Supplier<INDArray> again) {
     requireCpuBackend(label);
     if (a.rank() != 2) {
       throw new IllegalArgumentException(label + ": SVD needs a 2-D array, got shape " + java.util.Arrays.toString(a.shape()));
@@ -62,22 +76,31 @@ public final class Svd {
     if (r == 0) {
       return out;
     }
+    boolean inPlace = overwrite && !a.isView() && a.offset() == 0 && a.ordering() == 'c' && a.data().length() == a.length();
     int info;
-    try (INDArray work = a.dup('c')) { // LAPACK overwrites its input
+    INDArray work = inPlace ? a : a.dup('c'); // LAPACK overwrites its input
+    try {
       info = type == DataType.DOUBLE
           ? openblas.LAPACKE_dgesdd(COL_MAJOR, (byte) 'S', n, m, d(work), n, d(s), d(vt), n, d(u), r)
           : openblas.LAPACKE_sgesdd(COL_MAJOR, (byte) 'S', n, m, f(work), n, f(s), f(vt), n, f(u), r);
+    } finally {
+      if (!inPlace) {
+        work.close();
+      }
     }
     if (info > 0) {
       LOG.warn("{}: LAPACK gesdd did not converge (info={}); retrying with gesvd", label, info);
-      try (INDArray work = a.dup('c')) {
-        info = gesvd(type, m, n, r, work, s, u, vt);
+      if (overwrite && again == null) {
+        out.close();
+        throw new ArithmeticException(label + ": LAPACK gesdd did not converge (info=" + info + ") on a matrix it overwrote;"
+            + " rerun with -D" + LinearAlgebra.PROPERTY + "=nd4j (LAPACK gesvd)");
+      }
+      try (INDArray retry = overwrite ? again.get() : a.dup('c')) {
+        info = gesvd(type, m, n, r, retry, s, u, vt);
       }
     }
     if (info != 0) {
-      u.close();
-      s.close();
-      vt.close();
+      out.close();
       throw new ArithmeticException(label + ": LAPACK SVD failed (info=" + info + "); the tensor may contain NaN/Inf");
     }
     return out;

@@ -1,6 +1,6 @@
 package io.sparkmerge.method;
 
-/** How the runner may split a tensor for a method ({@link MergeMethod#chunking()}). */
+/** How the runner may split a tensor for a method ({@link MergeMethod#chunking()}), from the finest to the coarsest. */
 public enum Chunking {
   /**
    * Blocks of whole rows, and a row wider than the chunk budget (a large 1-D tensor) in runs of its

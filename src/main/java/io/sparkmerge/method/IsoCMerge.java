@@ -3,6 +3,7 @@ package io.sparkmerge.method;
 import io.sparkmerge.math.LinearAlgebra;
 import io.sparkmerge.math.Svd;
 import io.sparkmerge.param.ParamSpec;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -20,13 +21,20 @@ final class IsoCMerge extends SubspaceMerge {
   }
 
   @Override
-  INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la) {
-    return update(tau, ctx, la, new java.util.HashMap<>());
+  INDArray update(TaskVectors tau, TensorMergeContext ctx, LinearAlgebra la, Map<String, Double> counters) {
+    return flattened(common(tau, ctx.tensorName(), la), la, counters);
   }
 
-  @Override
-  INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la, java.util.Map<String, Double> counters) {
-    try (INDArray delta = sum(tau); Svd.Result svd = la.thinSvd(delta, ctx.tensorName())) {
+  /** The SVD of Δ = Σ_t τ_t, which it overwrites: Δ is freed before U and Vᵀ are used. */
+  static Svd.Result common(TaskVectors tau, String name, LinearAlgebra la) {
+    try (INDArray delta = tau.sum()) {
+      return la.thinSvdOverwriting(delta, name, tau::sum);
+    }
+  }
+
+  /** mean(S)·U Vᵀ of Δ's SVD (closed here), with the spectrum's counters. */
+  static INDArray flattened(Svd.Result svd, LinearAlgebra la, Map<String, Double> counters) {
+    try (svd) {
       double mean = svd.s().meanNumber().doubleValue();
       Spectrum.put(counters, svd.s(), mean, (int) svd.s().length());
       return la.mmul(svd.u(), svd.vt()).muli(mean);

@@ -5,6 +5,7 @@ import io.sparkmerge.math.Svd;
 import io.sparkmerge.param.ParamSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -13,6 +14,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code iso_cts} (Iso-CTS, arXiv 2502.04959; methods.md §2): a common subspace (top-k of Δ = Σ τ_t)
  * plus, per task, the top-d directions of what the common subspace misses (τ_t − U_c U_cᵀ τ_t); the
  * stacked bases are orthogonalised by their polar factors and the spectrum flattened to its mean.
+ * Memory (docs/methods.md): beside the inputs, U_c and one task's τ_t, projection and SVD at a time.
  */
 final class IsoCtsMerge extends SubspaceMerge {
   IsoCtsMerge() {
@@ -40,50 +42,69 @@ final class IsoCtsMerge extends SubspaceMerge {
   }
 
   @Override
-  INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la) {
-    return update(tau, ctx, la, new java.util.HashMap<>());
-  }
-
-  @Override
-  INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la, java.util.Map<String, Double> counters) {
+  INDArray update(TaskVectors tau, TensorMergeContext ctx, LinearAlgebra la, Map<String, Double> counters) {
     String name = ctx.tensorName();
-    int r = (int) Math.min(tau[0].size(0), tau[0].size(1)); // the rank of the thin SVDs
-    int[] kd = dims(r, tau.length, ctx.global().getDouble("common_space_fraction"));
+    int r = (int) Math.min(tau.shape()[0], tau.shape()[1]); // the rank of the thin SVDs
+    int[] kd = dims(r, tau.count(), ctx.global().getDouble("common_space_fraction"));
     int k = kd[0];
     int d = kd[1];
-    try (INDArray delta = sum(tau); Svd.Result common = la.thinSvd(delta, name)) {
-      if (d == 0) {
-        // no task-specific directions: Iso-C
-        double mean = common.s().meanNumber().doubleValue();
-        Spectrum.put(counters, common.s(), mean, (int) common.s().length());
-        return la.mmul(common.u(), common.vt()).muli(mean);
-      }
-      INDArray uc = common.u().get(NDArrayIndex.all(), NDArrayIndex.interval(0, k)).dup('c');
-      INDArray vtc = common.vt().get(NDArrayIndex.interval(0, k), NDArrayIndex.all()).dup('c');
-      List<INDArray> us = new ArrayList<>();
-      List<INDArray> vts = new ArrayList<>();
-      double sSum = k == 0 ? 0 : common.s().get(NDArrayIndex.interval(0, k)).sumNumber().doubleValue();
-      for (INDArray t : tau) {
-        // what the common subspace does not explain of this task
-        try (INDArray coords = la.mmul(uc.transpose(), t); INDArray proj = la.mmul(uc, coords); INDArray resid = t.sub(proj);
-            Svd.Result own = la.thinSvd(resid, name)) {
-          us.add(own.u().get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)).dup('c'));
-          vts.add(own.vt().get(NDArrayIndex.interval(0, d), NDArrayIndex.all()).dup('c'));
+    Svd.Result common = IsoCMerge.common(tau, name, la);
+    if (d == 0) { // no task-specific directions: Iso-C
+      return IsoCMerge.flattened(common, la, counters);
+    }
+    List<INDArray> us = new ArrayList<>();
+    List<INDArray> vts = new ArrayList<>();
+    INDArray sigma;
+    double sSum;
+    try (common) { // U and Vᵀ of Δ freed once their first k vectors are copied
+      us.add(common.u().get(NDArrayIndex.all(), NDArrayIndex.interval(0, k)).dup('c'));
+      vts.add(common.vt().get(NDArrayIndex.interval(0, k), NDArrayIndex.all()).dup('c'));
+      sSum = k == 0 ? 0 : common.s().get(NDArrayIndex.interval(0, k)).sumNumber().doubleValue();
+      sigma = common.s().dup();
+    }
+    try (sigma) {
+      INDArray uc = us.get(0);
+      for (int t = 0; t < tau.count(); t++) {
+        int task = t;
+        Svd.Result own;
+        try (INDArray resid = residual(tau, t, uc, la)) {
+          own = la.thinSvdOverwriting(resid, name, () -> residual(tau, task, uc, la));
+        }
+        try (own) {
+          us.add(us.size() - 1, own.u().get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)).dup('c'));
+          vts.add(vts.size() - 1, own.vt().get(NDArrayIndex.interval(0, d), NDArrayIndex.all()).dup('c'));
           sSum += own.s().get(NDArrayIndex.interval(0, d)).sumNumber().doubleValue();
         }
       }
-      us.add(uc);
-      vts.add(vtc);
       double meanS = sSum / r;
-      Spectrum.put(counters, common.s(), meanS, r);
-      try (INDArray uStack = Nd4j.hstack(us.toArray(new INDArray[0]));
-          INDArray vtStack = Nd4j.vstack(vts.toArray(new INDArray[0]));
-          INDArray pu = la.polar(uStack, name);
-          INDArray pv = la.polar(vtStack, name)) {
-        us.forEach(INDArray::close);
-        vts.forEach(INDArray::close);
+      Spectrum.put(counters, sigma, meanS, r);
+      try (INDArray pu = la.polarClosing(stack(us, true), name); INDArray pv = la.polarClosing(stack(vts, false), name)) {
         return la.mmul(pu, pv).muli(meanS);
       }
+    } finally {
+      us.forEach(INDArray::close);
+      vts.forEach(INDArray::close);
     }
+  }
+
+  /** What the common subspace does not explain of task t: τ_t − U_c·(U_cᵀ·τ_t), made in τ_t's array. */
+  private static INDArray residual(TaskVectors tau, int t, INDArray uc, LinearAlgebra la) {
+    INDArray resid = tau.get(t);
+    INDArray proj;
+    try (INDArray coords = la.mmul(uc.transpose(), resid)) {
+      proj = la.mmul(uc, coords);
+    }
+    try (proj) {
+      return resid.subi(proj);
+    }
+  }
+
+  /** The pieces side by side (columns) or one above the other (rows), each freed once copied. */
+  private static INDArray stack(List<INDArray> pieces, boolean columns) {
+    INDArray[] a = pieces.toArray(new INDArray[0]);
+    INDArray s = columns ? Nd4j.hstack(a) : Nd4j.vstack(a);
+    pieces.forEach(INDArray::close);
+    pieces.clear();
+    return s;
   }
 }

@@ -34,37 +34,52 @@ abstract class SubspaceMerge extends MethodBase {
     return Chunking.WHOLE_TENSOR;
   }
 
+  /** The whole matrix for the SVD path; the mean path is element-wise, so it is read in chunks. */
+  @Override
+  public Chunking chunking(TensorMergeContext ctx) {
+    return svdPath(ctx) ? Chunking.WHOLE_TENSOR : Chunking.ELEMENTS;
+  }
+
+  /** Whether the tensor takes the SVDs: a 2-D tensor the filter does not match. */
+  private static boolean svdPath(TensorMergeContext ctx) {
+    String filter = ctx.global().getString("filter");
+    return ctx.shape().length == 2 && (filter.isEmpty() || !NameFilter.matches(filter, ctx.tensorName()));
+  }
+
   /** Number of SVDs of an m×n matrix the method runs for T tasks (for the planner's cost model). */
   abstract int svdCount(int tasks);
 
-  /** The update M for a 2-D tensor from its task vectors, with the loaded backend's SVD and GEMM. */
-  abstract INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la);
-
   /**
-   * {@link #update(INDArray[], TensorMergeContext, LinearAlgebra)}, also putting the tensor's counters (e.g. the
-   * spectrum before and after flattening, {@link Spectrum}) into {@code counters}; by default none.
+   * The update M for a 2-D tensor from its task vectors (made on demand, {@link TaskVectors}), with the
+   * loaded backend's SVD and GEMM, also putting the tensor's counters (e.g. the spectrum before and after
+   * flattening, {@link Spectrum}) into {@code counters}. Frees each m × n matrix as soon as it is used.
    */
-  INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la, Map<String, Double> counters) {
-    return update(tau, ctx, la);
+  abstract INDArray update(TaskVectors tau, TensorMergeContext ctx, LinearAlgebra la, Map<String, Double> counters);
+
+  /** {@link #update(TaskVectors, TensorMergeContext, LinearAlgebra, Map)} of task vectors already made (tests). */
+  final INDArray update(INDArray[] tau, TensorMergeContext ctx, LinearAlgebra la) {
+    return update(TaskVectors.of(tau), ctx, la, new LinkedHashMap<>());
   }
 
   @Override
   public Cost cost(long[] shape, int modelCount, int elementSize) {
     double flops = 0;
+    long lapack = 0;
     if (shape.length == 2) {
       double m = shape[0];
       double n = shape[1];
       flops = m * n * Math.min(m, n) * svdCount(modelCount);
+      long r = Math.min(shape[0], shape[1]);
+      lapack = 4 * r * r * elementSize; // gesdd's workspace (≈ 3r² + the r × r factor of U or Vᵀ)
     }
-    // task vectors, Δ, U/Vᵀ of the SVDs and LAPACK's copy of its input
-    return new Cost((modelCount + 5) * Shapes.numel(shape) * elementSize, flops);
+    // at the peak (docs/methods.md, memory): one τ_t or Δ, its projection or U/Vᵀ, and the result M
+    return new Cost(3 * Shapes.numel(shape) * elementSize + lapack, flops);
   }
 
   @Override
   public TensorMerge begin(TensorMergeContext ctx) {
     double lambda = ctx.global().getDouble("lambda");
-    String filter = ctx.global().getString("filter");
-    boolean svdPath = ctx.shape().length == 2 && (filter.isEmpty() || !NameFilter.matches(filter, ctx.tensorName()));
+    boolean svdPath = svdPath(ctx);
     return new ScaledMerge() {
       private final Map<String, Double> counters = new LinkedHashMap<>();
 
@@ -80,14 +95,25 @@ abstract class SubspaceMerge extends MethodBase {
         return out[0];
       }
 
-      /** M (the SVDs) once, then θ₀ + λ_k·M per candidate, with the single merge's operations. */
+      /**
+       * M (the SVDs) once, then θ₀ + λ_k·M per candidate, with the single merge's operations: λ_k·M + θ₀
+       * is the same sum as θ₀ + λ_k·M; the last candidate's is made in M's own array.
+       */
       @Override
       public void mergeScaled(TensorChunk chunk, double[] lambdas, CandidateSink sink) {
-        try (INDArray m = update(chunk, ctx, svdPath, counters)) {
+        INDArray m = update(chunk, ctx, svdPath, counters);
+        try {
           for (int k = 0; k < lambdas.length; k++) {
-            try (INDArray scaled = m.mul(lambdas[k])) {
-              sink.accept(k, chunk.base().add(scaled));
+            boolean last = k == lambdas.length - 1;
+            INDArray out = last ? m.muli(lambdas[k]) : m.mul(lambdas[k]);
+            if (last) {
+              m = null; // the sink owns it now
             }
+            sink.accept(k, out.addi(chunk.base()));
+          }
+        } finally {
+          if (m != null) {
+            m.close();
           }
         }
       }
@@ -96,32 +122,10 @@ abstract class SubspaceMerge extends MethodBase {
 
   /** M of a whole tensor: from the SVDs on the SVD path, else mean_t τ_t. */
   private INDArray update(TensorChunk chunk, TensorMergeContext ctx, boolean svdPath, Map<String, Double> counters) {
-    INDArray[] tau = new INDArray[chunk.models().length];
-    for (int t = 0; t < tau.length; t++) {
-      tau[t] = chunk.models()[t].sub(chunk.base());
-    }
-    INDArray m;
+    TaskVectors tau = TaskVectors.of(chunk);
     if (svdPath) {
-      m = update(tau, ctx, LinearAlgebra.forLoadedBackend(), counters);
-    } else {
-      m = tau[0].dup();
-      for (int t = 1; t < tau.length; t++) {
-        m.addi(tau[t]);
-      }
-      m.divi(tau.length);
+      return update(tau, ctx, LinearAlgebra.forLoadedBackend(), counters);
     }
-    for (INDArray t : tau) {
-      t.close();
-    }
-    return m;
-  }
-
-  /** Σ_t τ_t as a new array. */
-  static INDArray sum(INDArray[] tau) {
-    INDArray d = tau[0].dup('c');
-    for (int t = 1; t < tau.length; t++) {
-      d.addi(tau[t]);
-    }
-    return d;
+    return tau.sum().divi(tau.count());
   }
 }

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * tensors (products), never by singular vectors. Four tasks on r = 64 leave TSV-M no zero block, so
  * the polar factors are unique and the Newton reference converges.
  */
-class SubspaceMergeJobTest {
+public class SubspaceMergeJobTest {
   @TempDir static Path family;
   @TempDir Path work;
   static List<org.apache.hadoop.fs.Path> dirs;
@@ -104,7 +104,7 @@ class SubspaceMergeJobTest {
   }
 
   /** Iso-CTS exactly as methods.md §2 words it, on independent linear algebra. */
-  static double[][] isoCtsUpdate(double[][][] tau, double fraction) {
+  public static double[][] isoCtsUpdate(double[][][] tau, double fraction) {
     int m = tau[0].length;
     int n = tau[0][0].length;
     int r = Math.min(m, n);

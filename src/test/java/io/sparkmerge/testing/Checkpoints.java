@@ -54,6 +54,13 @@ public final class Checkpoints {
     return out;
   }
 
+  /** One floating tensor of the model, as doubles in row-major order. */
+  public static double[] tensor(String dir, String name) throws IOException {
+    FileSystem fs = localFs();
+    ModelDirectory md = ModelDirectory.open(fs, new Path(dir));
+    return values(fs, md.fileOf(name), md.tensors().get(name));
+  }
+
   /** Raw bytes of every tensor (to compare outputs bit for bit). */
   public static Map<String, byte[]> rawBytes(String dir) throws IOException {
     return rawBytes(localFs(), dir);
