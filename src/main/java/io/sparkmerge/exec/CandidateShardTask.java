@@ -110,8 +110,8 @@ public final class CandidateShardTask implements AutoCloseable {
     try {
       // the candidates share the chunks: the coarsest split any of them needs
       io.sparkmerge.method.Chunking chunking = io.sparkmerge.method.Chunking.ELEMENTS;
-      for (TensorTask t : tasks) {
-        io.sparkmerge.method.Chunking c = method.chunking(reader.context(t));
+      for (TensorMerge m : merges) {
+        io.sparkmerge.method.Chunking c = m.chunking(method.chunking());
         chunking = c.ordinal() > chunking.ordinal() ? c : chunking;
       }
       reader.chunks.drive(tasks[0], chunking, merges, chunk -> {

@@ -192,7 +192,7 @@ public final class ShardTask implements AutoCloseable {
         elementwise.run(em, t, writer, outStats, !plan.allowNonfinite());
         return result(t, outStats, new java.util.TreeMap<>(m.counters()), warnings);
       }
-      chunks.drive(t, method.chunking(context(t)), List.of(m), chunk -> {
+      chunks.drive(t, m.chunking(method.chunking()), List.of(m), chunk -> {
         INDArray merged = m.merge(chunk);
         if (byProducts != null) {
           byProducts.add(chunk, merged);

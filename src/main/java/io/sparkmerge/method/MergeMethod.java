@@ -26,11 +26,6 @@ public interface MergeMethod extends ParamOwner {
     return Chunking.ELEMENTS;
   }
 
-  /** How the runner may split this tensor: {@link #chunking()}, unless the method splits some tensors finer. */
-  default Chunking chunking(TensorMergeContext ctx) {
-    return chunking();
-  }
-
   /** The side inputs this method reads (given masks, task vectors, a whole-model threshold, importances). */
   default List<SideInput> sideInputs() {
     return List.of();

@@ -34,18 +34,6 @@ abstract class SubspaceMerge extends MethodBase {
     return Chunking.WHOLE_TENSOR;
   }
 
-  /** The whole matrix for the SVD path; the mean path is element-wise, so it is read in chunks. */
-  @Override
-  public Chunking chunking(TensorMergeContext ctx) {
-    return svdPath(ctx) ? Chunking.WHOLE_TENSOR : Chunking.ELEMENTS;
-  }
-
-  /** Whether the tensor takes the SVDs: a 2-D tensor the filter does not match. */
-  private static boolean svdPath(TensorMergeContext ctx) {
-    String filter = ctx.global().getString("filter");
-    return ctx.shape().length == 2 && (filter.isEmpty() || !NameFilter.matches(filter, ctx.tensorName()));
-  }
-
   /** Number of SVDs of an m×n matrix the method runs for T tasks (for the planner's cost model). */
   abstract int svdCount(int tasks);
 
@@ -79,13 +67,20 @@ abstract class SubspaceMerge extends MethodBase {
   @Override
   public TensorMerge begin(TensorMergeContext ctx) {
     double lambda = ctx.global().getDouble("lambda");
-    boolean svdPath = svdPath(ctx);
+    String filter = ctx.global().getString("filter");
+    boolean svdPath = ctx.shape().length == 2 && (filter.isEmpty() || !NameFilter.matches(filter, ctx.tensorName()));
     return new ScaledMerge() {
       private final Map<String, Double> counters = new LinkedHashMap<>();
 
       @Override
       public Map<String, Double> counters() {
         return counters;
+      }
+
+      /** The whole matrix for the SVDs; the mean path is element-wise, so it is read in row blocks. */
+      @Override
+      public Chunking chunking(Chunking method) {
+        return svdPath ? Chunking.WHOLE_TENSOR : Chunking.ELEMENTS;
       }
 
       @Override

@@ -48,6 +48,11 @@ public interface TensorMerge extends AutoCloseable {
     return false;
   }
 
+  /** How the runner may split this tensor, given the method's {@link MergeMethod#chunking()}: by default that. */
+  default Chunking chunking(Chunking method) {
+    return method;
+  }
+
   /** Releases per-tensor state (off-heap buffers, selections). */
   @Override
   default void close() {}
