@@ -176,9 +176,24 @@ class ExecutorMemoryTest {
    * tensor, index): ModelFamilyGenerator's values take minutes for 1.7 GB on a busy 2-core box.
    */
   static long writeModel(Path dir, int model) throws IOException {
+    return writeBf16(dir, TENSORS, (name, i) -> {
+      long key = name.hashCode() * 0xBF58476D1CE4E5B9L + model * 0x94D049BB133111EBL;
+      long h = (i + key) * 0x9E3779B97F4A7C15L;
+      h ^= h >>> 31;
+      return ((h >>> 40) / (float) (1 << 24) - 0.5f) * 0.04f;
+    });
+  }
+
+  /** The value of element i of a tensor. */
+  interface ElementValue {
+    float at(String tensor, long i);
+  }
+
+  /** A single-file BF16 model with the given tensors (in order), element values from {@code value}; its bytes. */
+  static long writeBf16(Path dir, Map<String, long[]> tensors, ElementValue value) throws IOException {
     Files.createDirectories(dir);
     List<SafetensorsWriter.TensorSpec> specs = new ArrayList<>();
-    TENSORS.forEach((name, shape) -> specs.add(new SafetensorsWriter.TensorSpec(name, DType.BF16, shape)));
+    tensors.forEach((name, shape) -> specs.add(new SafetensorsWriter.TensorSpec(name, DType.BF16, shape)));
     ByteBuffer b = ByteBuffer.allocate(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
     try (SafetensorsWriter w = new SafetensorsWriter(Checkpoints.localFs(),
         new org.apache.hadoop.fs.Path(dir.resolve("model.safetensors").toString()), specs, Map.of("format", "pt"))) {
@@ -187,13 +202,10 @@ class ExecutorMemoryTest {
         for (long d : spec.shape()) {
           n *= d;
         }
-        long key = spec.name().hashCode() * 0xBF58476D1CE4E5B9L + model * 0x94D049BB133111EBL;
         for (long i = 0; i < n; ) {
           b.clear();
           for (; i < n && b.hasRemaining(); i++) {
-            long h = (i + key) * 0x9E3779B97F4A7C15L;
-            h ^= h >>> 31;
-            b.putShort(HalfFloats.floatToBf16(((h >>> 40) / (float) (1 << 24) - 0.5f) * 0.04f));
+            b.putShort(HalfFloats.floatToBf16(value.at(spec.name(), i)));
           }
           b.flip();
           w.write(b);

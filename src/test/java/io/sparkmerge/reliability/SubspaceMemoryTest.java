@@ -3,9 +3,6 @@ package io.sparkmerge.reliability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkmerge.io.DType;
-import io.sparkmerge.io.HalfFloats;
-import io.sparkmerge.io.SafetensorsWriter;
 import io.sparkmerge.job.SubspaceMergeJobTest;
 import io.sparkmerge.testing.Checkpoints;
 import io.sparkmerge.testing.ChildJvm;
@@ -13,8 +10,6 @@ import io.sparkmerge.testing.PeakMemory;
 import io.sparkmerge.testing.PolarReference;
 import java.io.File;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -171,32 +166,11 @@ class SubspaceMemoryTest {
 
   /** A single-file BF16 model: a cheap per-element hash of (model, tensor, index), fine-tunes ≈ base + noise. */
   static void writeModel(Path dir, int model, Map<String, long[]> tensors) throws IOException {
-    Files.createDirectories(dir);
-    List<SafetensorsWriter.TensorSpec> specs = new ArrayList<>();
-    tensors.forEach((name, shape) -> specs.add(new SafetensorsWriter.TensorSpec(name, DType.BF16, shape)));
-    ByteBuffer buf = ByteBuffer.allocate(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
-    try (SafetensorsWriter w = new SafetensorsWriter(Checkpoints.localFs(),
-        new org.apache.hadoop.fs.Path(dir.resolve("model.safetensors").toString()), specs, Map.of("format", "pt"))) {
-      for (SafetensorsWriter.TensorSpec spec : specs) {
-        long n = 1;
-        for (long d : spec.shape()) {
-          n *= d;
-        }
-        long key = spec.name().hashCode() * 0xBF58476D1CE4E5B9L;
-        for (long i = 0; i < n; ) {
-          buf.clear();
-          for (; i < n && buf.hasRemaining(); i++) {
-            float v = noise(i + key) * 0.04f;
-            if (model > 0) {
-              v += noise(i + key + model * 0x94D049BB133111EBL) * 0.004f;
-            }
-            buf.putShort(HalfFloats.floatToBf16(v));
-          }
-          buf.flip();
-          w.write(buf);
-        }
-      }
-    }
+    ExecutorMemoryTest.writeBf16(dir, tensors, (name, i) -> {
+      long key = name.hashCode() * 0xBF58476D1CE4E5B9L;
+      float v = noise(i + key) * 0.04f;
+      return model == 0 ? v : v + noise(i + key + model * 0x94D049BB133111EBL) * 0.004f;
+    });
   }
 
   private static float noise(long x) {
