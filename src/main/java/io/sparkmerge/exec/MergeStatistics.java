@@ -19,7 +19,8 @@ import io.sparkmerge.method.TensorChunk;
  */
 public final class MergeStatistics {
   public static final String PREFIX = "stats/";
-  private static final int BLOCK = 1 << 14;
+  /** Blocks.read's block: its scratch then fits without growing. */
+  private static final int BLOCK = Blocks.BLOCK;
 
   private final int m;
   private final double[] tauSq;
